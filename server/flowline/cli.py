@@ -1,0 +1,193 @@
+"""The ``flowline`` command tree (shaped like ``pf``): stdout carries data, stderr is for people.
+
+Exit codes: 0 success, 1 a run that failed, 2 an invalid flow or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or inputs: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code is 2 as well; keep one clear line
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _parse_inputs(items: list[str] | None) -> dict[str, Any]:
+    """``k=v`` pairs (values are strings), or one JSON / JSONL file (its first line)."""
+    if not items:
+        return {}
+    if len(items) == 1 and "=" not in items[0]:
+        path = Path(items[0])
+        if not path.is_file():
+            raise UsageError(f"--inputs: '{items[0]}' is neither k=v nor an existing JSON file.")
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text.splitlines()[0] if path.suffix == ".jsonl" else text)
+        except (ValueError, IndexError, OSError) as exc:
+            raise UsageError(f"--inputs: cannot read JSON from '{path}': {exc}") from exc
+        if not isinstance(data, dict):
+            raise UsageError(f"--inputs: '{path}' must hold a JSON object of input names to values.")
+        return data
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--inputs: '{item}' is not of the form name=value.")
+        values[key] = value
+    return values
+
+
+def _flow_file(location: str) -> Path:
+    from flowline.flow.build import resolve_flow_path
+
+    path = resolve_flow_path(Path(location))
+    if not path.is_file():
+        raise UsageError(f"No flow found at '{location}': expected a folder with flow.dag.yaml, or the file itself.")
+    return path
+
+
+def _print_problems(problems: list[Any], path: Path, stream: Any) -> None:
+    for problem in problems:
+        stream.write(problem.format(path) + "\n")
+
+
+def cmd_flow_test(args: argparse.Namespace) -> int:
+    """``flowline flow test``: run a flow or one node once and print its outputs as JSON."""
+    from flowline.console import ConsoleSink
+    from flowline.engine.errors import FlowRunError, NodeError
+    from flowline.engine.events import Emitter, JsonlSink, to_jsonable
+    from flowline.engine.prepare import parse_variant
+    from flowline.engine.run import test_flow
+    from flowline.flow.problems import Severity, has_errors
+    from flowline.flow.validate import validate_file
+
+    path = _flow_file(args.flow)
+    given = _parse_inputs(args.inputs)
+    flow, problems = validate_file(path)
+    if problems:
+        _print_problems(problems, path, sys.stderr)
+    if has_errors(problems):
+        errors = sum(p.severity is Severity.ERROR for p in problems)
+        sys.stderr.write(f"The flow has {errors} error(s); fix them before running (see `flowline flow validate`).\n")
+        return EXIT_USAGE
+    emitter = Emitter([ConsoleSink(sys.stderr, color=sys.stderr.isatty())])
+    events_file = None
+    if args.events == "-":
+        emitter.add(JsonlSink(sys.stdout))
+    elif args.events:
+        events_file = open(args.events, "w", encoding="utf-8")
+        emitter.add(JsonlSink(events_file))
+    try:
+        variant = parse_variant(args.variant) if args.variant else None
+        result = test_flow(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr)
+    except FlowRunError as exc:
+        raise UsageError(str(exc)) from exc
+    except NodeError as exc:
+        where = f" ({exc.info.file}:{exc.info.line})" if exc.info.file else ""
+        sys.stderr.write(f"Node '{exc.node}' could not load its tool: {exc.info.type}: {exc.info.message}{where}\n")
+        return EXIT_FAILED
+    finally:
+        if events_file is not None:
+            events_file.close()
+    if result.status != "Completed":
+        return EXIT_FAILED
+    if args.events != "-":
+        sys.stdout.write(json.dumps(to_jsonable(result.outputs), ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_flow_validate(args: argparse.Namespace) -> int:
+    """``flowline flow validate``: list every problem of a flow with its position."""
+    from flowline.flow.problems import has_errors
+    from flowline.flow.validate import validate_file
+
+    path = _flow_file(args.source)
+    _, problems = validate_file(path, with_schema=True)
+    if args.json:
+        rows = [{"file": str(p.file or path), "line": p.span.start_line + 1, "column": p.span.start_col + 1,
+                 "end_line": p.span.end_line + 1, "end_column": p.span.end_col + 1,
+                 "severity": p.severity.value, "code": p.code, "message": p.message} for p in problems]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        _print_problems(problems, path, sys.stdout)
+        if not problems:
+            sys.stderr.write(f"{path}: no problems found.\n")
+    return EXIT_FAILED if has_errors(problems) else EXIT_OK
+
+
+def cmd_flow_init(args: argparse.Namespace) -> int:
+    """``flowline flow init``: create a flow folder from a template."""
+    from flowline.templates import create_flow
+
+    try:
+        created = create_flow(Path(args.flow), args.type)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from exc
+    for path in created:
+        sys.stderr.write(f"created {path}\n")
+    sys.stderr.write(f"Run it with: flowline flow test --flow {args.flow}\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = _Parser(prog="flowline", description="Author, run and validate Prompt-flow-style flows.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    groups = parser.add_subparsers(dest="group", parser_class=_Parser)
+
+    flow = groups.add_parser("flow", help="test, validate and create flows")
+    flow_cmds = flow.add_subparsers(dest="command", parser_class=_Parser)
+
+    test = flow_cmds.add_parser("test", help="run a flow (or one node) once and print its outputs as JSON")
+    test.add_argument("--flow", required=True, help="flow folder (or its flow.dag.yaml)")
+    test.add_argument("--inputs", nargs="+", metavar="K=V|FILE", help="inputs as name=value pairs, or a JSON file")
+    test.add_argument("--node", help="run only this node; give its inputs (or <dep>.output=...) with --inputs")
+    test.add_argument("--variant", help="use a node variant, written '${node_name.variant_id}'")
+    test.add_argument("--events", metavar="FILE|-", help="also write run events as JSON lines (- for stdout)")
+    test.set_defaults(handler=cmd_flow_test)
+
+    validate = flow_cmds.add_parser("validate", help="report problems as file:line:col: severity: message")
+    validate.add_argument("--source", required=True, help="flow folder (or its flow.dag.yaml)")
+    validate.add_argument("--json", action="store_true", help="print the problems as a JSON array")
+    validate.set_defaults(handler=cmd_flow_validate)
+
+    init = flow_cmds.add_parser("init", help="create a new flow folder from a template")
+    init.add_argument("--flow", required=True, help="folder to create")
+    init.add_argument("--type", choices=("standard", "chat", "evaluation"), default="standard")
+    init.set_defaults(handler=cmd_flow_init)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            from flowline import __version__
+
+            sys.stdout.write(f"flowline {__version__}\n")
+            return EXIT_OK
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(handler(args))
+    except UsageError as exc:
+        sys.stderr.write(f"flowline: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("flowline: interrupted\n")
+        return 130

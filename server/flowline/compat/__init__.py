@@ -1,0 +1,1 @@
+"""Compatibility with tool files written for Prompt flow."""

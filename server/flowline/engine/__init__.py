@@ -1,0 +1,1 @@
+"""Execution of flows: scheduling, tools, events."""

@@ -1,0 +1,45 @@
+"""Errors of a run, described for users: exception type, message, and the user's own frames."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from flowline.engine.events import ErrorInfo
+
+
+class FlowRunError(Exception):
+    """A problem with how a flow is run (inputs, variants, node names): exit code 2, no traceback."""
+
+
+class NodeError(Exception):
+    """A node failed; ``info`` points at the user's code."""
+
+    def __init__(self, node: str, info: ErrorInfo) -> None:
+        super().__init__(f"Node '{node}' failed: {info.type}: {info.message}")
+        self.node = node
+        self.info = info
+
+
+def _is_user_frame(filename: str, roots: tuple[Path, ...]) -> bool:
+    try:
+        path = Path(filename).resolve()
+    except (OSError, ValueError):
+        return False
+    return any(path == root or root in path.parents for root in roots) and "site-packages" not in path.parts
+
+
+def describe(exc: BaseException, roots: tuple[Path, ...]) -> ErrorInfo:
+    """An :class:`ErrorInfo` for an exception raised by user code under ``roots``."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_user_frame(f.filename, roots)]
+    if isinstance(exc, SyntaxError) and exc.filename and _is_user_frame(exc.filename, roots):
+        file, line = exc.filename, exc.lineno
+    elif frames:
+        file, line = frames[-1].filename, frames[-1].lineno
+    else:
+        file, line = None, None
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if frames:
+        text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + text
+    message = str(exc) or type(exc).__name__
+    return ErrorInfo(type(exc).__name__, message, file, line, text)

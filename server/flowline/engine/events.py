@@ -1,0 +1,116 @@
+"""Run events (DESIGN.md section 5) and the sinks that receive them.
+
+The engine emits events; it does not know who listens. Sinks must accept events from any thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any
+
+EVENT_TYPES = ("run_start", "node_start", "node_end", "log", "llm_token", "run_end")
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What went wrong, pointing at the user's code."""
+
+    type: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    traceback: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form of section 5."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of a run. Fields that do not apply to a type stay ``None`` and are not serialized."""
+
+    type: str
+    run_id: str
+    line_number: int | None = None
+    node: str | None = None
+    status: str | None = None
+    inputs: dict[str, Any] | None = None
+    output: Any = None
+    start: str | None = None
+    end: str | None = None
+    duration_ms: float | None = None
+    tokens: dict[str, int] | None = None
+    error: ErrorInfo | None = None
+    message: str | None = None
+    stream: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; values that JSON cannot hold are turned into strings."""
+        data: dict[str, Any] = {"type": self.type, "run_id": self.run_id}
+        for key in ("line_number", "node", "status", "inputs", "output", "start", "end", "duration_ms",
+                    "tokens", "message", "stream"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        if self.error is not None:
+            data["error"] = self.error.to_json()
+        data.update(self.extra)
+        return data
+
+
+def now_iso() -> str:
+    """The current time in ISO 8601 with timezone."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+def to_jsonable(value: Any) -> Any:
+    """A copy of a value that ``json.dumps`` accepts (unknown objects become their ``str``)."""
+    return json.loads(json.dumps(value, default=_fallback))
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if hasattr(value, "__dict__") and not callable(value):
+        return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+    return str(value)
+
+
+Sink = Callable[[Event], None]
+
+
+class JsonlSink:
+    """Writes each event as one JSON line to a stream (the emitter serializes calls)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def __call__(self, event: Event) -> None:
+        self._stream.write(json.dumps(event.to_json(), default=_fallback, ensure_ascii=False) + "\n")
+        self._stream.flush()
+
+
+class Emitter:
+    """Fans events out to sinks; safe to call from worker threads."""
+
+    def __init__(self, sinks: list[Sink] | None = None) -> None:
+        self._sinks = list(sinks or [])
+        self._lock = threading.Lock()
+
+    def add(self, sink: Sink) -> None:
+        """Add a sink."""
+        self._sinks.append(sink)
+
+    def emit(self, event: Event) -> None:
+        """Send one event to every sink, in order."""
+        with self._lock:
+            for sink in self._sinks:
+                sink(event)

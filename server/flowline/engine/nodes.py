@@ -1,0 +1,84 @@
+"""What runs a node: a Python tool or a prompt template, behind one small interface."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flowline.engine.python_tool import PythonTool
+from flowline.engine.template import render
+
+
+class NodeRunner(Protocol):
+    """Runs one node given its resolved inputs."""
+
+    def has_default(self, name: str) -> bool:
+        """True when input ``name`` may be left out (the tool has a default)."""
+
+    def convert_literal(self, node: str, name: str, value: Any) -> Any:
+        """A literal input converted to the type the tool expects."""
+
+    async def call(self, inputs: dict[str, Any]) -> Any:
+        """Run the node and return its output (generators joined)."""
+
+
+def join_stream(items: Iterator[Any]) -> str:
+    """Join a generator's items into one string, as a non-streaming run returns it."""
+    return "".join(item if isinstance(item, str) else str(item) for item in items)
+
+
+async def _join_async(items: AsyncIterator[Any]) -> str:
+    parts = [item if isinstance(item, str) else str(item) async for item in items]
+    return "".join(parts)
+
+
+def _call_sync(func: Any, inputs: dict[str, Any]) -> Any:
+    result = func(**inputs)
+    return join_stream(result) if inspect.isgenerator(result) else result
+
+
+@dataclass(frozen=True)
+class PythonRunner:
+    """A ``@tool`` function: sync tools run in worker threads, async ones on the loop."""
+
+    tool: PythonTool
+
+    def has_default(self, name: str) -> bool:
+        return self.tool.has_default(name)
+
+    def convert_literal(self, node: str, name: str, value: Any) -> Any:
+        return self.tool.convert_literal(node, name, value)
+
+    async def call(self, inputs: dict[str, Any]) -> Any:
+        func = self.tool.func
+        kwargs = {k: v for k, v in inputs.items() if k not in self.tool.init_params}
+        if inspect.isasyncgenfunction(func):
+            return await _join_async(func(**kwargs))
+        if inspect.iscoroutinefunction(func):
+            result = await func(**kwargs)
+        else:
+            result = await asyncio.to_thread(_call_sync, func, kwargs)
+        if inspect.isasyncgen(result):
+            return await _join_async(result)
+        if inspect.isgenerator(result):
+            return await asyncio.to_thread(join_stream, result)
+        return result
+
+
+@dataclass(frozen=True)
+class PromptRunner:
+    """A ``prompt`` node: its output is the rendered template."""
+
+    template: str
+
+    def has_default(self, name: str) -> bool:
+        return False
+
+    def convert_literal(self, node: str, name: str, value: Any) -> Any:
+        return value
+
+    async def call(self, inputs: dict[str, Any]) -> Any:
+        return render(self.template, inputs)

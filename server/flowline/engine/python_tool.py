@@ -1,0 +1,127 @@
+"""Loading Python tool files and calling their ``@tool`` function.
+
+Tool files are imported as modules named after their path in the flow folder (``tools/x.py`` →
+``tools.x``), so a tool and a sibling ``import`` of the same file share one module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flowline.engine.convert import ConversionError, convert_flow_input, flow_type_of
+from flowline.flow.signatures import read_tool_source
+
+
+class ToolLoadError(Exception):
+    """A tool file that cannot be imported or has no usable ``@tool`` function."""
+
+
+@dataclass(frozen=True)
+class PythonTool:
+    """A loaded tool: the callable, its signature and the flow types of its parameters."""
+
+    func: Callable[..., Any]
+    signature: inspect.Signature
+    param_types: dict[str, str | None]
+    accepts_kwargs: bool
+    init_params: frozenset[str] = frozenset()
+
+    def has_default(self, name: str) -> bool:
+        """True when parameter ``name`` has a default value."""
+        param = self.signature.parameters.get(name)
+        return param is not None and param.default is not inspect.Parameter.empty
+
+    def convert_literal(self, node: str, name: str, value: Any) -> Any:
+        """Convert a literal node input to the parameter's type, as Prompt flow does."""
+        type_name = self.param_types.get(name)
+        if type_name is None:
+            return value
+        try:
+            return convert_flow_input(value, type_name)
+        except ConversionError as exc:
+            raise ConversionError(f"Input '{name}' of node '{node}' is not of type {type_name}: {exc}.") from exc
+
+
+def _module_name(path: Path, roots: list[Path]) -> str:
+    for root in roots:
+        try:
+            relative = path.resolve().relative_to(root.resolve())
+        except ValueError:
+            continue
+        return ".".join(relative.with_suffix("").parts)
+    return path.stem
+
+
+def load_module(path: Path, roots: list[Path]) -> ModuleType:
+    """Import a tool file (once per process) under its name relative to the first root holding it."""
+    name = _module_name(path, roots)
+    existing = sys.modules.get(name)
+    if existing is not None and getattr(existing, "__file__", None) and \
+            Path(existing.__file__ or "").resolve() == path.resolve():
+        return existing
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ToolLoadError(f"Cannot load '{path}' as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(func)
+    except Exception:  # annotations that cannot be evaluated keep their raw form
+        return dict(getattr(func, "__annotations__", {}))
+
+
+def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any]) -> PythonTool:
+    """The module's ``@tool`` function (or a ``@tool`` method of a class, instantiated)."""
+    candidates: list[tuple[Any, Any]] = []
+    for value in vars(module).values():
+        if inspect.isfunction(value) and hasattr(value, "__flowline_tool__") and value.__module__ == module.__name__:
+            candidates.append((value, None))
+        elif inspect.isclass(value) and value.__module__ == module.__name__:
+            for member in vars(value).values():
+                if inspect.isfunction(member) and hasattr(member, "__flowline_tool__"):
+                    candidates.append((member, value))
+    if not candidates:
+        # Decorated by another library's @tool: find the function by reading the source.
+        tools = read_tool_source(path.read_text(encoding="utf-8")).tools
+        for sig in tools:
+            owner = getattr(module, sig.class_name) if sig.class_name else None
+            func = getattr(owner if owner is not None else module, sig.name, None)
+            if func is not None:
+                candidates.append((inspect.unwrap(func), owner))
+    if len(candidates) != 1:
+        count = "no" if not candidates else str(len(candidates))
+        raise ToolLoadError(f"'{path.name}' has {count} @tool functions; it needs exactly one.")
+    func, owner = candidates[0]
+    init_params: frozenset[str] = frozenset()
+    if owner is not None:
+        init_sig = inspect.signature(owner.__init__)
+        init_params = frozenset(p for p in init_sig.parameters if p != "self")
+        instance = owner(**{k: v for k, v in init_args.items() if k in init_params})
+        func = getattr(instance, func.__name__)
+    signature = inspect.signature(func)
+    hints = _resolve_hints(func)
+    types = {
+        name: flow_type_of(hints.get(name, param.annotation), param.default,
+                           param.default is not inspect.Parameter.empty)
+        for name, param in signature.parameters.items()
+        if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+    }
+    accepts_kwargs = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    return PythonTool(func, signature, types, accepts_kwargs, init_params)

@@ -1,0 +1,311 @@
+"""The ready-set scheduler: runs a flow's nodes as soon as what they depend on is done.
+
+Semantics follow Prompt flow: a node whose ``activate.when`` does not equal ``activate.is`` is
+bypassed, and so is a node whose activate condition refers to a bypassed node, and a node without
+``activate`` all of whose node references are bypassed. An input that refers to a bypassed node
+is left out when the tool has a default, else passed as ``None``. A bypassed node's output is
+``None``. Literal inputs that are ``""`` or null are dropped; the others are converted to the
+tool's parameter type. When one node fails the line fails and the nodes still running are canceled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowline.engine.capture import node_output
+from flowline.engine.convert import ConversionError
+from flowline.engine.errors import describe
+from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
+from flowline.engine.prepare import Executable
+from flowline.flow.model import Node, Value
+from flowline.flow.references import PropertyError, Reference, walk
+from flowline.tools import metrics_sink
+
+COMPLETED, FAILED, BYPASSED, CANCELED = "Completed", "Failed", "Bypassed", "Canceled"
+
+
+class ResolutionError(Exception):
+    """A reference that cannot be resolved at run time (missing input or property)."""
+
+
+@dataclass
+class NodeResult:
+    """How one node ended."""
+
+    name: str
+    status: str
+    output: Any = None
+    error: ErrorInfo | None = None
+    duration_ms: float = 0.0
+
+
+@dataclass
+class LineResult:
+    """How one line (or the aggregation step) ended."""
+
+    status: str
+    outputs: dict[str, Any] | None
+    nodes: dict[str, NodeResult] = field(default_factory=dict)
+    error: ErrorInfo | None = None
+    failed_node: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+Lookup = Callable[[Reference, dict[str, Any]], Any]
+
+
+def lookup_line(flow_inputs: dict[str, Any]) -> Lookup:
+    """Resolve references within one line: flow inputs, and outputs of this line's nodes."""
+
+    def lookup(ref: Reference, outputs: dict[str, Any]) -> Any:
+        if ref.kind == "input":
+            if ref.name not in flow_inputs:
+                raise ResolutionError(f"Flow input '{ref.name}' was not given.")
+            return flow_inputs[ref.name]
+        if ref.name not in outputs:
+            raise ResolutionError(f"Node '{ref.name}' has no output (it has not run).")
+        return _walk(ref, outputs[ref.name])
+
+    return lookup
+
+
+def _walk(ref: Reference, value: Any) -> Any:
+    try:
+        return walk(value, ref.steps)
+    except PropertyError as exc:
+        raise ResolutionError(f"Invalid property '{ref.path}' when accessing the output of node "
+                              f"'{ref.name}': no '{exc.args[0]}' in {type(value).__name__} value.") from exc
+
+
+class _Run:
+    def __init__(self, exe: Executable, nodes: tuple[Node, ...], lookup: Lookup, emitter: Emitter,
+                 run_id: str, line_number: int | None) -> None:
+        self.exe = exe
+        self.pending = list(nodes)
+        self.names = {n.name for n in nodes}
+        self.lookup = lookup
+        self.emitter = emitter
+        self.run_id = run_id
+        self.line_number = line_number
+        self.outputs: dict[str, Any] = {}
+        self.bypassed: set[str] = set()
+        self.results: dict[str, NodeResult] = {}
+        self.metrics: dict[str, Any] = {}
+
+    def emit(self, type_: str, node: str, **fields: Any) -> None:
+        self.emitter.emit(Event(type_, self.run_id, self.line_number, node, **fields))
+
+    def value(self, value: Value) -> Any:
+        ref = value.reference
+        return value.value if ref is None else self.lookup(ref, self.outputs)
+
+    def ready(self, node: Node) -> bool:
+        return all(d in self.outputs or d in self.bypassed or d not in self.names for d in node.dependencies())
+
+    def _is_bypassed_ref(self, value: Value) -> bool:
+        ref = value.reference
+        return ref is not None and ref.kind == "node" and ref.name in self.bypassed
+
+    def bypassable(self, node: Node) -> bool:
+        if node.activate is not None:
+            if self._is_bypassed_ref(node.activate.when):
+                return True
+            return bool(self.value(node.activate.when) != node.activate.is_.value)
+        refs = [i.value for i in node.inputs if i.value.reference and i.value.reference.kind == "node"]
+        return bool(refs) and all(self._is_bypassed_ref(v) for v in refs)
+
+    def inputs_for(self, node: Node) -> dict[str, Any]:
+        runner = self.exe.runners[node.name]
+        kwargs: dict[str, Any] = {}
+        for item in node.inputs:
+            value = item.value
+            if value.reference is None:
+                if value.value is None or value.value == "":
+                    continue
+                kwargs[item.name] = runner.convert_literal(node.name, item.name, value.value)
+            elif self._is_bypassed_ref(value):
+                if not runner.has_default(item.name):
+                    kwargs[item.name] = None
+            else:
+                kwargs[item.name] = self.value(value)
+        return kwargs
+
+    def bypass(self, node: Node) -> None:
+        self.bypassed.add(node.name)
+        self.results[node.name] = NodeResult(node.name, BYPASSED)
+        stamp = now_iso()
+        self.emit("node_end", node.name, status=BYPASSED, start=stamp, end=stamp, duration_ms=0.0)
+
+    def fail_before_start(self, node: Node, exc: Exception) -> NodeResult:
+        info = ErrorInfo(type(exc).__name__, str(exc))
+        result = NodeResult(node.name, FAILED, error=info)
+        stamp = now_iso()
+        self.emit("node_end", node.name, status=FAILED, start=stamp, end=stamp, duration_ms=0.0, error=info)
+        return result
+
+    async def run_node(self, node: Node) -> NodeResult:
+        try:
+            kwargs = self.inputs_for(node)
+        except (ResolutionError, ConversionError) as exc:
+            return self.fail_before_start(node, exc)
+        start = now_iso()
+        started = time.perf_counter()
+        self.emit("node_start", node.name, start=start, inputs=to_jsonable(kwargs))
+
+        def log(stream: str, line: str) -> None:
+            self.emit("log", node.name, stream=stream, message=line)
+
+        def metric(key: str, value: Any, variant_id: str | None) -> None:
+            self.metrics[key] = value
+
+        token = metrics_sink.set(metric)
+        try:
+            with node_output(log):
+                output = await self.exe.runners[node.name].call(kwargs)
+        except asyncio.CancelledError:
+            self.emit("node_end", node.name, status=CANCELED, start=start, end=now_iso(),
+                      duration_ms=_ms(started))
+            raise
+        except Exception as exc:
+            info = describe(exc, self.exe.roots)
+            duration = _ms(started)
+            self.emit("node_end", node.name, status=FAILED, start=start, end=now_iso(), duration_ms=duration,
+                      error=info)
+            return NodeResult(node.name, FAILED, error=info, duration_ms=duration)
+        finally:
+            metrics_sink.reset(token)
+        duration = _ms(started)
+        self.emit("node_end", node.name, status=COMPLETED, start=start, end=now_iso(), duration_ms=duration,
+                  output=to_jsonable(output))
+        return NodeResult(node.name, COMPLETED, output, duration_ms=duration)
+
+    def bypass_ready(self) -> Node | None:
+        """Bypass what can be bypassed; returns a node whose condition could not be evaluated."""
+        changed = True
+        while changed:
+            changed = False
+            for node in list(self.pending):
+                if not self.ready(node):
+                    continue
+                try:
+                    skip = self.bypassable(node)
+                except ResolutionError as exc:
+                    self.pending.remove(node)
+                    self.results[node.name] = self.fail_before_start(node, exc)
+                    return node
+                if skip:
+                    self.pending.remove(node)
+                    self.bypass(node)
+                    changed = True
+        return None
+
+    async def run(self) -> NodeResult | None:
+        """Run every node; returns the first failure, if any."""
+        running: dict[asyncio.Task[NodeResult], Node] = {}
+        failure: NodeResult | None = None
+        while True:
+            broken = self.bypass_ready()
+            if broken is not None:
+                failure = self.results[broken.name]
+                break
+            for node in [n for n in self.pending if self.ready(n)]:
+                self.pending.remove(node)
+                running[asyncio.ensure_future(self.run_node(node))] = node
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                node = running.pop(task)
+                result = task.result()
+                self.results[node.name] = result
+                if result.status == COMPLETED:
+                    self.outputs[node.name] = result.output
+                elif failure is None:
+                    failure = result
+            if failure is not None:
+                break
+        if running:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            for node in running.values():
+                self.results[node.name] = NodeResult(node.name, CANCELED)
+        for name in self.bypassed:
+            self.outputs[name] = None
+        return failure
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _failed(run: _Run, failure: NodeResult) -> LineResult:
+    return LineResult(FAILED, None, run.results, failure.error, failure.name, run.metrics)
+
+
+def flow_outputs(exe: Executable, run: _Run) -> dict[str, Any]:
+    """The flow's outputs from a finished line (outputs of aggregation nodes are left out)."""
+    aggregation = {n.name for n in exe.aggregation_nodes}
+    outputs: dict[str, Any] = {}
+    for output in exe.flow.outputs:
+        ref_value = output.reference
+        if ref_value is None:
+            continue
+        ref = ref_value.reference
+        if ref is not None and ref.kind == "node" and ref.name in aggregation:
+            continue
+        outputs[output.name] = run.value(ref_value)
+    return outputs
+
+
+async def run_line(exe: Executable, flow_inputs: dict[str, Any], emitter: Emitter, run_id: str,
+                   line_number: int | None = None) -> LineResult:
+    """Run the per-line nodes of a flow for one set of (already converted) flow inputs."""
+    run = _Run(exe, exe.line_nodes, lookup_line(flow_inputs), emitter, run_id, line_number)
+    failure = await run.run()
+    if failure is not None:
+        return _failed(run, failure)
+    try:
+        outputs = flow_outputs(exe, run)
+    except ResolutionError as exc:
+        return LineResult(FAILED, None, run.results, ErrorInfo("OutputError", str(exc)), None, run.metrics)
+    return LineResult(COMPLETED, outputs, run.results, metrics=run.metrics)
+
+
+async def run_single_node(exe: Executable, node: Node, flow_inputs: dict[str, Any],
+                          dependency_outputs: dict[str, Any], emitter: Emitter, run_id: str) -> LineResult:
+    """Run one node alone, with its dependencies' outputs given (its activate is not evaluated)."""
+    run = _Run(exe, (node,), lookup_line(flow_inputs), emitter, run_id, None)
+    run.outputs.update(dependency_outputs)
+    result = await run.run_node(node)
+    run.results[node.name] = result
+    if result.status != COMPLETED:
+        return _failed(run, result)
+    return LineResult(COMPLETED, {"output": result.output}, run.results, metrics=run.metrics)
+
+
+def lookup_aggregation(inputs: list[dict[str, Any]], lines: list[dict[str, Any]]) -> Lookup:
+    """Resolve references for aggregation nodes: per-line values become lists over the lines."""
+
+    def lookup(ref: Reference, outputs: dict[str, Any]) -> Any:
+        if ref.kind == "input":
+            return [line.get(ref.name) for line in inputs]
+        if ref.name in outputs:
+            return _walk(ref, outputs[ref.name])
+        return [_walk(ref, line.get(ref.name)) for line in lines]
+
+    return lookup
+
+
+async def run_aggregation(exe: Executable, inputs: list[dict[str, Any]], line_outputs: list[dict[str, Any]],
+                          emitter: Emitter, run_id: str) -> LineResult:
+    """Run the aggregation nodes once over the successful lines' flow inputs and node outputs."""
+    run = _Run(exe, exe.aggregation_nodes, lookup_aggregation(inputs, line_outputs), emitter, run_id, None)
+    failure = await run.run()
+    if failure is not None:
+        return _failed(run, failure)
+    return LineResult(COMPLETED, {}, run.results, metrics=run.metrics)

@@ -1,0 +1,43 @@
+"""Jinja2 prompt templates, rendered in a sandbox with Prompt flow's settings.
+
+``trim_blocks`` and ``keep_trailing_newline`` are on, as Prompt flow renders prompt and llm nodes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+
+class TemplateError(Exception):
+    """A template that cannot be parsed or rendered."""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(trim_blocks=True, keep_trailing_newline=True)
+
+
+def template_variables(text: str) -> set[str]:
+    """The undeclared variables a template reads."""
+    import jinja2
+    from jinja2 import meta
+
+    try:
+        return set(meta.find_undeclared_variables(_environment().parse(text)))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"has a syntax error at line {exc.lineno}: {exc.message}.") from exc
+
+
+def render(text: str, variables: dict[str, Any]) -> str:
+    """Render a template with the given variables."""
+    import jinja2
+
+    try:
+        return str(_environment().from_string(text).render(**variables))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"Template syntax error at line {exc.lineno}: {exc.message}") from exc
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"Template tried an unsafe operation: {exc}") from exc

@@ -1,0 +1,1 @@
+"""The flow language: parsing with positions, the model, references, schema and validation."""

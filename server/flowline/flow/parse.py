@@ -1,0 +1,185 @@
+"""YAML text → a tree of mappings, sequences and scalars that keeps every element's source span.
+
+Built from PyYAML's event stream (the C parser when present) rather than ``yaml.load``, so that
+a syntax error leaves the tree parsed so far — open containers are closed where the error
+stands — plus one problem at the error's position. Parsing never raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import yaml
+
+from flowline.flow.problems import Problem, error
+from flowline.flow.spans import Span
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass(frozen=True)
+class YScalar:
+    """A scalar with its Python value (as a safe YAML load gives it) and its raw text."""
+
+    value: Any
+    raw: str
+    span: Span
+    quoted: bool = False
+
+
+@dataclass(frozen=True)
+class YSeq:
+    """A sequence of nodes."""
+
+    items: tuple[YNode, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class YMap:
+    """A mapping; ``items`` keep source order and duplicates (the last one wins in ``get``)."""
+
+    items: tuple[tuple[YScalar, YNode], ...]
+    span: Span
+
+    def get(self, key: str) -> YNode | None:
+        """The value under ``key``, or ``None``."""
+        for k, v in reversed(self.items):
+            if k.value == key:
+                return v
+        return None
+
+    def key(self, key: str) -> YScalar | None:
+        """The key scalar named ``key``, or ``None``."""
+        for k, _ in reversed(self.items):
+            if k.value == key:
+                return k
+        return None
+
+
+YNode = Union[YScalar, YSeq, YMap]
+
+
+@dataclass(frozen=True)
+class Document:
+    """The result of parsing: the root node (``None`` for an empty document) and syntax problems."""
+
+    root: YNode | None
+    problems: tuple[Problem, ...]
+    text: str
+
+
+def to_python(node: YNode | None) -> Any:
+    """The plain Python value of a node (what ``yaml.safe_load`` would give)."""
+    if node is None:
+        return None
+    if isinstance(node, YScalar):
+        return node.value
+    if isinstance(node, YSeq):
+        return [to_python(i) for i in node.items]
+    return {_hashable(k.value): to_python(v) for k, v in node.items}
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _span(start: Any, end: Any) -> Span:
+    return Span(start.line, start.column, end.line, end.column)
+
+
+@dataclass
+class _Open:
+    """A container being built: a mapping collects alternating keys and values."""
+
+    is_map: bool
+    start: Any
+    anchor: str | None
+    children: list[YNode] = field(default_factory=list)
+
+    def close(self, end: Any) -> YNode:
+        span = _span(self.start, end)
+        if not self.is_map:
+            return YSeq(tuple(self.children), span)
+        pairs = []
+        for i in range(0, len(self.children) - 1, 2):
+            key = self.children[i]
+            if not isinstance(key, YScalar):
+                key = YScalar(str(to_python(key)), "", key.span)
+            pairs.append((key, self.children[i + 1]))
+        if len(self.children) % 2:
+            # A key whose value never came (syntax error mid-mapping): keep it with a null value.
+            key = self.children[-1]
+            if isinstance(key, YScalar):
+                pairs.append((key, YScalar(None, "", Span.point(key.span.end_line, key.span.end_col))))
+        return YMap(tuple(pairs), span)
+
+
+def _scalar(event: Any) -> YScalar:
+    span = _span(event.start_mark, event.end_mark)
+    quoted = event.style in ("'", '"')
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    try:
+        value = _constructor.construct_object(yaml.ScalarNode(tag, event.value, style=event.style))
+    except yaml.YAMLError:
+        value = event.value
+    return YScalar(value, event.value, span, quoted)
+
+
+def parse(text: str) -> Document:
+    """Parse YAML text into a span-carrying tree; syntax errors become problems, never exceptions."""
+    stack: list[_Open] = []
+    anchors: dict[str, YNode] = {}
+    root: YNode | None = None
+    problems: list[Problem] = []
+    last_mark: Any = None
+
+    def attach(node: YNode, anchor: str | None) -> None:
+        nonlocal root
+        if anchor:
+            anchors[anchor] = node
+        if stack:
+            stack[-1].children.append(node)
+        elif root is None:
+            root = node
+
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            last_mark = event.end_mark
+            if isinstance(event, yaml.ScalarEvent):
+                attach(_scalar(event), event.anchor)
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append(_Open(isinstance(event, yaml.MappingStartEvent), event.start_mark, event.anchor))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                opened = stack.pop()
+                attach(opened.close(event.end_mark), opened.anchor)
+            elif isinstance(event, yaml.AliasEvent):
+                target = anchors.get(event.anchor or "")
+                if target is None:
+                    problems.append(error(_span(event.start_mark, event.end_mark), "yaml-syntax",
+                                          f"Unknown YAML alias '*{event.anchor}'."))
+                    target = YScalar(None, "", _span(event.start_mark, event.end_mark))
+                attach(target, None)
+            elif isinstance(event, yaml.DocumentEndEvent) and root is not None:
+                break  # only the first document of a stream is a flow
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark or last_mark
+        line, col = (mark.line, mark.column) if mark is not None else (0, 0)
+        message = (exc.problem or "invalid YAML").strip()
+        if exc.context:
+            message = f"{exc.context.strip()}: {message}"
+        problems.append(error(Span(line, col, line, col + 1), "yaml-syntax",
+                              f"YAML syntax error: {message}."))
+        end = mark if mark is not None else None
+        while stack:
+            opened = stack.pop()
+            node = opened.close(end or opened.start)
+            attach(node, opened.anchor)
+    except yaml.YAMLError as exc:
+        problems.append(error(Span(0, 0, 0, 1), "yaml-syntax", f"YAML error: {exc}."))
+    return Document(root, tuple(problems), text)

@@ -1,0 +1,58 @@
+"""Problems found in a flow: one type shared by diagnostics, `flow validate` and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from flowline.flow.spans import Span
+
+
+class Severity(str, Enum):
+    """How bad a problem is; errors stop a flow from running."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A suggested replacement of the text under ``span`` (used by quick fixes)."""
+
+    title: str
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding, located in ``file`` (the flow file when ``None``)."""
+
+    span: Span
+    severity: Severity
+    code: str
+    message: str
+    file: Path | None = None
+    fix: Fix | None = None
+
+    def format(self, default_file: Path) -> str:
+        """``file:line:col: severity: message [code]``, the compiler style editors can jump to."""
+        path = self.file or default_file
+        return f"{path}:{self.span.human()}: {self.severity.value}: {self.message} [{self.code}]"
+
+
+def error(span: Span, code: str, message: str, fix: Fix | None = None, file: Path | None = None) -> Problem:
+    """An error problem."""
+    return Problem(span, Severity.ERROR, code, message, file, fix)
+
+
+def warning(span: Span, code: str, message: str, fix: Fix | None = None, file: Path | None = None) -> Problem:
+    """A warning problem."""
+    return Problem(span, Severity.WARNING, code, message, file, fix)
+
+
+def has_errors(problems: list[Problem] | tuple[Problem, ...]) -> bool:
+    """True when any problem is an error."""
+    return any(p.severity is Severity.ERROR for p in problems)
