@@ -68,10 +68,10 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     from flowline.console import ConsoleSink
     from flowline.engine.errors import FlowRunError, NodeError
     from flowline.engine.events import Emitter, JsonlSink, to_jsonable
-    from flowline.engine.prepare import parse_variant
     from flowline.engine.run import test_flow
     from flowline.flow.problems import Severity, has_errors
     from flowline.flow.validate import validate_file
+    from flowline.flow.variants import VariantError, parse_variant
 
     path = _flow_file(args.flow)
     given = _parse_inputs(args.inputs)
@@ -92,7 +92,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     try:
         variant = parse_variant(args.variant) if args.variant else None
         result = test_flow(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr)
-    except FlowRunError as exc:
+    except (FlowRunError, VariantError) as exc:
         raise UsageError(str(exc)) from exc
     except NodeError as exc:
         where = f" ({exc.info.file}:{exc.info.line})" if exc.info.file else ""

@@ -22,22 +22,53 @@ class NodeRunner(Protocol):
         """A literal input converted to the type the tool expects."""
 
     async def call(self, inputs: dict[str, Any]) -> Any:
-        """Run the node and return its output (generators joined)."""
+        """Run the node and return its output (a generator's items recorded as a :class:`Stream`)."""
 
 
-def join_stream(items: Iterator[Any]) -> str:
-    """Join a generator's items into one string, as a non-streaming run returns it."""
-    return "".join(item if isinstance(item, str) else str(item) for item in items)
+@dataclass(frozen=True)
+class Stream:
+    """The recorded items of a generator a tool returned.
+
+    Downstream nodes receive a fresh generator over the items (as Prompt flow hands them the
+    generator itself, but every consumer sees every item); flow outputs and events get the
+    items joined into one string.
+    """
+
+    items: tuple[Any, ...]
+    is_async: bool = False
+
+    def text(self) -> str:
+        """The items joined as text."""
+        return "".join(item if isinstance(item, str) else str(item) for item in self.items)
+
+    def replay(self) -> Any:
+        """A new (async) generator yielding the recorded items."""
+        if self.is_async:
+            return _replay_async(self.items)
+        return (item for item in self.items)
 
 
-async def _join_async(items: AsyncIterator[Any]) -> str:
-    parts = [item if isinstance(item, str) else str(item) async for item in items]
-    return "".join(parts)
+async def _replay_async(items: tuple[Any, ...]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
+
+
+def plain(value: Any) -> Any:
+    """A node output as flow outputs and events show it (streams joined)."""
+    return value.text() if isinstance(value, Stream) else value
+
+
+async def _record_async(items: AsyncIterator[Any]) -> Stream:
+    return Stream(tuple([item async for item in items]), is_async=True)
+
+
+def _record(items: Iterator[Any]) -> Stream:
+    return Stream(tuple(items))
 
 
 def _call_sync(func: Any, inputs: dict[str, Any]) -> Any:
     result = func(**inputs)
-    return join_stream(result) if inspect.isgenerator(result) else result
+    return _record(result) if inspect.isgenerator(result) else result
 
 
 @dataclass(frozen=True)
@@ -56,15 +87,15 @@ class PythonRunner:
         func = self.tool.func
         kwargs = {k: v for k, v in inputs.items() if k not in self.tool.init_params}
         if inspect.isasyncgenfunction(func):
-            return await _join_async(func(**kwargs))
+            return await _record_async(func(**kwargs))
         if inspect.iscoroutinefunction(func):
             result = await func(**kwargs)
         else:
             result = await asyncio.to_thread(_call_sync, func, kwargs)
         if inspect.isasyncgen(result):
-            return await _join_async(result)
+            return await _record_async(result)
         if inspect.isgenerator(result):
-            return await asyncio.to_thread(join_stream, result)
+            return await asyncio.to_thread(_record, result)
         return result
 
 

@@ -12,7 +12,7 @@ import importlib.machinery
 import json
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from flowline.engine.nodes import NodeRunner, PromptRunner, PythonRunner
 from flowline.engine.python_tool import find_tool, load_module
 from flowline.flow.files import include_roots, read_disk, resolve_source
 from flowline.flow.model import Flow, Node
-from flowline.flow.references import parse_reference
+from flowline.flow.variants import VariantError, apply_variants
 
 
 @dataclass(frozen=True)
@@ -42,37 +42,6 @@ class Executable:
     def aggregation_nodes(self) -> tuple[Node, ...]:
         """Nodes that run once over all lines."""
         return tuple(n for n in self.nodes if n.aggregation)
-
-
-def parse_variant(text: str) -> tuple[str, str]:
-    """``${node.variant_id}`` → (node, variant id)."""
-    ref = parse_reference(text.strip())
-    if ref is None or ref.kind != "node" or not ref.section or ref.path:
-        raise FlowRunError(f"--variant must look like '${{node_name.variant_id}}', not '{text}'.")
-    return ref.name, ref.section
-
-
-def apply_variants(flow: Flow, chosen: tuple[str, str] | None) -> Flow:
-    """Replace every ``use_variants`` node by its chosen (or default) variant."""
-    if chosen is not None:
-        node_name, variant_id = chosen
-        entry = flow.variants_of(node_name)
-        if entry is None:
-            names = ", ".join(v.node_name for v in flow.node_variants) or "none"
-            raise FlowRunError(f"Node '{node_name}' has no variants (nodes with variants: {names}).")
-        if entry.variant(variant_id) is None:
-            ids = ", ".join(v.id for v in entry.variants)
-            raise FlowRunError(f"Node '{node_name}' has no variant '{variant_id}' (variants: {ids}).")
-    nodes = []
-    for node in flow.nodes:
-        entry = flow.variants_of(node.name) if node.use_variants else None
-        if entry is None:
-            nodes.append(node)
-            continue
-        wanted = chosen[1] if chosen and chosen[0] == node.name else entry.default_variant_id
-        variant = entry.variant(wanted or "")
-        nodes.append(variant.node if variant else node)
-    return replace(flow, nodes=tuple(nodes))
 
 
 def order_nodes(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
@@ -145,7 +114,10 @@ def _runner(flow: Flow, node: Node, roots: tuple[Path, ...]) -> NodeRunner:
 
 def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None = None) -> Executable:
     """Choose variants, set up the process and load the tools (of node ``only``, when given)."""
-    flow = apply_variants(flow, variant)
+    try:
+        flow = apply_variants(flow, variant)
+    except VariantError as exc:
+        raise FlowRunError(str(exc)) from exc
     nodes = order_nodes(flow.nodes)
     roots = prepare_process(flow)
     runners = {n.name: _runner(flow, n, roots) for n in nodes if only is None or n.name == only}

@@ -20,6 +20,7 @@ from flowline.engine.capture import node_output
 from flowline.engine.convert import ConversionError
 from flowline.engine.errors import describe
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
+from flowline.engine.nodes import Stream, plain
 from flowline.engine.prepare import Executable
 from flowline.flow.model import Node, Value
 from flowline.flow.references import PropertyError, Reference, walk
@@ -74,6 +75,10 @@ def lookup_line(flow_inputs: dict[str, Any]) -> Lookup:
 
 
 def _walk(ref: Reference, value: Any) -> Any:
+    if isinstance(value, Stream):
+        if not ref.steps:
+            return value.replay()
+        value = value.text()
     try:
         return walk(value, ref.steps)
     except PropertyError as exc:
@@ -180,7 +185,7 @@ class _Run:
             metrics_sink.reset(token)
         duration = _ms(started)
         self.emit("node_end", node.name, status=COMPLETED, start=start, end=now_iso(), duration_ms=duration,
-                  output=to_jsonable(output))
+                  output=to_jsonable(plain(output)))
         return NodeResult(node.name, COMPLETED, output, duration_ms=duration)
 
     def bypass_ready(self) -> Node | None:
@@ -250,15 +255,16 @@ def _failed(run: _Run, failure: NodeResult) -> LineResult:
 def flow_outputs(exe: Executable, run: _Run) -> dict[str, Any]:
     """The flow's outputs from a finished line (outputs of aggregation nodes are left out)."""
     aggregation = {n.name for n in exe.aggregation_nodes}
+    joined = {name: plain(value) for name, value in run.outputs.items()}
     outputs: dict[str, Any] = {}
     for output in exe.flow.outputs:
-        ref_value = output.reference
-        if ref_value is None:
+        value = output.reference
+        if value is None:
             continue
-        ref = ref_value.reference
+        ref = value.reference
         if ref is not None and ref.kind == "node" and ref.name in aggregation:
             continue
-        outputs[output.name] = run.value(ref_value)
+        outputs[output.name] = value.value if ref is None else run.lookup(ref, joined)
     return outputs
 
 
@@ -285,7 +291,7 @@ async def run_single_node(exe: Executable, node: Node, flow_inputs: dict[str, An
     run.results[node.name] = result
     if result.status != COMPLETED:
         return _failed(run, result)
-    return LineResult(COMPLETED, {"output": result.output}, run.results, metrics=run.metrics)
+    return LineResult(COMPLETED, {"output": plain(result.output)}, run.results, metrics=run.metrics)
 
 
 def lookup_aggregation(inputs: list[dict[str, Any]], lines: list[dict[str, Any]]) -> Lookup:

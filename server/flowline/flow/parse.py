@@ -7,6 +7,7 @@ stands — plus one problem at the error's position. Parsing never raises.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -16,8 +17,39 @@ from flowline.flow.problems import Problem, error
 from flowline.flow.spans import Span
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
+
+# Plain scalars are typed by YAML 1.2's core schema, as Prompt flow's loader reads them:
+# `on`, `yes`, `no` stay strings, `010` is the integer 10 and `1_000` is a string.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+def _core_schema(text: str) -> Any:
+    """The value of a plain scalar under YAML 1.2's core schema."""
+    if _NULL.match(text):
+        return None
+    if _BOOL.match(text):
+        return text.lower() == "true"
+    if _INT.match(text):
+        return int(text)
+    if _OCT.match(text):
+        return int(text[2:], 8)
+    if _HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
 
 
 @dataclass(frozen=True)
@@ -123,7 +155,8 @@ def _scalar(event: Any) -> YScalar:
     quoted = event.style in ("'", '"')
     tag = event.tag
     if tag is None or tag == "!":
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        value = _core_schema(event.value) if event.implicit[0] and not event.style else event.value
+        return YScalar(value, event.value, span, quoted)
     try:
         value = _constructor.construct_object(yaml.ScalarNode(tag, event.value, style=event.style))
     except yaml.YAMLError:

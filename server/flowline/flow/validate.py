@@ -17,6 +17,7 @@ from flowline.flow.problems import Problem, error, warning
 from flowline.flow.references import skipped_characters
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
+from flowline.flow.variants import apply_variants
 
 LLM_PARAMETERS = frozenset({
     "deployment_name", "model", "temperature", "top_p", "max_tokens", "stop", "presence_penalty",
@@ -42,8 +43,10 @@ class _Context:
 
 
 def _all_nodes(flow: Flow) -> Iterator[Node]:
-    """The nodes, plus every variant's node (each is checked like a node)."""
-    yield from flow.nodes
+    """The nodes (those using variants replaced by every variant's definition)."""
+    for node in flow.nodes:
+        if not (node.use_variants and flow.variants_of(node.name)):
+            yield node
     for nv in flow.node_variants:
         for variant in nv.variants:
             yield variant.node
@@ -177,7 +180,7 @@ def _check_references(ctx: _Context) -> None:
 
 
 def _check_cycles(ctx: _Context) -> None:
-    nodes = {n.name: n for n in ctx.flow.nodes}
+    nodes = {n.name: n for n in apply_variants(ctx.flow, None).nodes}
     deps = {name: {d for d in node.dependencies() if d in nodes and d != name} for name, node in nodes.items()}
     state: dict[str, int] = {}
     reported: set[frozenset[str]] = set()

@@ -1,0 +1,43 @@
+"""Record promptflow 1.18.5's outputs for the conformance flows (run by hand, with promptflow's Python).
+
+    PF_DISABLE_TELEMETRY=true PF_DISABLE_TRACING=true \
+        ~/.cache/flowline/pf-venv/bin/python bench/pf_reference.py tests/server/conformance
+
+For every case folder it reads cases.json (a list of {inputs, variant?, node?}) and writes
+expected.json: one entry per case, {"outputs": ...} or {"error": "<exception type>", "message": ...}.
+The conformance tests compare Flowline's `flowline flow test` against these files.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def record(folder: Path) -> list[dict]:
+    from promptflow.client import PFClient
+
+    client = PFClient()
+    results = []
+    for case in json.loads((folder / "cases.json").read_text()):
+        try:
+            outputs = client.test(flow=str(folder), inputs=case.get("inputs") or {}, variant=case.get("variant"),
+                                  node=case.get("node"))
+            results.append({"outputs": json.loads(json.dumps(outputs, default=str))})
+        except Exception as exc:  # the failure itself is what is recorded
+            results.append({"error": type(exc).__name__, "message": str(exc)})
+    return results
+
+
+def main() -> None:
+    root = Path(sys.argv[1])
+    folders = [root] if (root / "cases.json").exists() else sorted(p for p in root.iterdir() if (p / "cases.json").exists())
+    for folder in folders:
+        expected = record(folder)
+        (folder / "expected.json").write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n")
+        print(folder.name, json.dumps(expected)[:300])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+from promptflow import tool
+
+
+@tool
+def branch(label: str) -> str:
+    return f"ran {label}"

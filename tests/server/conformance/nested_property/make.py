@@ -1,0 +1,6 @@
+from promptflow.core import tool
+
+
+@tool
+def make(word: str) -> dict:
+    return {"a": {"b": [10, {"c": word}]}, "k-x": 7}

@@ -1,0 +1,6 @@
+from promptflow import tool
+
+
+@tool
+def join(left: str, right: str) -> str:
+    return f"({left}+{right})"

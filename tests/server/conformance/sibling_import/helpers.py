@@ -1,0 +1,5 @@
+SEPARATOR = ", "
+
+
+def join_sorted(words):
+    return SEPARATOR.join(sorted(words))

@@ -1,0 +1,6 @@
+from promptflow import tool
+
+
+@tool
+def finish(text: str) -> str:
+    return text.strip() + "."

@@ -1,0 +1,59 @@
+"""Shared helpers: run the real `flowline` command in a child process, write small flows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "samples"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run `python -m flowline ARGS` and capture everything."""
+    proc = subprocess.run([sys.executable, "-m", "flowline", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=120)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_flow(folder: Path, files: dict[str, str]) -> Path:
+    """Write files (dedented) into a flow folder; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return folder
+
+
+def position(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
+    """1-based (line, column) of the n-th occurrence of ``needle`` in dedented ``text``."""
+    text = textwrap.dedent(text).lstrip("\n")
+    index = -1
+    for _ in range(occurrence):
+        index = text.index(needle, index + 1)
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, column
+
+
+@pytest.fixture
+def flow_dir(tmp_path: Path) -> Path:
+    return tmp_path / "flow"
