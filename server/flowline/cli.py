@@ -87,7 +87,10 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     if args.events == "-":
         emitter.add(JsonlSink(sys.stdout))
     elif args.events:
-        events_file = open(args.events, "w", encoding="utf-8")
+        try:
+            events_file = open(args.events, "w", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--events: cannot write '{args.events}': {exc.strerror}.") from exc
         emitter.add(JsonlSink(events_file))
     try:
         variant = parse_variant(args.variant) if args.variant else None

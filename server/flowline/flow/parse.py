@@ -205,7 +205,10 @@ def parse(text: str) -> Document:
         line, col = (mark.line, mark.column) if mark is not None else (0, 0)
         message = (exc.problem or "invalid YAML").strip()
         if exc.context:
-            message = f"{exc.context.strip()}: {message}"
+            context = exc.context.strip()
+            if exc.context_mark is not None and exc.context_mark is not mark:
+                context += f" (started at {exc.context_mark.line + 1}:{exc.context_mark.column + 1})"
+            message = f"{context}: {message}"
         problems.append(error(Span(line, col, line, col + 1), "yaml-syntax",
                               f"YAML syntax error: {message}."))
         end = mark if mark is not None else None

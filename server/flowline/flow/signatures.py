@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +106,14 @@ def read_tool_source(text: str) -> ToolFile:
             if any(_is_tool_decorator(d) for d in stmt.decorator_list):
                 found.append(_signature(stmt, None))
         elif isinstance(stmt, ast.ClassDef):
+            init = next((i for i in stmt.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"), None)
+            init_params = _signature(init, stmt.name).parameters if init is not None else ()
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
                         _is_tool_decorator(d) for d in item.decorator_list):
-                    found.append(_signature(item, stmt.name))
+                    # A class-based tool takes its __init__ arguments from the node's inputs too.
+                    method = _signature(item, stmt.name)
+                    found.append(replace(method, parameters=init_params + method.parameters))
     return ToolFile(tuple(found))
 
 

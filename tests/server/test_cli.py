@@ -1,0 +1,90 @@
+"""User mistakes on the command line: one clear message, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES, run_cli, write_flow
+
+HELLO = str(SAMPLES / "hello")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["flow", "test", "--flow", "/no/such/flow"], "No flow found at '/no/such/flow'"),
+    (["flow", "test", "--flow", HELLO, "--inputs", "nonsense"], "'nonsense' is neither k=v nor an existing JSON file"),
+    (["flow", "test", "--flow", HELLO, "--inputs", "excited=perhaps"],
+     "The value of flow input 'excited' is not of type bool: 'perhaps' is not true or false."),
+    (["flow", "test", "--flow", HELLO, "--node", "nope"], "The flow has no node 'nope' (nodes: greet, shout)."),
+    (["flow", "test", "--flow", HELLO, "--variant", "oops"], "--variant must look like"),
+    (["flow", "test", "--flow", HELLO, "--variant", "${greet.v1}"], "Node 'greet' has no variants"),
+    (["flow", "test", "--flow", HELLO, "--events", "/no/such/dir/e.jsonl"], "--events: cannot write"),
+    (["flow", "test"], "the following arguments are required: --flow"),
+    (["flow", "validate", "--source", "/no/such/flow"], "No flow found"),
+    (["flow", "init", "--flow", HELLO], "already has a flow.dag.yaml"),
+    (["bogus"], "invalid choice: 'bogus'"),
+])
+def test_usage_errors(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_required_input(tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "f", {
+        "t.py": "from flowline import tool\n\n@tool\ndef t(q: str) -> str:\n    return q\n",
+        "flow.dag.yaml": "inputs:\n  q: {type: string}\nnodes:\n- name: t\n  type: python\n"
+                         "  source: {type: code, path: t.py}\n  inputs: {q: '${inputs.q}'}\n"})
+    result = run_cli("flow", "test", "--flow", str(folder))
+    assert result.code == 2
+    assert "Required flow input(s) q not given and without default; pass them with --inputs q=<value>." \
+        in result.stderr
+
+
+def test_invalid_flow_is_refused_with_positions(tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "f", {"flow.dag.yaml": "nodes:\n- name: a\n  type: python\n"
+                                                          "  source: {type: code, path: gone.py}\n"})
+    result = run_cli("flow", "test", "--flow", str(folder))
+    assert result.code == 2
+    assert f"{folder / 'flow.dag.yaml'}:4:30: error: Source file 'gone.py' of node 'a' was not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_yaml_is_refused(tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "f", {"flow.dag.yaml": "nodes: [\n"})
+    result = run_cli("flow", "test", "--flow", str(folder))
+    assert result.code == 2
+    assert "YAML syntax error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_inputs_from_json_file(tmp_path: Path) -> None:
+    data = tmp_path / "in.json"
+    data.write_text('{"name": "File", "excited": true}')
+    result = run_cli("flow", "test", "--flow", HELLO, "--inputs", str(data))
+    assert result.code == 0, result.stderr
+    assert result.json() == {"greeting": "HELLO, FILE!", "length": 12}
+
+
+def test_module_entry_point_and_version() -> None:
+    result = run_cli("--version")
+    assert result.code == 0 and result.stdout.startswith("flowline ")
+
+
+@pytest.mark.parametrize("kind", ["standard", "chat", "evaluation"])
+def test_init_templates_validate(kind: str, tmp_path: Path) -> None:
+    folder = tmp_path / kind
+    created = run_cli("flow", "init", "--flow", str(folder), "--type", kind)
+    assert created.code == 0, created.stderr
+    result = run_cli("flow", "validate", "--source", str(folder), "--json")
+    assert result.code == 0 and result.json() == []
+
+
+def test_standard_template_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "standard"
+    run_cli("flow", "init", "--flow", str(folder))
+    result = run_cli("flow", "test", "--flow", str(folder))
+    assert result.code == 0, result.stderr
+    assert result.json() == {"output_prompt": 'Prompt: Write a simple program that displays "Hello Flowline".\n'}

@@ -1,0 +1,146 @@
+"""`flowline flow validate`: every problem class, with its code and exact `file:line:col`.
+
+Each case writes a small flow whose only mistake is the one named, runs the real command with
+--json, and asserts the code and the 1-based position of the marked text (the first occurrence
+of `at`, or its n-th with `nth`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conftest import position, run_cli, write_flow
+
+TOOL = '''
+from flowline import tool
+
+
+@tool
+def t(x: str = "") -> str:
+    return x
+'''
+
+
+@dataclass
+class Case:
+    code: str
+    flow: str
+    at: str
+    nth: int = 1
+    files: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    severity: str = "error"
+
+
+def node(name: str, inputs: str = "", extra: str = "", path: str = "t.py", type_: str = "python") -> str:
+    block = f"- name: {name}\n  type: {type_}\n  source:\n    type: code\n    path: {path}\n"
+    if inputs:
+        block += "  inputs:\n" + "".join(f"    {line}\n" for line in inputs.split("; "))
+    return block + extra
+
+
+CASES = [
+    Case("yaml-syntax", "inputs:\n  q: {type: string\nnodes: []\n", ": []", message="started at 2:6"),
+    Case("structure", "nodes: five\n", "five"),
+    Case("duplicate-node", "nodes:\n" + node("dup") + node("dup"), "dup", 2, message="Duplicate node name 'dup'"),
+    Case("unknown-node", "nodes:\n" + node("a", "x: ${nope.output}"), "nope", message="unknown node 'nope'"),
+    Case("unknown-node", "nodes:\n" + node("a") + node("b", extra="  activate:\n    when: ${ghost.output}\n    is: 1\n"),
+         "ghost"),
+    Case("unknown-node", "outputs:\n  o:\n    reference: ${nothere.output}\nnodes:\n" + node("a"), "nothere"),
+    Case("unknown-input", "inputs:\n  question: {type: string}\nnodes:\n" + node("a", "x: ${inputs.questoin}"),
+         "questoin", message="Did you mean 'question'?"),
+    Case("self-reference", "nodes:\n" + node("selfy", "x: ${selfy.output}"), "selfy", 2),
+    Case("cycle", "nodes:\n" + node("ping", "x: ${pong.output}") + node("pong", "x: ${ping.output}"), "ping",
+         message="ping -> pong -> ping"),
+    Case("aggregation-reference",
+         "nodes:\n" + node("agg", extra="  aggregation: true\n") + node("line", "x: ${agg.output}"), "agg.output"),
+    Case("aggregation-activate",
+         "nodes:\n" + node("first") + node("agg", extra="  aggregation: true\n  activate:\n    when: ${first.output}\n"
+                                                         "    is: yes\n"), "first", 2),
+    Case("output-reference-missing", "outputs:\n  answer:\n    type: string\nnodes:\n" + node("a"), "answer"),
+    Case("source-not-found", "nodes:\n" + node("a", path="missing.py"), "missing.py"),
+    Case("source-missing", "nodes:\n- name: nosrc\n  type: python\n", "nosrc"),
+    Case("tool-count", "nodes:\n" + node("a", path="plain.py"), "plain.py",
+         files={"plain.py": "def t(x):\n    return x\n"}, message="has no function decorated with @tool"),
+    Case("tool-count", "nodes:\n" + node("a", path="two.py"), "two.py",
+         files={"two.py": "from flowline import tool\n\n@tool\ndef a():\n    pass\n\n@tool\ndef b():\n    pass\n"},
+         message="has 2 @tool functions (a, b)"),
+    Case("tool-syntax", "nodes:\n" + node("a", path="broken.py"), "broken.py",
+         files={"broken.py": "from flowline import tool\n\n@tool\ndef t(x:\n"}),
+    Case("unknown-parameter", "nodes:\n" + node("a", "x: 1; y: 2"), "y:", message="has no parameter 'y'"),
+    Case("missing-parameter", "nodes:\n" + node("needy", path="req.py"), "needy",
+         files={"req.py": "from flowline import tool\n\n@tool\ndef t(required: int):\n    return required\n"},
+         message="required input 'required'"),
+    Case("template-variable", "nodes:\n" + node("render", "name: x", path="p.jinja2", type_="prompt"), "render",
+         files={"p.jinja2": "Hi {{ name }} from {{ place }}\n"}, severity="warning", message="'{{ place }}'"),
+    Case("template-syntax", "nodes:\n" + node("render", path="bad.jinja2", type_="prompt"), "bad.jinja2",
+         files={"bad.jinja2": "Hi {% if %}\n"}),
+    Case("node-type", "nodes:\n" + node("a", type_="pyton"), "pyton", message="Did you mean 'python'?"),
+    Case("node-type-missing", "nodes:\n- name: untyped\n  source:\n    type: code\n    path: t.py\n", "untyped"),
+    Case("source-type", "nodes:\n- name: a\n  type: python\n  source:\n    type: cod\n    path: t.py\n", "type: cod",
+         message="Did you mean 'code'?"),
+    Case("input-type", "inputs:\n  q:\n    type: strng\nnodes:\n" + node("a"), "strng", message="Did you mean 'string'?"),
+    Case("input-default", "inputs:\n  n:\n    type: int\n    default: many\nnodes:\n" + node("a"), "many"),
+    Case("variant-missing", "nodes:\n- name: v\n  use_variants: true\n", "v\n"),
+    Case("variant-default-unknown",
+         "nodes:\n- name: v\n  use_variants: true\nnode_variants:\n  v:\n    default_variant_id: variant_9\n"
+         "    variants:\n      variant_0:\n        node:\n          type: python\n          source:\n"
+         "            type: code\n            path: t.py\n", "variant_9", message="Did you mean 'variant_0'?"),
+    Case("variant-empty", "nodes:\n- name: v\n  use_variants: true\nnode_variants:\n  v:\n"
+                          "    default_variant_id: variant_0\n    variants: {}\n", "variant_0"),
+    Case("chat-input-multiple", "inputs:\n  a: {type: string, is_chat_input: true}\n"
+                                "  b: {type: string, is_chat_input: true}\noutputs:\n"
+                                "  o: {reference: '${n.output}', is_chat_output: true}\nnodes:\n" + node("n"), "b:"),
+    Case("chat-output-missing", "inputs:\n  q: {type: string, is_chat_input: true}\noutputs:\n"
+                                "  o: {reference: '${n.output}'}\nnodes:\n" + node("n"), "q:"),
+    Case("chat-history-type", "inputs:\n  q: {type: string, is_chat_input: true}\n"
+                              "  h: {type: string, is_chat_history: true}\noutputs:\n"
+                              "  o: {reference: '${n.output}', is_chat_output: true}\nnodes:\n" + node("n"),
+         "string, is_chat_history"),
+    Case("reference-index", "nodes:\n" + node("src") + node("b", "x: ${src.output[0]}"), "${src.output[0]}",
+         message="Write '${src.output.[0]}'"),
+    Case("reference-section", "nodes:\n" + node("src") + node("b", "x: ${src.outputs}"), "${src.outputs}"),
+    Case("reference-property", "nodes:\n" + node("src") + node("b", "x: ${src.output.my-key}"), "${src.output.my",
+         severity="warning"),
+    Case("activate-incomplete", "nodes:\n" + node("a", extra="  activate:\n    when: ${inputs.q}\n"), "when"),
+    Case("node-name-missing", "nodes:\n- type: python\n  source:\n    type: code\n    path: t.py\n", "type"),
+    Case("include-not-found", "additional_includes:\n- ../shared/nowhere.py\nnodes:\n" + node("a"), "../shared"),
+    Case("schema-unknown-key", "nodez: []\n", "nodez", message="Unknown key 'nodez'"),
+    Case("schema", "inputs:\n  q:\n    type: string\n    is_chat_input: maybe\nnodes:\n" + node("a"), "maybe"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.code}-{i}" for i, c in enumerate(CASES)])
+def test_problem_reported_at_exact_position(case: Case, tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": case.flow, "t.py": TOOL, **case.files})
+    result = run_cli("flow", "validate", "--source", str(folder), "--json")
+    assert "Traceback" not in result.stderr
+    problems = result.json()
+    line, column = position(case.flow, case.at, case.nth)
+    matching = [p for p in problems if p["code"] == case.code]
+    assert matching, f"no {case.code} in {problems}"
+    assert (matching[0]["line"], matching[0]["column"]) == (line, column), matching[0]
+    assert matching[0]["severity"] == case.severity
+    assert case.message in matching[0]["message"]
+    assert result.code == (1 if any(p["severity"] == "error" for p in problems) else 0)
+
+
+def test_text_output_is_file_line_col(tmp_path: Path) -> None:
+    text = "nodes:\n" + node("a", "x: ${nope.output}")
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": text, "t.py": TOOL})
+    result = run_cli("flow", "validate", "--source", str(folder))
+    assert result.code == 1
+    line, column = position(text, "nope")
+    assert result.stdout == (f"{folder / 'flow.dag.yaml'}:{line}:{column}: error: Input 'x' of node 'a' references "
+                             "unknown node 'nope'. [unknown-node]\n")
+
+
+def test_valid_samples_have_no_problems() -> None:
+    from conftest import SAMPLES
+
+    for sample in sorted(p for p in SAMPLES.iterdir() if (p / "flow.dag.yaml").exists()):
+        result = run_cli("flow", "validate", "--source", str(sample), "--json")
+        assert result.code == 0 and result.json() == [], (sample, result.stdout)
