@@ -93,6 +93,9 @@ def prepare_process(flow: Flow) -> tuple[Path, ...]:
 
 
 def _runner(flow: Flow, node: Node, roots: tuple[Path, ...]) -> NodeRunner:
+    if node.source is not None and node.source.type != "code":
+        raise FlowRunError(f"Node '{node.name}' uses a '{node.source.type}' tool ({node.source.tool}), which this "
+                           "version of Flowline cannot run; only tools from files (source type 'code') run.")
     if node.source is None or not node.source.path:
         raise FlowRunError(f"Node '{node.name}' has no source path.")
     path = resolve_source(flow, node.source.path)
