@@ -17,7 +17,10 @@ install: $(STAMP)
 typecheck: install
 	$(PY) -m mypy server/flowline
 
-test: install typecheck
+lint: install
+	$(PY) -m ruff check --config server/pyproject.toml server bench tests
+
+test: install lint typecheck
 	$(PY) -m pytest tests/server -q
 
 bench: install

@@ -32,7 +32,10 @@ def record(folder: Path) -> list[dict]:
 
 def main() -> None:
     root = Path(sys.argv[1])
-    folders = [root] if (root / "cases.json").exists() else sorted(p for p in root.iterdir() if (p / "cases.json").exists())
+    if (root / "cases.json").exists():
+        folders = [root]
+    else:
+        folders = sorted(p for p in root.iterdir() if (p / "cases.json").exists())
     for folder in folders:
         expected = record(folder)
         (folder / "expected.json").write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n")

@@ -68,7 +68,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     from flowline.console import ConsoleSink
     from flowline.engine.errors import FlowRunError, NodeError
     from flowline.engine.events import Emitter, JsonlSink, to_jsonable
-    from flowline.engine.run import test_flow
+    from flowline.engine.run import flow_test
     from flowline.flow.problems import Severity, has_errors
     from flowline.flow.validate import validate_file
     from flowline.flow.variants import VariantError, parse_variant
@@ -94,7 +94,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
         emitter.add(JsonlSink(events_file))
     try:
         variant = parse_variant(args.variant) if args.variant else None
-        result = test_flow(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr)
+        result = flow_test(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr)
     except (FlowRunError, VariantError) as exc:
         raise UsageError(str(exc)) from exc
     except NodeError as exc:

@@ -32,7 +32,7 @@ def tool(func: Any = None, **options: Any) -> Any:
     """
 
     def mark(f: F) -> F:
-        setattr(f, "__flowline_tool__", dict(options))
+        setattr(f, "__flowline_tool__", dict(options))  # noqa: B010 (the type F declares no such attribute)
         return f
 
     return mark(func) if func is not None else mark

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLES, run_cli, write_flow
 
 HELLO = str(SAMPLES / "hello")

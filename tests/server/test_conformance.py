@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import run_cli
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"
@@ -30,7 +29,7 @@ def _cases() -> list[Any]:
     for folder in sorted(p for p in CONFORMANCE.iterdir() if (p / "cases.json").exists()):
         cases = json.loads((folder / "cases.json").read_text())
         expected = json.loads((folder / "expected.json").read_text())
-        for index, (case, want) in enumerate(zip(cases, expected)):
+        for index, (case, want) in enumerate(zip(cases, expected, strict=True)):
             params.append(pytest.param(folder, index, case, want, id=f"{folder.name}-{index}"))
     return params
 

@@ -157,7 +157,8 @@ def test_failing_tool_event_points_at_user_code(flow_dir: Path, tmp_path: Path) 
 def test_tool_that_fails_to_import_is_a_failed_run_without_traceback(flow_dir: Path) -> None:
     write_flow(flow_dir, {"bad.py": "from flowline import tool\nimport not_installed_module\n\n@tool\ndef t():\n"
                                     "    return 1\n",
-                          "flow.dag.yaml": "nodes:\n- name: bad\n  type: python\n  source: {type: code, path: bad.py}\n"})
+                          "flow.dag.yaml": "nodes:\n- name: bad\n  type: python\n"
+                                           "  source: {type: code, path: bad.py}\n"})
     result = run_cli("flow", "test", "--flow", str(flow_dir))
     assert result.code == 1
     assert "Node 'bad' could not load its tool: ModuleNotFoundError: No module named 'not_installed_module'" \
@@ -274,8 +275,8 @@ def test_unsupported_promptflow_module_is_named(flow_dir: Path) -> None:
 
 def test_prompt_templates_are_sandboxed(flow_dir: Path) -> None:
     write_flow(flow_dir, {"evil.jinja2": "{{ ''.__class__.__mro__[1].__subclasses__() }}\n",
-                          "flow.dag.yaml": "outputs:\n  o: {reference: '${p.output}'}\nnodes:\n- name: p\n  type: prompt\n"
-                                           "  source: {type: code, path: evil.jinja2}\n"})
+                          "flow.dag.yaml": "outputs:\n  o: {reference: '${p.output}'}\nnodes:\n- name: p\n"
+                                           "  type: prompt\n  source: {type: code, path: evil.jinja2}\n"})
     result = run_cli("flow", "test", "--flow", str(flow_dir))
     assert result.code == 1
     assert "unsafe" in result.stderr
@@ -305,3 +306,17 @@ def test_literal_that_does_not_convert_fails_the_node(flow_dir: Path) -> None:
     result = run_cli("flow", "test", "--flow", str(flow_dir))
     assert result.code == 1
     assert "Input 'n' of node 't' is not of type int: 'lots' is not a valid int." in result.stderr
+
+
+def test_conditional_sample_takes_one_branch_and_bypasses_the_other(tmp_path: Path) -> None:
+    for question, route, answer, bypassed in (("12 * (3 + 4)", "math", "84", "explain"),
+                                               ("What is YAML?", "text", 'I can only do arithmetic, but here is '
+                                                'your question back: "What is YAML?"', "calculate")):
+        events_file = tmp_path / f"{route}.jsonl"
+        result = run_cli("flow", "test", "--flow", str(SAMPLES / "conditional"), "--inputs", f"question={question}",
+                         "--events", str(events_file))
+        assert result.code == 0, result.stderr
+        assert result.json() == {"route": route, "answer": answer}
+        statuses = {e["node"]: e["status"] for e in _events(events_file) if e["type"] == "node_end"}
+        assert statuses[bypassed] == "Bypassed"
+        assert sum(s == "Completed" for s in statuses.values()) == 3

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLES
 from flowline.flow.build import load_flow_text
 from flowline.flow.parse import YMap, YScalar, YSeq, parse, to_python

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from flowline.flow.references import Key, PropertyError, parse_reference, walk
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import position, run_cli, write_flow
 
 TOOL = '''
@@ -47,8 +46,8 @@ CASES = [
     Case("structure", "nodes: five\n", "five"),
     Case("duplicate-node", "nodes:\n" + node("dup") + node("dup"), "dup", 2, message="Duplicate node name 'dup'"),
     Case("unknown-node", "nodes:\n" + node("a", "x: ${nope.output}"), "nope", message="unknown node 'nope'"),
-    Case("unknown-node", "nodes:\n" + node("a") + node("b", extra="  activate:\n    when: ${ghost.output}\n    is: 1\n"),
-         "ghost"),
+    Case("unknown-node",
+         "nodes:\n" + node("a") + node("b", extra="  activate:\n    when: ${ghost.output}\n    is: 1\n"), "ghost"),
     Case("unknown-node", "outputs:\n  o:\n    reference: ${nothere.output}\nnodes:\n" + node("a"), "nothere"),
     Case("unknown-input", "inputs:\n  question: {type: string}\nnodes:\n" + node("a", "x: ${inputs.questoin}"),
          "questoin", message="Did you mean 'question'?"),
@@ -82,7 +81,8 @@ CASES = [
     Case("node-type-missing", "nodes:\n- name: untyped\n  source:\n    type: code\n    path: t.py\n", "untyped"),
     Case("source-type", "nodes:\n- name: a\n  type: python\n  source:\n    type: cod\n    path: t.py\n", "type: cod",
          message="Did you mean 'code'?"),
-    Case("input-type", "inputs:\n  q:\n    type: strng\nnodes:\n" + node("a"), "strng", message="Did you mean 'string'?"),
+    Case("input-type", "inputs:\n  q:\n    type: strng\nnodes:\n" + node("a"), "strng",
+         message="Did you mean 'string'?"),
     Case("input-default", "inputs:\n  n:\n    type: int\n    default: many\nnodes:\n" + node("a"), "many"),
     Case("variant-missing", "nodes:\n- name: v\n  use_variants: true\n", "v\n"),
     Case("variant-default-unknown",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flowline.engine.python_tool import PythonTool
-from flowline.engine.template import render
+from flowline.flow.templates import render
 
 
 class NodeRunner(Protocol):

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from flowline.engine.convert import ConversionError, convert_flow_input, flow_type_of
 from flowline.flow.signatures import read_tool_source
+from flowline.flow.types import ConversionError, convert_flow_input, flow_type_of
 
 
 class ToolLoadError(Exception):

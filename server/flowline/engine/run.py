@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import IO, Any
 
 from flowline.engine.capture import routed_output
-from flowline.engine.convert import ConversionError, convert_flow_input
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
 from flowline.engine.prepare import Executable, prepare
 from flowline.engine.scheduler import COMPLETED, FAILED, LineResult, run_aggregation, run_line, run_single_node
 from flowline.flow.model import Flow, Node
+from flowline.flow.types import ConversionError, convert_flow_input
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _merge(existing: Any, new: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class TestResult:
+class FlowTestResult:
     """The result of a test run: status, outputs, error, and the executable that ran."""
 
     run_id: str
@@ -139,7 +139,7 @@ class TestResult:
     duration_ms: float
 
 
-async def _test(exe: Executable, resolved: Resolved, node: str | None, emitter: Emitter, run_id: str) -> LineResult:
+async def _run_once(exe: Executable, resolved: Resolved, node: str | None, emitter: Emitter, run_id: str) -> LineResult:
     if node is not None:
         target = next(n for n in exe.nodes if n.name == node)
         return await run_single_node(exe, target, resolved.flow_inputs, resolved.dependency_outputs, emitter, run_id)
@@ -155,8 +155,8 @@ async def _test(exe: Executable, resolved: Resolved, node: str | None, emitter: 
     return line
 
 
-def test_flow(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str | None = None,
-              variant: tuple[str, str] | None = None, stray_output: IO[str] | None = None) -> TestResult:
+def flow_test(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str | None = None,
+              variant: tuple[str, str] | None = None, stray_output: IO[str] | None = None) -> FlowTestResult:
     """Run a flow (or one node) once. Raises :class:`FlowRunError` for bad requests or inputs."""
     started = time.perf_counter()
     if node is not None and flow.node(node) is None:
@@ -170,7 +170,7 @@ def test_flow(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str 
                        extra={"flow": str(flow.path), "unknown_inputs": list(resolved.unknown)}
                        if resolved.unknown else {"flow": str(flow.path)}))
     with routed_output(stray_output):
-        line = asyncio.run(_test(exe, resolved, node, emitter, run_id))
+        line = asyncio.run(_run_once(exe, resolved, node, emitter, run_id))
     duration = round((time.perf_counter() - started) * 1000, 3)
     outputs: Any = line.outputs
     if node is not None and outputs is not None:
@@ -178,4 +178,4 @@ def test_flow(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str 
     emitter.emit(Event("run_end", run_id, node=node, status=line.status, end=now_iso(), duration_ms=duration,
                        output=to_jsonable(outputs), error=line.error,
                        extra={"failed_node": line.failed_node, "metrics": to_jsonable(line.metrics)}))
-    return TestResult(run_id, line.status, outputs, line.error, line.failed_node, line.metrics, duration)
+    return FlowTestResult(run_id, line.status, outputs, line.error, line.failed_node, line.metrics, duration)

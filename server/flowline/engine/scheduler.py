@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowline.engine.capture import node_output
-from flowline.engine.convert import ConversionError
 from flowline.engine.errors import describe
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
 from flowline.engine.nodes import Stream, plain
 from flowline.engine.prepare import Executable
 from flowline.flow.model import Node, Value
 from flowline.flow.references import PropertyError, Reference, walk
+from flowline.flow.types import ConversionError
 from flowline.tools import metrics_sink
 
 COMPLETED, FAILED, BYPASSED, CANCELED = "Completed", "Failed", "Bypassed", "Canceled"

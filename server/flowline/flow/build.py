@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from flowline.flow.model import (
     Activate,
     Flow,
@@ -78,8 +79,8 @@ class _Builder:
             elif isinstance(spec, YScalar) and spec.value is None:
                 result.append(FlowInput(name, None, None, span=key.span, name_span=key.span, type_span=key.span))
             else:
-                self.problems.append(error(spec.span, "structure",
-                                           f"Flow input '{name}' must be a mapping with 'type' (and optional 'default')."))
+                message = f"Flow input '{name}' must be a mapping with 'type' (and optional 'default')."
+                self.problems.append(error(spec.span, "structure", message))
         return tuple(result)
 
     def outputs(self, node: YNode | None) -> tuple[FlowOutput, ...]:
@@ -181,8 +182,8 @@ class _Builder:
                 inner = vmap.get("node") if vmap else None
                 if inner is None:
                     if vmap is not None:
-                        self.problems.append(error(vkey.span, "variant-node-missing",
-                                                   f"Variant '{vkey.value}' of '{node_name}' needs a 'node:' definition."))
+                        message = f"Variant '{vkey.value}' of '{node_name}' needs a 'node:' definition."
+                        self.problems.append(error(vkey.span, "variant-node-missing", message))
                     continue
                 built = self.node(inner, name=node_name, name_span=key.span)
                 if built is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 INPUT_PREFIXES = ("flow.", "inputs.")
 _PROPERTY_STEP = re.compile(r"(\w+)|(\['.*?'\])|(\[\d+\])")
@@ -22,7 +22,7 @@ class Key(str):
     """A bracketed key step (``['k']``): always a subscription, never an attribute."""
 
 
-Step = Union[str, int]
+Step = str | int
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | N
     positional = args.posonlyargs + args.args
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     params = []
-    pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
+    pairs = list(zip(positional, defaults, strict=True)) + list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
     if class_name is not None and pairs:
         pairs = pairs[1:]  # self
     for arg, default in pairs:

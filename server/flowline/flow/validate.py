@@ -74,7 +74,7 @@ def _check_types(ctx: _Context) -> None:
                           f"Unknown input type '{item.type}'.{did_you_mean(item.type, INPUT_TYPES)} "
                           f"Input types are {', '.join(INPUT_TYPES)}."))
         elif item.default is not None and item.default.value is not None:
-            from flowline.engine.convert import ConversionError, convert_flow_input
+            from flowline.flow.types import ConversionError, convert_flow_input
 
             try:
                 convert_flow_input(item.default.value, item.type)
@@ -278,7 +278,7 @@ def _check_templates(ctx: _Context) -> None:
         text = ctx.read(path)
         if text is None:
             continue
-        from flowline.engine.template import TemplateError, template_variables
+        from flowline.flow.templates import TemplateError, template_variables
 
         try:
             variables = template_variables(text)

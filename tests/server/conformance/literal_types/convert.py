@@ -1,4 +1,3 @@
-from typing import Optional
 
 from promptflow import tool
 
@@ -9,7 +8,7 @@ def _show(value):
 
 @tool
 def convert(as_int: int, as_float: float, as_bool: bool, as_str: str, as_list: list, as_dict: dict,
-            untyped_json, untyped_text, optional_int: Optional[int] = None, from_default=1,
+            untyped_json, untyped_text, optional_int: int | None = None, from_default=1,
             empty_dropped: str = "default kept", null_dropped: int = 5) -> dict:
     values = dict(locals())
     return {name: _show(value) for name, value in sorted(values.items())}
