@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -56,3 +57,9 @@ def warning(span: Span, code: str, message: str, fix: Fix | None = None, file: P
 def has_errors(problems: list[Problem] | tuple[Problem, ...]) -> bool:
     """True when any problem is an error."""
     return any(p.severity is Severity.ERROR for p in problems)
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` Did you mean 'x'?`` for the closest choice, or an empty string."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean '{match[0]}'?" if match else ""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq, to_python
-from flowline.flow.problems import Problem, error
+from flowline.flow.problems import Problem, did_you_mean, error
 from flowline.flow.spans import Span
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "flow.schema.json"
@@ -46,8 +46,6 @@ def _problem(root: YNode, err: Any) -> list[Problem]:
         problems = []
         for k, _ in node.items:
             if k.value not in allowed:
-                from flowline.flow.validate import did_you_mean
-
                 hint = did_you_mean(str(k.value), sorted(allowed))
                 problems.append(error(k.span, "schema-unknown-key",
                                       f"Unknown key '{k.value}' in {where}.{hint}"))

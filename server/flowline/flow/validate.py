@@ -6,17 +6,18 @@ templates with Jinja2's parser; no user code is imported.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node, Value
-from flowline.flow.problems import Problem, error, warning
+from flowline.flow.problems import Problem, did_you_mean, error, warning
 from flowline.flow.references import skipped_characters
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
+from flowline.flow.templates import TemplateError, template_variables
+from flowline.flow.types import ConversionError, convert_flow_input
 from flowline.flow.variants import apply_variants
 
 LLM_PARAMETERS = frozenset({
@@ -24,12 +25,6 @@ LLM_PARAMETERS = frozenset({
     "frequency_penalty", "seed", "response_format", "tools", "tool_choice", "logit_bias", "n", "stream",
     "user", "suffix", "echo", "best_of", "logprobs", "function_call", "functions", "detail",
 })
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` Did you mean 'x'?`` for the closest choice, or an empty string."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{match[0]}'?" if match else ""
 
 
 @dataclass
@@ -74,8 +69,6 @@ def _check_types(ctx: _Context) -> None:
                           f"Unknown input type '{item.type}'.{did_you_mean(item.type, INPUT_TYPES)} "
                           f"Input types are {', '.join(INPUT_TYPES)}."))
         elif item.default is not None and item.default.value is not None:
-            from flowline.flow.types import ConversionError, convert_flow_input
-
             try:
                 convert_flow_input(item.default.value, item.type)
             except ConversionError as exc:
@@ -278,8 +271,6 @@ def _check_templates(ctx: _Context) -> None:
         text = ctx.read(path)
         if text is None:
             continue
-        from flowline.flow.templates import TemplateError, template_variables
-
         try:
             variables = template_variables(text)
         except TemplateError as exc:
