@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     from flowline.console import ConsoleSink
     from flowline.engine.errors import FlowRunError, NodeError
     from flowline.engine.events import Emitter, JsonlSink, to_jsonable
+    from flowline.engine.prepare import RunOptions
     from flowline.engine.run import flow_test
     from flowline.flow.problems import Severity, has_errors
     from flowline.flow.validate import validate_file
@@ -75,7 +77,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
 
     path = _flow_file(args.flow)
     given = _parse_inputs(args.inputs)
-    flow, problems = validate_file(path)
+    flow, problems = validate_file(path, connections=_connection_names())
     if problems:
         _print_problems(problems, path, sys.stderr)
     if has_errors(problems):
@@ -94,7 +96,9 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
         emitter.add(JsonlSink(events_file))
     try:
         variant = parse_variant(args.variant) if args.variant else None
-        result = flow_test(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr)
+        options = RunOptions(stream=True, llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None)
+        result = flow_test(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr,
+                           options=options)
     except (FlowRunError, VariantError) as exc:
         raise UsageError(str(exc)) from exc
     except NodeError as exc:
@@ -117,7 +121,7 @@ def cmd_flow_validate(args: argparse.Namespace) -> int:
     from flowline.flow.validate import validate_file
 
     path = _flow_file(args.source)
-    _, problems = validate_file(path, with_schema=True)
+    _, problems = validate_file(path, with_schema=True, connections=_connection_names())
     if args.json:
         rows = [{"file": str(p.file or path), "line": p.span.start_line + 1, "column": p.span.start_col + 1,
                  "end_line": p.span.end_line + 1, "end_column": p.span.end_col + 1,
@@ -128,6 +132,75 @@ def cmd_flow_validate(args: argparse.Namespace) -> int:
         if not problems:
             sys.stderr.write(f"{path}: no problems found.\n")
     return EXIT_FAILED if has_errors(problems) else EXIT_OK
+
+
+def _connection_names() -> frozenset[str]:
+    from flowline.connections.store import ConnectionStore
+
+    return frozenset(ConnectionStore().names())
+
+
+def _set_pairs(items: list[str] | None) -> dict[str, str]:
+    pairs = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set: '{item}' is not of the form key=value.")
+        pairs[key] = value
+    return pairs
+
+
+def cmd_connection_create(args: argparse.Namespace) -> int:
+    """``flowline connection create``: store a connection from its YAML file."""
+    from flowline.connections.files import connection_from_yaml
+    from flowline.connections.store import ConnectionStore, ConnectionStoreError
+
+    try:
+        connection = connection_from_yaml(Path(args.file), _set_pairs(args.set))
+        if args.name:
+            connection.name = args.name
+        ConnectionStore().save(connection)
+    except ConnectionStoreError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stdout.write(json.dumps(connection.masked(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_connection_list(args: argparse.Namespace) -> int:
+    """``flowline connection list``: every stored connection, secrets masked."""
+    from flowline.connections.store import ConnectionStore, ConnectionStoreError
+
+    store = ConnectionStore()
+    try:
+        rows = [store.load(name, resolve_env=False).masked() for name in store.names()]
+    except ConnectionStoreError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_connection_show(args: argparse.Namespace) -> int:
+    """``flowline connection show``: one connection, secrets masked."""
+    from flowline.connections.store import ConnectionStore, ConnectionStoreError
+
+    try:
+        connection = ConnectionStore().load(args.name, resolve_env=False)
+    except ConnectionStoreError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stdout.write(json.dumps(connection.masked(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_connection_delete(args: argparse.Namespace) -> int:
+    """``flowline connection delete``: remove a connection."""
+    from flowline.connections.store import ConnectionStore, ConnectionStoreError
+
+    try:
+        ConnectionStore().delete(args.name)
+    except ConnectionStoreError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stderr.write(f"deleted connection '{args.name}'\n")
+    return EXIT_OK
 
 
 def cmd_flow_init(args: argparse.Namespace) -> int:
@@ -159,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--node", help="run only this node; give its inputs (or <dep>.output=...) with --inputs")
     test.add_argument("--variant", help="use a node variant, written '${node_name.variant_id}'")
     test.add_argument("--events", metavar="FILE|-", help="also write run events as JSON lines (- for stdout)")
+    test.add_argument("--llm-cache", choices=("record", "replay"),
+                      help="record LLM calls into .flowline/llm-cache, or replay them without network "
+                           "(default: $FLOWLINE_LLM_CACHE)")
     test.set_defaults(handler=cmd_flow_test)
 
     validate = flow_cmds.add_parser("validate", help="report problems as file:line:col: severity: message")
@@ -170,6 +246,20 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--flow", required=True, help="folder to create")
     init.add_argument("--type", choices=("standard", "chat", "evaluation"), default="standard")
     init.set_defaults(handler=cmd_flow_init)
+
+    connection = groups.add_parser("connection", help="create, list, show and delete connections")
+    conn_cmds = connection.add_subparsers(dest="command", parser_class=_Parser)
+    create = conn_cmds.add_parser("create", help="store a connection from a YAML file")
+    create.add_argument("--file", "-f", required=True, help="connection YAML (Prompt flow's format)")
+    create.add_argument("--set", nargs="+", metavar="K=V", help="override fields, e.g. api_key=... or secrets.k=...")
+    create.add_argument("--name", help="store under this name instead of the file's")
+    create.set_defaults(handler=cmd_connection_create)
+    conn_cmds.add_parser("list", help="list connections (secrets masked)").set_defaults(handler=cmd_connection_list)
+    for verb, handler, text in (("show", cmd_connection_show, "show one connection (secrets masked)"),
+                                ("delete", cmd_connection_delete, "delete a connection")):
+        sub = conn_cmds.add_parser(verb, help=text)
+        sub.add_argument("--name", "-n", required=True)
+        sub.set_defaults(handler=handler)
     return parser
 
 

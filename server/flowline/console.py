@@ -21,15 +21,30 @@ class ConsoleSink:
     def __init__(self, stream: IO[str], color: bool = False) -> None:
         self._stream = stream
         self._color = color
+        self._streaming: str | None = None
 
     def _paint(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self._color else text
 
     def __call__(self, event: Event) -> None:
+        if event.type == "llm_token":
+            if self._streaming != event.node:
+                self._end_stream()
+                self._stream.write(f"  [{event.node}] ")
+                self._streaming = event.node
+            self._stream.write(event.message or "")
+            self._stream.flush()
+            return
         line = self._format(event)
         if line is not None:
+            self._end_stream()
             self._stream.write(line + "\n")
             self._stream.flush()
+
+    def _end_stream(self) -> None:
+        if self._streaming is not None:
+            self._stream.write("\n")
+            self._streaming = None
 
     def _format(self, event: Event) -> str | None:
         if event.type == "log":
@@ -38,6 +53,8 @@ class ConsoleSink:
             mark = _MARKS.get(event.status or "", event.status or "")
             code = {"Completed": "32", "Failed": "31"}.get(event.status or "", "2")
             text = f"{self._paint(mark.rjust(8), code)}  {event.node}  {_duration(event.duration_ms)}".rstrip()
+            if event.tokens:
+                text += f"  {event.tokens.get('total', 0)} tokens"
             if event.error is not None:
                 where = f" ({event.error.file}:{event.error.line})" if event.error.file else ""
                 text += f"\n          {event.error.type}: {event.error.message}{where}"

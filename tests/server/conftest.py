@@ -54,6 +54,24 @@ def position(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
     return line, column
 
 
+@pytest.fixture(autouse=True)
+def flowline_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own FLOWLINE_HOME (connections, runs, keys)."""
+    home = tmp_path / "flowline-home"
+    monkeypatch.setenv("FLOWLINE_HOME", str(home))
+    monkeypatch.delenv("FLOWLINE_LLM_CACHE", raising=False)
+    return home
+
+
 @pytest.fixture
 def flow_dir(tmp_path: Path) -> Path:
     return tmp_path / "flow"
+
+
+def create_connection(tmp_path: Path, text: str, *extra: str) -> Result:
+    """Store a connection from YAML text through the real CLI."""
+    path = tmp_path / f"connection-{abs(hash(text))}.yaml"
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    result = run_cli("connection", "create", "--file", str(path), *extra)
+    assert result.code == 0, result.stderr
+    return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, run_cli, write_flow
+from conftest import SAMPLES, create_connection, run_cli, write_flow
 
 HELLO = str(SAMPLES / "hello")
 
@@ -74,6 +74,7 @@ def test_module_entry_point_and_version() -> None:
 
 @pytest.mark.parametrize("kind", ["standard", "chat", "evaluation"])
 def test_init_templates_validate(kind: str, tmp_path: Path) -> None:
+    create_connection(tmp_path, "name: local\ntype: open_ai\napi_key: none\nbase_url: http://127.0.0.1:9/v1\n")
     folder = tmp_path / kind
     created = run_cli("flow", "init", "--flow", str(folder), "--type", kind)
     assert created.code == 0, created.stderr

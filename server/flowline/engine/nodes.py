@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flowline.engine.python_tool import PythonTool
 from flowline.flow.templates import render
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """What a running node may tell the run: streamed tokens and token usage."""
+
+    on_token: Callable[[str], None]
+    add_usage: Callable[[dict[str, int]], None]
+    stream: bool = False
+    untrusted: frozenset[str] = frozenset()
+    """Inputs fed straight from flow inputs: user text that must not add chat roles."""
 
 
 class NodeRunner(Protocol):
@@ -21,7 +32,7 @@ class NodeRunner(Protocol):
     def convert_literal(self, node: str, name: str, value: Any) -> Any:
         """A literal input converted to the type the tool expects."""
 
-    async def call(self, inputs: dict[str, Any]) -> Any:
+    async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
         """Run the node and return its output (a generator's items recorded as a :class:`Stream`)."""
 
 
@@ -83,7 +94,7 @@ class PythonRunner:
     def convert_literal(self, node: str, name: str, value: Any) -> Any:
         return self.tool.convert_literal(node, name, value)
 
-    async def call(self, inputs: dict[str, Any]) -> Any:
+    async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
         func = self.tool.func
         kwargs = {k: v for k, v in inputs.items() if k not in self.tool.init_params}
         if inspect.isasyncgenfunction(func):
@@ -111,5 +122,5 @@ class PromptRunner:
     def convert_literal(self, node: str, name: str, value: Any) -> Any:
         return value
 
-    async def call(self, inputs: dict[str, Any]) -> Any:
+    async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
         return render(self.template, inputs)

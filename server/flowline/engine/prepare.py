@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowline.connections.model import Connection
+from flowline.connections.store import ConnectionStore, ConnectionStoreError
 from flowline.engine.errors import FlowRunError, NodeError, describe
 from flowline.engine.nodes import NodeRunner, PromptRunner, PythonRunner
 from flowline.engine.python_tool import find_tool, load_module
@@ -32,6 +34,7 @@ class Executable:
     nodes: tuple[Node, ...]
     runners: dict[str, NodeRunner]
     roots: tuple[Path, ...]
+    streaming: frozenset[str] = frozenset()
 
     @property
     def line_nodes(self) -> tuple[Node, ...]:
@@ -92,36 +95,112 @@ def prepare_process(flow: Flow) -> tuple[Path, ...]:
     return (flow.directory.resolve(), *(p if p.is_dir() else p.parent for p in includes.values()))
 
 
-def _runner(flow: Flow, node: Node, roots: tuple[Path, ...]) -> NodeRunner:
-    if node.source is not None and node.source.type != "code":
-        raise FlowRunError(f"Node '{node.name}' uses a '{node.source.type}' tool ({node.source.tool}), which this "
-                           "version of Flowline cannot run; only tools from files (source type 'code') run.")
-    if node.source is None or not node.source.path:
-        raise FlowRunError(f"Node '{node.name}' has no source path.")
-    path = resolve_source(flow, node.source.path)
-    if node.type == "prompt":
+LLM_PACKAGE_TOOLS = ("promptflow.tools.llm.llm",)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run treats LLM nodes: stream tokens of nodes that feed outputs; record or replay calls."""
+
+    stream: bool = False
+    llm_cache: str | None = None
+    home: Path | None = None
+
+
+class _Builder:
+    """Creates the runner of each node; connections are read from the store once each."""
+
+    def __init__(self, flow: Flow, roots: tuple[Path, ...], options: RunOptions) -> None:
+        self.flow = flow
+        self.roots = roots
+        self.options = options
+        self._store: ConnectionStore | None = None
+        self._connections: dict[str, Connection] = {}
+
+    def connection(self, name: str) -> Connection:
+        if name not in self._connections:
+            if self._store is None:
+                self._store = ConnectionStore(self.options.home)
+            try:
+                self._connections[name] = self._store.load(name)
+            except ConnectionStoreError as exc:
+                raise FlowRunError(str(exc)) from exc
+        return self._connections[name]
+
+    def template(self, node: Node, path: Path) -> str:
         text = read_disk(path)
         if text is None:
-            raise FlowRunError(f"Template '{node.source.path}' of node '{node.name}' was not found.")
-        return PromptRunner(text)
-    if node.type == "python":
-        literal_inputs = {i.name: i.value.value for i in node.inputs if i.value.reference is None}
+            raise FlowRunError(f"Template '{path.name}' of node '{node.name}' was not found.")
+        return text
+
+    def llm(self, node: Node, path: Path) -> NodeRunner:
+        from flowline.engine.llm import LLMRunner
+        from flowline.engine.llm_cache import cache_for
+
+        literal = {i.name: i.value.value for i in node.inputs if i.value.reference is None}
+        name = node.connection.value if node.connection is not None else literal.get("connection")
+        if not name:
+            raise FlowRunError(f"LLM node '{node.name}' needs 'connection: <name>'.")
+        api = node.api or literal.get("api") or "chat"
         try:
-            module = load_module(path, list(roots))
-            return PythonRunner(find_tool(module, path, literal_inputs))
-        except Exception as exc:  # the user's module failed to import: report it like a node failure
-            raise NodeError(node.name, describe(exc, roots)) from exc
-    raise FlowRunError(f"Node '{node.name}' has type '{node.type}', which this version of Flowline cannot run "
-                       "(python and prompt nodes are supported).")
+            cache = cache_for(self.flow.directory, self.options.llm_cache)
+        except ValueError as exc:
+            raise FlowRunError(str(exc)) from exc
+        return LLMRunner(node.name, self.template(node, path), str(api), self.connection(str(name)),
+                         self.flow.directory, cache)
+
+    def runner(self, node: Node) -> NodeRunner:
+        source = node.source
+        if source is None:
+            raise FlowRunError(f"Node '{node.name}' has no source.")
+        if node.type == "custom_llm" and source.type == "package_with_prompt" and source.tool in LLM_PACKAGE_TOOLS:
+            return self.llm(node, resolve_source(self.flow, source.path or ""))
+        if source.type != "code":
+            raise FlowRunError(f"Node '{node.name}' uses a '{source.type}' tool ({source.tool}), which this "
+                               "version of Flowline cannot run; only tools from files (source type 'code') and "
+                               f"{', '.join(LLM_PACKAGE_TOOLS)} run.")
+        if not source.path:
+            raise FlowRunError(f"Node '{node.name}' has no source path.")
+        path = resolve_source(self.flow, source.path)
+        if node.type == "prompt":
+            return PromptRunner(self.template(node, path))
+        if node.type == "llm":
+            return self.llm(node, path)
+        if node.type == "python":
+            literal_inputs = {i.name: i.value.value for i in node.inputs if i.value.reference is None}
+            try:
+                module = load_module(path, list(self.roots))
+                tool = find_tool(module, path, literal_inputs, self.connection)
+            except FlowRunError:
+                raise
+            except Exception as exc:  # the user's module failed to import: report it like a node failure
+                raise NodeError(node.name, describe(exc, self.roots)) from exc
+            return PythonRunner(tool)
+        raise FlowRunError(f"Node '{node.name}' has type '{node.type}', which Flowline cannot run.")
 
 
-def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None = None) -> Executable:
+def streaming_nodes(flow: Flow) -> frozenset[str]:
+    """LLM nodes whose output is a flow output directly: their tokens are worth streaming."""
+    names = {n.name for n in flow.nodes if n.type in ("llm", "custom_llm")}
+    referenced = {o.reference.reference.name for o in flow.outputs
+                  if o.reference and o.reference.reference and o.reference.reference.kind == "node"}
+    return frozenset(names & referenced)
+
+
+def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None = None,
+            options: RunOptions | None = None) -> Executable:
     """Choose variants, set up the process and load the tools (of node ``only``, when given)."""
+    options = options or RunOptions()
     try:
         flow = apply_variants(flow, variant)
     except VariantError as exc:
         raise FlowRunError(str(exc)) from exc
     nodes = order_nodes(flow.nodes)
     roots = prepare_process(flow)
-    runners = {n.name: _runner(flow, n, roots) for n in nodes if only is None or n.name == only}
-    return Executable(flow, nodes, runners, roots)
+    builder = _Builder(flow, roots, options)
+    runners = {n.name: builder.runner(n) for n in nodes if only is None or n.name == only}
+    streaming = streaming_nodes(flow) if options.stream else frozenset()
+    target = flow.node(only) if only is not None else None
+    if options.stream and target is not None and target.type in ("llm", "custom_llm"):
+        streaming = frozenset({target.name})
+    return Executable(flow, nodes, runners, roots, streaming)

@@ -11,7 +11,7 @@ import inspect
 import sys
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,6 +33,8 @@ class PythonTool:
     param_types: dict[str, str | None]
     accepts_kwargs: bool
     init_params: frozenset[str] = frozenset()
+    connection_params: dict[str, tuple[type, ...]] = field(default_factory=dict)
+    load_connection: Callable[[str], Any] | None = None
 
     def has_default(self, name: str) -> bool:
         """True when parameter ``name`` has a default value."""
@@ -40,7 +42,18 @@ class PythonTool:
         return param is not None and param.default is not inspect.Parameter.empty
 
     def convert_literal(self, node: str, name: str, value: Any) -> Any:
-        """Convert a literal node input to the parameter's type, as Prompt flow does."""
+        """Convert a literal node input to the parameter's type, as Prompt flow does.
+
+        A parameter annotated with a connection class receives the connection the literal names.
+        """
+        wanted = self.connection_params.get(name)
+        if wanted and self.load_connection is not None:
+            connection = self.load_connection(str(value))
+            if not isinstance(connection, wanted):
+                kinds = " or ".join(c.__name__ for c in wanted)
+                raise ConversionError(f"Input '{name}' of node '{node}' needs a {kinds}, but connection "
+                                      f"'{value}' is a {type(connection).__name__}.")
+            return connection
         type_name = self.param_types.get(name)
         if type_name is None:
             return value
@@ -87,7 +100,17 @@ def _resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
         return dict(getattr(func, "__annotations__", {}))
 
 
-def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any]) -> PythonTool:
+def _connection_classes(annotation: Any) -> tuple[type, ...]:
+    """The connection classes an annotation accepts (``X``, ``Optional[X]``, ``Union[X, Y]``)."""
+    args = typing.get_args(annotation) if typing.get_origin(annotation) is typing.Union else (annotation,)
+    classes = tuple(a for a in args if a is not type(None))
+    if classes and all(getattr(c, "__flowline_connection__", False) for c in classes):
+        return classes
+    return ()
+
+
+def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any],
+              load_connection: Callable[[str], Any] | None = None) -> PythonTool:
     """The module's ``@tool`` function (or a ``@tool`` method of a class, instantiated)."""
     candidates: list[tuple[Any, Any]] = []
     for value in vars(module).values():
@@ -113,7 +136,13 @@ def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any]) -> Pyth
     if owner is not None:
         init_sig = inspect.signature(owner.__init__)
         init_params = frozenset(p for p in init_sig.parameters if p != "self")
-        instance = owner(**{k: v for k, v in init_args.items() if k in init_params})
+        init_hints = _resolve_hints(owner.__init__)
+        values = {}
+        for key, value in init_args.items():
+            if key in init_params:
+                classes = _connection_classes(init_hints.get(key))
+                values[key] = load_connection(str(value)) if classes and load_connection else value
+        instance = owner(**values)
         func = getattr(instance, func.__name__)
     signature = inspect.signature(func)
     hints = _resolve_hints(func)
@@ -124,4 +153,6 @@ def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any]) -> Pyth
         if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
     }
     accepts_kwargs = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    return PythonTool(func, signature, types, accepts_kwargs, init_params)
+    connections = {name: _connection_classes(hints.get(name)) for name in signature.parameters}
+    return PythonTool(func, signature, types, accepts_kwargs, init_params,
+                      {k: v for k, v in connections.items() if v}, load_connection)

@@ -15,7 +15,7 @@ from typing import IO, Any
 from flowline.engine.capture import routed_output
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
-from flowline.engine.prepare import Executable, prepare
+from flowline.engine.prepare import Executable, RunOptions, prepare
 from flowline.engine.scheduler import COMPLETED, FAILED, LineResult, run_aggregation, run_line, run_single_node
 from flowline.flow.model import Flow, Node
 from flowline.flow.types import ConversionError, convert_flow_input
@@ -137,6 +137,7 @@ class FlowTestResult:
     failed_node: str | None
     metrics: dict[str, Any]
     duration_ms: float
+    tokens: dict[str, int]
 
 
 async def _run_once(exe: Executable, resolved: Resolved, node: str | None, emitter: Emitter, run_id: str) -> LineResult:
@@ -156,13 +157,14 @@ async def _run_once(exe: Executable, resolved: Resolved, node: str | None, emitt
 
 
 def flow_test(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str | None = None,
-              variant: tuple[str, str] | None = None, stray_output: IO[str] | None = None) -> FlowTestResult:
+              variant: tuple[str, str] | None = None, stray_output: IO[str] | None = None,
+              options: RunOptions | None = None) -> FlowTestResult:
     """Run a flow (or one node) once. Raises :class:`FlowRunError` for bad requests or inputs."""
     started = time.perf_counter()
     if node is not None and flow.node(node) is None:
         names = ", ".join(n.name for n in flow.nodes)
         raise FlowRunError(f"The flow has no node '{node}' (nodes: {names}).")
-    exe = prepare(flow, variant, only=node)
+    exe = prepare(flow, variant, only=node, options=options)
     target = next((n for n in exe.nodes if n.name == node), None)
     resolved = resolve_node_inputs(exe.flow, target, given) if target else resolve_flow_inputs(exe.flow, given)
     run_id = new_run_id(flow)
@@ -175,7 +177,9 @@ def flow_test(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str 
     outputs: Any = line.outputs
     if node is not None and outputs is not None:
         outputs = outputs["output"]
+    tokens = line.tokens
     emitter.emit(Event("run_end", run_id, node=node, status=line.status, end=now_iso(), duration_ms=duration,
-                       output=to_jsonable(outputs), error=line.error,
+                       output=to_jsonable(outputs), error=line.error, tokens=tokens or None,
                        extra={"failed_node": line.failed_node, "metrics": to_jsonable(line.metrics)}))
-    return FlowTestResult(run_id, line.status, outputs, line.error, line.failed_node, line.metrics, duration)
+    return FlowTestResult(run_id, line.status, outputs, line.error, line.failed_node, line.metrics, duration,
+                          tokens)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowline.engine.capture import node_output
 from flowline.engine.errors import describe
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
-from flowline.engine.nodes import Stream, plain
+from flowline.engine.nodes import NodeContext, Stream, plain
 from flowline.engine.prepare import Executable
 from flowline.flow.model import Node, Value
 from flowline.flow.references import PropertyError, Reference, walk
@@ -42,6 +42,7 @@ class NodeResult:
     output: Any = None
     error: ErrorInfo | None = None
     duration_ms: float = 0.0
+    tokens: dict[str, int] | None = None
 
 
 @dataclass
@@ -54,6 +55,20 @@ class LineResult:
     error: ErrorInfo | None = None
     failed_node: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> dict[str, int]:
+        """Token usage summed over the nodes."""
+        return sum_tokens(r.tokens for r in self.nodes.values())
+
+
+def sum_tokens(usages: Iterable[dict[str, int] | None]) -> dict[str, int]:
+    """Add token counts (``prompt``, ``completion``, ``total``)."""
+    total: dict[str, int] = {}
+    for usage in usages:
+        for key, value in (usage or {}).items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 Lookup = Callable[[Reference, dict[str, Any]], Any]
@@ -167,10 +182,17 @@ class _Run:
         def metric(key: str, value: Any, variant_id: str | None) -> None:
             self.metrics[key] = value
 
+        usage: list[dict[str, int]] = []
+        ctx = NodeContext(
+            on_token=lambda text: self.emit("llm_token", node.name, message=text),
+            add_usage=usage.append,
+            stream=node.name in self.exe.streaming,
+            untrusted=frozenset(i.name for i in node.inputs if i.value.reference and i.value.reference.kind == "input"),
+        )
         token = metrics_sink.set(metric)
         try:
             with node_output(log):
-                output = await self.exe.runners[node.name].call(kwargs)
+                output = await self.exe.runners[node.name].call(kwargs, ctx)
         except asyncio.CancelledError:
             self.emit("node_end", node.name, status=CANCELED, start=start, end=now_iso(),
                       duration_ms=_ms(started))
@@ -178,15 +200,17 @@ class _Run:
         except Exception as exc:
             info = describe(exc, self.exe.roots)
             duration = _ms(started)
+            tokens = sum_tokens(usage) or None
             self.emit("node_end", node.name, status=FAILED, start=start, end=now_iso(), duration_ms=duration,
-                      error=info)
-            return NodeResult(node.name, FAILED, error=info, duration_ms=duration)
+                      error=info, tokens=tokens)
+            return NodeResult(node.name, FAILED, error=info, duration_ms=duration, tokens=tokens)
         finally:
             metrics_sink.reset(token)
         duration = _ms(started)
+        tokens = sum_tokens(usage) or None
         self.emit("node_end", node.name, status=COMPLETED, start=start, end=now_iso(), duration_ms=duration,
-                  output=to_jsonable(plain(output)))
-        return NodeResult(node.name, COMPLETED, output, duration_ms=duration)
+                  output=to_jsonable(plain(output)), tokens=tokens)
+        return NodeResult(node.name, COMPLETED, output, duration_ms=duration, tokens=tokens)
 
     def bypass_ready(self) -> Node | None:
         """Bypass what can be bypassed; returns a node whose condition could not be evaluated."""

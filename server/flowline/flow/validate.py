@@ -20,17 +20,12 @@ from flowline.flow.templates import TemplateError, template_variables
 from flowline.flow.types import ConversionError, convert_flow_input
 from flowline.flow.variants import apply_variants
 
-LLM_PARAMETERS = frozenset({
-    "deployment_name", "model", "temperature", "top_p", "max_tokens", "stop", "presence_penalty",
-    "frequency_penalty", "seed", "response_format", "tools", "tool_choice", "logit_bias", "n", "stream",
-    "user", "suffix", "echo", "best_of", "logprobs", "function_call", "functions", "detail",
-})
-
 
 @dataclass
 class _Context:
     flow: Flow
     read: Reader
+    connections: frozenset[str] | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, problem: Problem) -> None:
@@ -204,6 +199,11 @@ def _check_cycles(ctx: _Context) -> None:
 def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     """Check a python node's source file and return its single tool signature."""
     source = node.source
+    if source is not None and source.type == "package_with_prompt" and source.path:
+        if ctx.read(resolve_source(ctx.flow, source.path)) is None:
+            ctx.add(error(source.path_span, "source-not-found",
+                          f"Prompt file '{source.path}' of node '{node.name}' was not found in {ctx.flow.directory}."))
+        return None
     if source is None or source.type != "code":
         if source is None and node.type == "python":
             ctx.add(error(node.name_span, "source-missing",
@@ -241,11 +241,43 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     return tools[0]
 
 
+def _check_connection(ctx: _Context, value: Value, owner: str) -> None:
+    if ctx.connections is None or value.reference is not None or not isinstance(value.value, str):
+        return
+    if value.value not in ctx.connections:
+        known = sorted(ctx.connections)
+        ctx.add(error(value.span, "unknown-connection",
+                      f"{owner} uses connection '{value.value}', which does not exist.{did_you_mean(value.value, known)}"
+                      f" Known: {', '.join(known) or 'none'}; create it with `flowline connection create --file "
+                      "<file>.yaml`."))
+
+
+def _check_llm_nodes(ctx: _Context) -> None:
+    for node in _all_nodes(ctx.flow):
+        if node.type not in ("llm", "custom_llm"):
+            continue
+        item = node.input("connection")
+        connection = node.connection or (item.value if item else None)
+        if connection is None:
+            if node.type == "llm":
+                ctx.add(error(node.name_span, "llm-connection-missing",
+                              f"LLM node '{node.name}' needs 'connection: <name>' (see `flowline connection list`)."))
+            continue
+        _check_connection(ctx, connection, f"Node '{node.name}'")
+        if node.input("deployment_name") is None and node.input("model") is None:
+            ctx.add(error(node.name_span, "llm-model-missing",
+                          f"LLM node '{node.name}' needs an input 'deployment_name' (or 'model') naming the model."))
+
+
 def _check_tools(ctx: _Context) -> None:
     for node in _all_nodes(ctx.flow):
         signature = _tool_for(ctx, node)
         if signature is None:
             continue
+        for param in signature.parameters:
+            item = node.input(param.name)
+            if item is not None and param.annotation and "Connection" in param.annotation:
+                _check_connection(ctx, item.value, f"Input '{param.name}' of node '{node.name}'")
         given = {i.name for i in node.inputs}
         if not signature.accepts_kwargs:
             accepted = [p.name for p in signature.parameters]
@@ -265,7 +297,7 @@ def _check_tools(ctx: _Context) -> None:
 
 def _check_templates(ctx: _Context) -> None:
     for node in _all_nodes(ctx.flow):
-        if node.type not in ("prompt", "llm") or node.source is None or not node.source.path:
+        if node.type not in ("prompt", "llm", "custom_llm") or node.source is None or not node.source.path:
             continue
         path = resolve_source(ctx.flow, node.source.path)
         text = ctx.read(path)
@@ -352,17 +384,18 @@ def _check_includes(ctx: _Context) -> None:
                           f"(paths are relative to {ctx.flow.directory})."))
 
 
-def validate(flow: Flow, read: Reader = read_disk) -> list[Problem]:
-    """All problems of a flow: those found loading it, then the semantic ones, in source order."""
-    ctx = _Context(flow, read)
+def validate(flow: Flow, read: Reader = read_disk, connections: frozenset[str] | None = None) -> list[Problem]:
+    """All problems of a flow, in source order; ``connections`` (when known) are the names that exist."""
+    ctx = _Context(flow, read, connections)
     ctx.problems.extend(flow.problems)
-    for check in (_check_names, _check_types, _check_references, _check_cycles, _check_tools,
+    for check in (_check_names, _check_types, _check_references, _check_cycles, _check_tools, _check_llm_nodes,
                   _check_templates, _check_variants, _check_chat, _check_includes):
         check(ctx)
     return sorted(ctx.problems, key=lambda p: (str(p.file or ""), p.span))
 
 
-def validate_file(path: Path, with_schema: bool = False) -> tuple[Flow, list[Problem]]:
+def validate_file(path: Path, with_schema: bool = False,
+                  connections: frozenset[str] | None = None) -> tuple[Flow, list[Problem]]:
     """Load and validate a flow file from disk; ``with_schema`` adds JSON-Schema problems."""
     from flowline.flow.build import load_flow_text
 
@@ -371,7 +404,7 @@ def validate_file(path: Path, with_schema: bool = False) -> tuple[Flow, list[Pro
         flow = Flow(path)
         return flow, [error(Span(0, 0, 0, 0), "flow-not-found", f"Cannot read {path}: no such flow file.")]
     flow, document = load_flow_text(text, path)
-    problems = validate(flow)
+    problems = validate(flow, connections=connections)
     if with_schema:
         from flowline.flow.schema import schema_problems
 

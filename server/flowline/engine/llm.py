@@ -1,0 +1,232 @@
+"""The ``llm`` node: render the template, call the model through the ``openai`` client, return text.
+
+Connection types ``open_ai`` (OpenAI or any OpenAI-compatible server via ``base_url``) and
+``azure_open_ai``. The openai client retries 429 and 5xx answers with exponential backoff and
+honours ``Retry-After``; ``FLOWLINE_LLM_MAX_RETRIES`` (default 3) bounds the retries and
+``FLOWLINE_LLM_TIMEOUT`` (default 120 s) each call. Failures become one message naming the node,
+the connection and the endpoint — never the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flowline.connections.model import Connection
+from flowline.engine.chat_prompt import build_messages
+from flowline.engine.llm_cache import LLMCache
+from flowline.engine.nodes import NodeContext
+from flowline.flow.templates import render
+from flowline.flow.types import ConversionError, convert_flow_input
+
+# Parameters passed through to the API, with the flow type their literal values are read as.
+PARAMETERS: dict[str, str] = {
+    "deployment_name": "string", "model": "string", "temperature": "double", "top_p": "double",
+    "max_tokens": "int", "stop": "list", "presence_penalty": "double", "frequency_penalty": "double",
+    "seed": "int", "response_format": "object", "tools": "list", "tool_choice": "object",
+    "logit_bias": "object", "n": "int", "user": "string", "functions": "list", "function_call": "object",
+    "suffix": "string", "echo": "bool", "best_of": "int", "logprobs": "int",
+}
+# Inputs that configure the node itself (custom_llm passes them as inputs).
+NODE_SETTINGS = frozenset({"connection", "api", "detail", "stream"})
+
+
+class LLMError(Exception):
+    """A failed model call, described for the user (no secrets)."""
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "******")
+    return text
+
+
+@dataclass
+class LLMRunner:
+    """Runs an ``llm`` (or ``custom_llm``) node."""
+
+    node: str
+    template: str
+    api: str
+    connection: Connection
+    flow_dir: Path
+    cache: LLMCache | None = None
+    _client: Any = field(default=None, repr=False)
+
+    def has_default(self, name: str) -> bool:
+        return name in PARAMETERS or name in NODE_SETTINGS
+
+    def convert_literal(self, node: str, name: str, value: Any) -> Any:
+        type_name = PARAMETERS.get(name)
+        if type_name is None:
+            return value
+        try:
+            return convert_flow_input(value, type_name)
+        except ConversionError as exc:
+            raise ConversionError(f"Input '{name}' of node '{node}' is not of type {type_name}: {exc}.") from exc
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL the node calls (shown in messages)."""
+        conn = self.connection
+        if conn.TYPE == "azure_open_ai":
+            return str(conn.configs.get("api_base", ""))
+        return str(conn.configs.get("base_url") or "https://api.openai.com/v1")
+
+    def client(self) -> Any:
+        """The openai client for the node's connection (created once)."""
+        if self._client is None:
+            import openai
+
+            retries = int(os.environ.get("FLOWLINE_LLM_MAX_RETRIES", "3"))
+            timeout = float(os.environ.get("FLOWLINE_LLM_TIMEOUT", "120"))
+            conn = self.connection
+            if conn.TYPE == "azure_open_ai":
+                self._client = openai.AsyncAzureOpenAI(
+                    api_key=conn.secrets.get("api_key"), azure_endpoint=self.endpoint,
+                    api_version=str(conn.configs.get("api_version") or "2024-10-21"),
+                    max_retries=retries, timeout=timeout)
+            elif conn.TYPE == "open_ai":
+                self._client = openai.AsyncOpenAI(
+                    api_key=conn.secrets.get("api_key"), base_url=conn.configs.get("base_url") or None,
+                    organization=conn.configs.get("organization") or None, max_retries=retries, timeout=timeout)
+            else:
+                raise LLMError(f"Node '{self.node}': connection '{conn.name}' has type '{conn.TYPE}'; LLM nodes "
+                               "need an open_ai or azure_open_ai connection.")
+        return self._client
+
+    def request(self, inputs: dict[str, Any], untrusted: frozenset[str]) -> dict[str, Any]:
+        """The canonical request for these inputs: API, model, messages or prompt, parameters."""
+        params = {k: v for k, v in inputs.items() if k in PARAMETERS and v is not None}
+        model = params.pop("deployment_name", None) or params.pop("model", None)
+        params.pop("model", None)
+        if not model:
+            raise LLMError(f"Node '{self.node}' needs 'deployment_name' (or 'model') among its inputs.")
+        variables = {k: v for k, v in inputs.items() if k not in PARAMETERS and k not in NODE_SETTINGS}
+        request: dict[str, Any] = {"api": self.api, "model": model, "params": params}
+        if self.api == "completion":
+            request["prompt"] = render(self.template, variables)
+        else:
+            request["messages"] = build_messages(self.template, variables, untrusted, self.flow_dir)
+        return request
+
+    async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
+        request = self.request(inputs, ctx.untrusted)
+        stream = ctx.stream and not request["params"].get("tools") and not request["params"].get("functions")
+        if self.cache is not None and self.cache.mode == "replay":
+            response = self.cache.load(request)
+            if response is None:
+                raise LLMError(f"Node '{self.node}': no recorded response for this request in "
+                               f"{self.cache.folder} (key {self.cache.path(request).stem}); record it first with "
+                               f"--llm-cache record. Request: {str(request)[:300]}")
+            chunks = response.get("chunks") or ([response["output"]] if isinstance(response["output"], str) else [])
+            if stream:
+                for chunk in chunks:
+                    ctx.on_token(chunk)
+            if response.get("usage"):
+                ctx.add_usage(response["usage"])
+            return response["output"]
+        response = await self._call_model(request, stream, ctx)
+        if self.cache is not None:
+            self.cache.save(request, response)
+        return response["output"]
+
+    async def _call_model(self, request: dict[str, Any], stream: bool, ctx: NodeContext) -> dict[str, Any]:
+        import openai
+
+        client = self.client()
+        params = dict(request["params"])
+        try:
+            if request["api"] == "completion":
+                method, payload = client.completions.create, {"prompt": request["prompt"]}
+            else:
+                method, payload = client.chat.completions.create, {"messages": request["messages"]}
+            if stream:
+                return await self._stream(method, request, payload, params, ctx)
+            result = await method(model=request["model"], **payload, **params)
+        except openai.APIError as exc:
+            raise self._describe(exc, request["model"]) from None
+        usage = _usage(result.usage)
+        if usage:
+            ctx.add_usage(usage)
+        choice = result.choices[0]
+        if request["api"] == "completion":
+            output: Any = choice.text
+        elif params.get("tools") or params.get("functions"):
+            output = result.model_dump()["choices"][0]["message"]
+        else:
+            output = choice.message.content or ""
+        return {"output": output, "usage": usage}
+
+    async def _stream(self, method: Any, request: dict[str, Any], payload: dict[str, Any], params: dict[str, Any],
+                      ctx: NodeContext) -> dict[str, Any]:
+        options = {"stream_options": {"include_usage": True}} if self.connection.TYPE == "open_ai" else {}
+        chunks: list[str] = []
+        usage: dict[str, int] = {}
+        events = await method(model=request["model"], **payload, **params, stream=True, **options)
+        async for event in events:
+            if getattr(event, "usage", None):
+                usage = _usage(event.usage)
+            if not event.choices:
+                continue
+            choice = event.choices[0]
+            text = choice.text if request["api"] == "completion" else choice.delta.content
+            if text:
+                chunks.append(text)
+                ctx.on_token(text)
+        if usage:
+            ctx.add_usage(usage)
+        return {"output": "".join(chunks), "chunks": chunks, "usage": usage}
+
+    def _describe(self, exc: Exception, model: str) -> LLMError:
+        import openai
+
+        conn, where = self.connection.name, self.endpoint
+        prefix = f"Node '{self.node}' (connection '{conn}', endpoint {where})"
+        secrets = list(self.connection.secrets.values())
+        detail = _scrub(_server_message(exc), secrets)
+        if isinstance(exc, openai.AuthenticationError):
+            text = (f"{prefix}: the endpoint rejected the connection's credentials (401 Unauthorized). Check the "
+                    f"api_key with `flowline connection show --name {conn}` and set it again.")
+        elif isinstance(exc, openai.NotFoundError):
+            text = (f"{prefix}: model '{model}' was not found (404). Check the node's deployment_name/model "
+                    f"against the models the endpoint serves. {detail}")
+        elif isinstance(exc, openai.BadRequestError) and "context" in detail.lower() and "length" in detail.lower():
+            text = (f"{prefix}: the prompt is too long for model '{model}' (context length exceeded). Shorten the "
+                    f"prompt or lower max_tokens. {detail}")
+        elif isinstance(exc, openai.APITimeoutError):
+            text = f"{prefix}: no answer within {os.environ.get('FLOWLINE_LLM_TIMEOUT', '120')} s (timeout)."
+        elif isinstance(exc, openai.APIConnectionError):
+            text = (f"{prefix}: cannot connect ({_scrub(str(exc.__cause__ or exc), secrets)}). Is the server "
+                    "running? The local model starts with `make local-llm`.")
+        elif isinstance(exc, openai.RateLimitError):
+            text = f"{prefix}: rate limited (429) after all retries. {detail}"
+        elif isinstance(exc, openai.APIStatusError):
+            text = f"{prefix}: the endpoint answered {exc.status_code}. {detail}"
+        else:
+            text = f"{prefix}: {detail}"
+        return LLMError(text.strip())
+
+
+def _server_message(exc: Exception) -> str:
+    """The server's own error text (from ``{"error": {"message": ...}}`` or ``{"message": ...}``)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if body.get("message"):
+            return str(body["message"])
+    return str(getattr(exc, "message", "") or exc)
+
+
+def _usage(usage: Any) -> dict[str, int]:
+    if usage is None:
+        return {}
+    prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+    completion = int(getattr(usage, "completion_tokens", 0) or 0)
+    return {"prompt": prompt, "completion": completion, "total": int(getattr(usage, "total_tokens", 0)
+                                                                     or prompt + completion)}
