@@ -246,10 +246,10 @@ def _check_connection(ctx: _Context, value: Value, owner: str) -> None:
         return
     if value.value not in ctx.connections:
         known = sorted(ctx.connections)
+        hint = did_you_mean(value.value, known)
         ctx.add(error(value.span, "unknown-connection",
-                      f"{owner} uses connection '{value.value}', which does not exist.{did_you_mean(value.value, known)}"
-                      f" Known: {', '.join(known) or 'none'}; create it with `flowline connection create --file "
-                      "<file>.yaml`."))
+                      f"{owner} uses connection '{value.value}', which does not exist.{hint} Known: "
+                      f"{', '.join(known) or 'none'}; create it with `flowline connection create --file <file>.yaml`."))
 
 
 def _check_llm_nodes(ctx: _Context) -> None:
