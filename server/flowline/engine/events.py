@@ -75,6 +75,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def _fallback(value: Any) -> Any:
+    if hasattr(value, "__json__"):  # objects that choose their JSON form (connections mask their secrets)
+        return value.__json__()
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     if hasattr(value, "model_dump"):
