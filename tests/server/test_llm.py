@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import create_connection, position, run_cli, write_flow
 from openai_server import FakeOpenAI
 
@@ -225,7 +224,8 @@ def test_5xx_is_retried_with_backoff_then_gives_up(server: FakeOpenAI, flow_dir:
 
 def test_401_message_names_node_connection_endpoint_never_the_key(server: FakeOpenAI, flow_dir: Path,
                                                                   tmp_path: Path) -> None:
-    create_connection(tmp_path, f"name: wrongkey\ntype: open_ai\napi_key: sk-wrong-9876543210\nbase_url: {server.url}\n")
+    create_connection(tmp_path, f"name: wrongkey\ntype: open_ai\napi_key: sk-wrong-9876543210\n"
+                                f"base_url: {server.url}\n")
     llm_flow(flow_dir, "user:\n{{ question }}\n", connection="wrongkey")
     events_file = tmp_path / "events.jsonl"
     result = run_cli("flow", "test", "--flow", str(flow_dir), "--events", str(events_file))

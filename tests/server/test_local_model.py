@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLES, run_cli
 
 pytest.importorskip("llama_cpp", reason="the local model is installed by `make local-llm-install`")
