@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-KNOWN_MODELS = {"test-model", "gpt-test"}
+KNOWN_MODELS = {"test-model", "gpt-test", "smollm2"}
 CONTEXT_LIMIT_CHARS = 2000
 
 
@@ -85,18 +85,21 @@ class FakeOpenAI:
             status, headers, payload = self.failures.pop(0)
             self._json(handler, status, payload, headers)
             return
-        if handler.headers.get("Authorization") != f"Bearer {self.api_key}":
+        authorized = (handler.headers.get("Authorization") == f"Bearer {self.api_key}"
+                      or handler.headers.get("api-key") == self.api_key)
+        if not authorized:
             self._error(handler, 401, "Incorrect API key provided: " + str(handler.headers.get("Authorization")),
                         "invalid_api_key")
             return
-        if body.get("model") not in KNOWN_MODELS:
-            self._error(handler, 404, f"The model `{body.get('model')}` does not exist", "model_not_found")
+        model = body.get("model") or handler.path.split("/deployments/")[-1].split("/")[0]
+        if model not in KNOWN_MODELS:
+            self._error(handler, 404, f"The model `{model}` does not exist", "model_not_found")
             return
         if len(json.dumps(body.get("messages") or body.get("prompt"))) > CONTEXT_LIMIT_CHARS:
             self._error(handler, 400, "This model's maximum context length is 500 tokens.",
                         "context_length_exceeded")
             return
-        chat = handler.path.endswith("/chat/completions")
+        chat = handler.path.split("?")[0].endswith("/chat/completions")
         if chat:
             last = next((m for m in reversed(body["messages"]) if m["role"] == "user"), {"content": ""})
             content = last["content"] if isinstance(last["content"], str) else json.dumps(last["content"])
@@ -124,7 +127,7 @@ class FakeOpenAI:
         else:
             choice = {"index": 0, "text": text, "finish_reason": "stop"}
             obj = "text_completion"
-        self._json(handler, 200, {"id": "x-1", "object": obj, "created": 0, "model": body["model"],
+        self._json(handler, 200, {"id": "x-1", "object": obj, "created": 0, "model": model,
                                   "choices": [choice], "usage": usage})
 
     def _stream(self, handler: BaseHTTPRequestHandler, words: list[str], usage: dict[str, int], chat: bool,

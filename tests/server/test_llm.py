@@ -106,7 +106,7 @@ def test_text_before_the_first_role_is_an_error(server: FakeOpenAI, flow_dir: Pa
     result = run_cli("flow", "test", "--flow", str(flow_dir))
     assert result.code == 1
     assert "Run failed in node 'ask'" in result.stderr
-    assert "line 1 of the rendered prompt ('Please answer:') comes before any role header" in result.stderr
+    assert "Node 'ask': prompt.jinja2 line 2: 'Please answer:' comes before any role header" in result.stderr
     assert server.requests == []
 
 
@@ -350,3 +350,64 @@ def test_azure_connection_file(tmp_path: Path) -> None:
     bad.write_text("name: x\ntype: open_ia\napi_key: k\n")
     result = run_cli("connection", "create", "--file", str(bad))
     assert result.code == 2 and "unknown connection type 'open_ia'. Did you mean 'open_ai'?" in result.stderr
+
+
+def test_azure_open_ai_connection(server: FakeOpenAI, flow_dir: Path, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_KEY_FOR_TEST", server.api_key)
+    create_connection(tmp_path, f"name: aoai\ntype: azure_open_ai\napi_key: ${{env:AZURE_KEY_FOR_TEST}}\n"
+                                f"api_base: {server.url[:-3]}\napi_version: 2024-10-21\napi_type: azure\n")
+    llm_flow(flow_dir, "user:\n{{ question }}\n", connection="aoai")
+    result = run_cli("flow", "test", "--flow", str(flow_dir), "--no-stream")
+    assert result.code == 0, result.stderr
+    request = server.requests[-1]
+    assert request.path == "/openai/deployments/test-model/chat/completions?api-version=2024-10-21"
+    assert request.headers.get("api-key") == server.api_key
+    assert result.json() == {"answer": "echo: hi"}
+
+
+def test_custom_llm_with_prompt_package_tool(server: FakeOpenAI, flow_dir: Path) -> None:
+    write_flow(flow_dir, {"prompt.jinja2": "system:\nBe nice.\nuser:\n{{ question }}\n", "flow.dag.yaml": """
+        inputs:
+          question: {type: string, default: hello}
+        outputs:
+          answer: {reference: "${ask.output}"}
+        nodes:
+        - name: ask
+          type: custom_llm
+          source:
+            type: package_with_prompt
+            tool: promptflow.tools.llm.llm
+            path: prompt.jinja2
+          inputs:
+            connection: test
+            api: chat
+            deployment_name: test-model
+            question: ${inputs.question}
+    """})
+    assert run_cli("flow", "validate", "--source", str(flow_dir)).code == 0
+    result = run_cli("flow", "test", "--flow", str(flow_dir), "--no-stream")
+    assert result.code == 0, result.stderr
+    assert messages(server) == [{"role": "system", "content": "Be nice."}, {"role": "user", "content": "hello"}]
+    assert "connection" not in server.requests[-1].body and "api" not in server.requests[-1].body
+
+
+def test_web_classification_sample_runs_offline(server: FakeOpenAI, tmp_path: Path) -> None:
+    from conftest import SAMPLES
+
+    create_connection(tmp_path, f"name: local\ntype: open_ai\napi_key: {server.api_key}\nbase_url: {server.url}\n")
+    sample = SAMPLES / "web-classification"
+    for url in ("pages/python.html", f"file://{sample / 'pages' / 'movie.html'}"):
+        events_file = tmp_path / "events.jsonl"
+        result = run_cli("flow", "test", "--flow", str(sample), "--inputs", f"url={url}", "--events",
+                         str(events_file), "--variant", "${summarize_text_content.variant_1}")
+        assert result.code == 0, result.stderr
+        assert result.json() == {"category": "None", "evidence": "None"}
+        events = [json.loads(line) for line in events_file.read_text().splitlines()]
+        fetched = next(e for e in events if e["type"] == "node_end" and e["node"] == "fetch_text_content_from_url")
+        assert "Python is a programming language" in fetched["output"] or "science-fiction film" in fetched["output"]
+    summary_request = server.requests[-2].body["messages"]
+    assert summary_request[0]["content"].startswith("Summarize the following text in at most three short sentences")
+    assert "science-fiction film" in summary_request[1]["content"]
+    classify = server.requests[-1].body["messages"]
+    assert [m["role"] for m in classify] == ["system"] + ["user", "assistant"] * 3 + ["user"]

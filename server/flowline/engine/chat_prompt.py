@@ -34,7 +34,14 @@ _IMAGE = re.compile(r"^!\[image\]\((.+)\)$")
 
 
 class ChatPromptError(ValueError):
-    """A rendered prompt that is not a valid chat; the message says what to write instead."""
+    """A rendered prompt that is not a valid chat; the message says what to write instead.
+
+    ``fragment`` is the offending text, so callers can point at its line in the template file.
+    """
+
+    def __init__(self, message: str, fragment: str = "") -> None:
+        super().__init__(message)
+        self.fragment = fragment
 
 
 def _image_url(target: str, base: Path) -> str:
@@ -67,11 +74,6 @@ def _content(text: str, base: Path) -> Any:
     return parts
 
 
-def _line_of(rendered: str, fragment: str) -> int:
-    index = rendered.find(fragment.strip()[:40])
-    return rendered.count("\n", 0, index) + 1 if index >= 0 else 1
-
-
 def parse_chat(rendered: str, base: Path = Path(".")) -> list[dict[str, Any]]:
     """Split a rendered chat prompt into messages."""
     pieces = _HEADER.split(rendered)
@@ -79,9 +81,9 @@ def parse_chat(rendered: str, base: Path = Path(".")) -> list[dict[str, Any]]:
     if preamble.strip():
         first = preamble.strip().splitlines()[0]
         raise ChatPromptError(
-            f"line {_line_of(rendered, first)} of the rendered prompt ('{first[:60]}') comes before any role "
-            f"header. A chat prompt is a series of messages, each starting with a line such as 'system:' or "
-            f"'user:' ({', '.join(r + ':' for r in ROLES)}). For a plain text prompt use 'api: completion'.")
+            f"'{first[:60]}' comes before any role header. A chat prompt is a series of messages, each starting "
+            f"with a line such as 'system:' or 'user:' ({', '.join(r + ':' for r in ROLES)}). For a plain text "
+            "prompt use 'api: completion'.", first)
     messages: list[dict[str, Any]] = []
     for role, body in zip(pieces[1::2], pieces[2::2], strict=True):
         message: dict[str, Any] = {"role": role.lower()}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flowline.connections.model import Connection
-from flowline.engine.chat_prompt import build_messages
+from flowline.engine.chat_prompt import ChatPromptError, build_messages
 from flowline.engine.llm_cache import LLMCache
 from flowline.engine.nodes import NodeContext
 from flowline.flow.templates import render
@@ -50,6 +50,7 @@ class LLMRunner:
 
     node: str
     template: str
+    template_name: str
     api: str
     connection: Connection
     flow_dir: Path
@@ -110,7 +111,11 @@ class LLMRunner:
         if self.api == "completion":
             request["prompt"] = render(self.template, variables)
         else:
-            request["messages"] = build_messages(self.template, variables, untrusted, self.flow_dir)
+            try:
+                request["messages"] = build_messages(self.template, variables, untrusted, self.flow_dir)
+            except ChatPromptError as exc:
+                raise ChatPromptError(f"Node '{self.node}': {self.template_name} line "
+                                      f"{_template_line(self.template, exc.fragment)}: {exc}") from None
         return request
 
     async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
@@ -221,6 +226,14 @@ def _server_message(exc: Exception) -> str:
         if body.get("message"):
             return str(body["message"])
     return str(getattr(exc, "message", "") or exc)
+
+
+def _template_line(template: str, fragment: str) -> int:
+    """The 1-based line of the template holding ``fragment`` (or its first literal word), else 1."""
+    for probe in (fragment.strip(), fragment.strip().split(" ")[0] if fragment.strip() else ""):
+        if probe and probe in template:
+            return template.count("\n", 0, template.index(probe)) + 1
+    return 1
 
 
 def _usage(usage: Any) -> dict[str, int]:

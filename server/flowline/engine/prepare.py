@@ -146,7 +146,7 @@ class _Builder:
             cache = cache_for(self.flow.directory, self.options.llm_cache)
         except ValueError as exc:
             raise FlowRunError(str(exc)) from exc
-        return LLMRunner(node.name, self.template(node, path), str(api), self.connection(str(name)),
+        return LLMRunner(node.name, self.template(node, path), path.name, str(api), self.connection(str(name)),
                          self.flow.directory, cache)
 
     def runner(self, node: Node) -> NodeRunner:
