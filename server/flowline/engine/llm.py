@@ -19,7 +19,7 @@ from flowline.engine.chat_prompt import ChatPromptError, build_messages
 from flowline.engine.llm_cache import LLMCache
 from flowline.engine.nodes import NodeContext
 from flowline.flow.templates import render
-from flowline.flow.types import ConversionError, convert_flow_input
+from flowline.flow.types import convert_node_input
 
 # Parameters passed through to the API, with the flow type their literal values are read as.
 PARAMETERS: dict[str, str] = {
@@ -61,13 +61,7 @@ class LLMRunner:
         return name in PARAMETERS or name in NODE_SETTINGS
 
     def convert_literal(self, node: str, name: str, value: Any) -> Any:
-        type_name = PARAMETERS.get(name)
-        if type_name is None:
-            return value
-        try:
-            return convert_flow_input(value, type_name)
-        except ConversionError as exc:
-            raise ConversionError(f"Input '{name}' of node '{node}' is not of type {type_name}: {exc}.") from exc
+        return convert_node_input(node, name, value, PARAMETERS.get(name))
 
     @property
     def endpoint(self) -> str:

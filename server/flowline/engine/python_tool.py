@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from flowline.flow.signatures import read_tool_source
-from flowline.flow.types import ConversionError, convert_flow_input, flow_type_of
+from flowline.flow.types import ConversionError, convert_node_input, flow_type_of
 
 
 class ToolLoadError(Exception):
@@ -54,13 +54,7 @@ class PythonTool:
                 raise ConversionError(f"Input '{name}' of node '{node}' needs a {kinds}, but connection "
                                       f"'{value}' is a {type(connection).__name__}.")
             return connection
-        type_name = self.param_types.get(name)
-        if type_name is None:
-            return value
-        try:
-            return convert_flow_input(value, type_name)
-        except ConversionError as exc:
-            raise ConversionError(f"Input '{name}' of node '{node}' is not of type {type_name}: {exc}.") from exc
+        return convert_node_input(node, name, value, self.param_types.get(name))
 
 
 def _module_name(path: Path, roots: list[Path]) -> str:

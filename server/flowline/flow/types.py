@@ -52,6 +52,16 @@ def convert_flow_input(value: Any, type_name: str | None) -> Any:
         raise ConversionError(f"{value!r} is not a valid {type_name}") from exc
 
 
+def convert_node_input(node: str, name: str, value: Any, type_name: str | None) -> Any:
+    """A literal node input converted to ``type_name`` (unchanged for ``None``); errors name the input."""
+    if type_name is None:
+        return value
+    try:
+        return convert_flow_input(value, type_name)
+    except ConversionError as exc:
+        raise ConversionError(f"Input '{name}' of node '{node}' is not of type {type_name}: {exc}.") from exc
+
+
 _PY_TO_FLOW = {int: "int", float: "double", bool: "bool", str: "string", list: "list"}
 
 
