@@ -204,6 +204,124 @@ def cmd_connection_delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    values = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option}: '{item}' is not of the form key=value.")
+        values[key] = value
+    return values
+
+
+def cmd_run_create(args: argparse.Namespace) -> int:
+    """``flowline run create``: run a flow over a dataset (or evaluate another run) and store the run."""
+    from flowline.runs.submit import RunSpec, RunSpecError, create_run, spec_from_yaml
+
+    try:
+        if args.file:
+            spec = spec_from_yaml(Path(args.file))
+        elif args.flow:
+            spec = RunSpec(flow=Path(args.flow))
+        else:
+            raise UsageError("run create needs --flow (or -f run.yml).")
+        overrides = {
+            "data": Path(args.data) if args.data else None, "run": args.run, "variant": args.variant,
+            "name": args.name, "resume_from": args.resume_from, "line_timeout": args.line_timeout,
+            "llm_cache": args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None,
+        }
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(spec, key, value)
+        if args.workers is not None:
+            if args.workers < 1:
+                raise UsageError("--workers must be at least 1.")
+            spec.workers = args.workers
+        spec.column_mapping.update(_pairs(args.column_mapping, "--column-mapping"))
+        spec.environment_variables.update(_pairs(args.environment_variables, "--environment-variables"))
+        for key, value in _pairs(args.connections, "--connections").items():
+            node, sep, field = key.partition(".")
+            if not sep:
+                raise UsageError(f"--connections: '{key}' must be <node>.connection=<name> or <node>.<input>=...")
+            spec.connections.setdefault(node, {})[field] = value
+        record = create_run(spec)
+    except RunSpecError as exc:
+        raise UsageError(str(exc)) from exc
+    except KeyboardInterrupt:
+        sys.stderr.write("flowline: run interrupted; completed lines are kept. Continue it with "
+                         "`flowline run create ... --resume-from <name>` (see `flowline run list`).\n")
+        return 130
+    sys.stdout.write(json.dumps(record.to_json(), indent=2) + "\n")
+    sys.stderr.write(f"run '{record.name}': {record.status}, {record.lines_completed} completed, "
+                     f"{record.lines_failed} failed of {record.lines_total} lines\n")
+    return EXIT_OK if record.status == "Completed" else EXIT_FAILED
+
+
+def _run_store() -> Any:
+    from flowline.runs.store import RunStore
+
+    return RunStore()
+
+
+def _get_run(name: str) -> Any:
+    from flowline.runs.store import RunStoreError
+
+    try:
+        return _run_store().get(name)
+    except RunStoreError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_run_list(args: argparse.Namespace) -> int:
+    """``flowline run list``: stored runs, newest first."""
+    rows = [r.to_json() for r in _run_store().list(args.max_results)]
+    sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_run_show(args: argparse.Namespace) -> int:
+    """``flowline run show``: one run's record."""
+    sys.stdout.write(json.dumps(_get_run(args.name).to_json(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_run_show_details(args: argparse.Namespace) -> int:
+    """``flowline run show-details``: per-line inputs, outputs, status and errors."""
+    from flowline.runs.report import details, details_table
+
+    record = _get_run(args.name)
+    rows = details(record, args.max_results)
+    sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n" if args.json else details_table(rows))
+    return EXIT_OK
+
+
+def cmd_run_show_metrics(args: argparse.Namespace) -> int:
+    """``flowline run show-metrics``: the run's metrics as one JSON object."""
+    from flowline.runs.store import RunFolder
+
+    record = _get_run(args.name)
+    sys.stdout.write(json.dumps(RunFolder(record.folder).metrics(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_run_visualize(args: argparse.Namespace) -> int:
+    """``flowline run visualize``: an offline HTML report comparing runs; prints its path."""
+    from flowline.runs.report import write_report
+
+    records = [_get_run(name.strip()) for name in args.names.split(",") if name.strip()]
+    path = write_report(records, Path(args.html_path) if args.html_path else None)
+    sys.stdout.write(str(path) + "\n")
+    return EXIT_OK
+
+
+def cmd_run_delete(args: argparse.Namespace) -> int:
+    """``flowline run delete``: remove a run and its folder."""
+    _get_run(args.name)
+    _run_store().delete(args.name)
+    sys.stderr.write(f"deleted run '{args.name}'\n")
+    return EXIT_OK
+
+
 def cmd_local_llm(args: argparse.Namespace) -> int:
     """``flowline local-llm start|stop``: the local SmolLM2 server and its `local` connection."""
     from flowline import local_llm
@@ -275,6 +393,43 @@ def build_parser() -> argparse.ArgumentParser:
         sub = conn_cmds.add_parser(verb, help=text)
         sub.add_argument("--name", "-n", required=True)
         sub.set_defaults(handler=handler)
+
+    run = groups.add_parser("run", help="batch runs: create, inspect, compare and delete")
+    run_cmds = run.add_subparsers(dest="command", parser_class=_Parser)
+    create_run = run_cmds.add_parser("create", help="run a flow over data (or evaluate a run) and store it")
+    create_run.add_argument("--file", "-f", help="a run YAML (Prompt flow's format)")
+    create_run.add_argument("--flow", help="flow folder (or its flow.dag.yaml)")
+    create_run.add_argument("--data", help="data file (.jsonl, .json, .csv, .tsv) or a folder of them")
+    create_run.add_argument("--column-mapping", nargs="+", metavar="INPUT=${data.col}",
+                            help="map flow inputs to ${data.col}, ${run.outputs.col}, ${run.inputs.col} or literals")
+    create_run.add_argument("--run", help="a run whose lines this run evaluates (matched by line_number)")
+    create_run.add_argument("--variant", help="use a node variant, written '${node_name.variant_id}'")
+    create_run.add_argument("--name", help="name of the run (default: flow name and time)")
+    create_run.add_argument("--workers", type=int, help=f"lines in flight at once (default {16})")
+    create_run.add_argument("--resume-from", help="re-run only the failed or missing lines of this run")
+    create_run.add_argument("--line-timeout", type=float, help="seconds a line may take before it fails")
+    create_run.add_argument("--environment-variables", nargs="+", metavar="K=V", help="set for the run")
+    create_run.add_argument("--connections", nargs="+", metavar="NODE.connection=NAME",
+                            help="override a node's connection (or deployment_name) for this run")
+    create_run.add_argument("--llm-cache", choices=("record", "replay"), help="record or replay LLM calls")
+    create_run.set_defaults(handler=cmd_run_create)
+    listing = run_cmds.add_parser("list", help="stored runs, newest first")
+    listing.add_argument("--max-results", "-r", type=int, default=50)
+    listing.set_defaults(handler=cmd_run_list)
+    for verb, handler, text in (("show", cmd_run_show, "one run's record"),
+                                ("show-details", cmd_run_show_details, "per-line inputs, outputs and errors"),
+                                ("show-metrics", cmd_run_show_metrics, "the run's metrics as JSON"),
+                                ("delete", cmd_run_delete, "delete a run")):
+        sub_run = run_cmds.add_parser(verb, help=text)
+        sub_run.add_argument("--name", "-n", required=True)
+        if verb == "show-details":
+            sub_run.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+            sub_run.add_argument("--max-results", "-r", type=int)
+        sub_run.set_defaults(handler=handler)
+    visualize = run_cmds.add_parser("visualize", help="write an offline HTML report of runs side by side")
+    visualize.add_argument("--names", "-n", required=True, help="comma-separated run names")
+    visualize.add_argument("--html-path", help="where to write the report (default: in FLOWLINE_HOME)")
+    visualize.set_defaults(handler=cmd_run_visualize)
 
     local = groups.add_parser("local-llm", help="start or stop the local model (SmolLM2 via llama.cpp)")
     local.add_argument("action", choices=("start", "stop"))

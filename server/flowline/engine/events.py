@@ -69,8 +69,28 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_plain(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, _SCALARS):
+        return not isinstance(value, float) or value == value and value not in (float("inf"), float("-inf"))
+    if depth > 20:
+        return False
+    if type(value) is dict:
+        return all(type(k) is str and _is_plain(v, depth + 1) for k, v in value.items())
+    if type(value) is list:
+        return all(_is_plain(v, depth + 1) for v in value)
+    return False
+
+
 def to_jsonable(value: Any) -> Any:
-    """A copy of a value that ``json.dumps`` accepts (unknown objects become their ``str``)."""
+    """A value that ``json.dumps`` accepts (unknown objects become their JSON form or ``str``).
+
+    Plain JSON values are returned as they are; anything else is converted through a JSON round trip.
+    """
+    if _is_plain(value):
+        return value
     return json.loads(json.dumps(value, default=_fallback))
 
 
@@ -101,7 +121,10 @@ class JsonlSink:
 
 
 class Emitter:
-    """Fans events out to sinks; safe to call from worker threads."""
+    """Fans events out to sinks; safe to call from worker threads.
+
+    A sink may declare ``event_types`` (a set); events of other types are then not built for it.
+    """
 
     def __init__(self, sinks: list[Sink] | None = None) -> None:
         self._sinks = list(sinks or [])
@@ -110,6 +133,10 @@ class Emitter:
     def add(self, sink: Sink) -> None:
         """Add a sink."""
         self._sinks.append(sink)
+
+    def wants(self, event_type: str) -> bool:
+        """True when some sink takes events of this type (so they are worth building)."""
+        return any(event_type in getattr(sink, "event_types", EVENT_TYPES) for sink in self._sinks)
 
     def emit(self, event: Event) -> None:
         """Send one event to every sink, in order."""

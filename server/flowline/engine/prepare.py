@@ -54,7 +54,7 @@ def order_nodes(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
     ordered: list[Node] = []
     remaining = list(nodes)
     while remaining:
-        ready = [n for n in remaining if all(d in done or d not in names for d in n.dependencies())]
+        ready = [n for n in remaining if all(d in done or d not in names for d in n.dependencies)]
         if not ready:
             raise FlowRunError("The flow has a dependency cycle among " + ", ".join(n.name for n in remaining))
         for node in ready:

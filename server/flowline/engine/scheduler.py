@@ -124,7 +124,7 @@ class _Run:
         return value.value if ref is None else self.lookup(ref, self.outputs)
 
     def ready(self, node: Node) -> bool:
-        return all(d in self.outputs or d in self.bypassed or d not in self.names for d in node.dependencies())
+        return all(d in self.outputs or d in self.bypassed or d not in self.names for d in node.dependencies)
 
     def _is_bypassed_ref(self, value: Value) -> bool:
         ref = value.reference
@@ -174,7 +174,8 @@ class _Run:
             return self.fail_before_start(node, exc)
         start = now_iso()
         started = time.perf_counter()
-        self.emit("node_start", node.name, start=start, inputs=to_jsonable(kwargs))
+        if self.emitter.wants("node_start"):
+            self.emit("node_start", node.name, start=start, inputs=to_jsonable(kwargs))
 
         def log(stream: str, line: str) -> None:
             self.emit("log", node.name, stream=stream, message=line)
@@ -187,7 +188,7 @@ class _Run:
             on_token=lambda text: self.emit("llm_token", node.name, message=text),
             add_usage=usage.append,
             stream=node.name in self.exe.streaming,
-            untrusted=frozenset(i.name for i in node.inputs if i.value.reference and i.value.reference.kind == "input"),
+            untrusted=node.inputs_from_flow,
         )
         token = metrics_sink.set(metric)
         try:
@@ -241,7 +242,19 @@ class _Run:
             if broken is not None:
                 failure = self.results[broken.name]
                 break
-            for node in [n for n in self.pending if self.ready(n)]:
+            ready = [n for n in self.pending if self.ready(n)]
+            if len(ready) == 1 and not running:
+                # One node and nothing else in flight (a chain): await it here, without a task.
+                node = ready[0]
+                self.pending.remove(node)
+                result = await self.run_node(node)
+                self.results[node.name] = result
+                if result.status != COMPLETED:
+                    failure = result
+                    break
+                self.outputs[node.name] = result.output
+                continue
+            for node in ready:
                 self.pending.remove(node)
                 running[asyncio.ensure_future(self.run_node(node))] = node
             if not running:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,7 @@ class Node:
         """The input called ``name``, if the node sets it."""
         return next((i for i in self.inputs if i.name == name), None)
 
+    @cached_property
     def references(self) -> tuple[Value, ...]:
         """Every ``${...}`` the node uses: its inputs, then its activate condition."""
         values = [i.value for i in self.inputs if i.value.reference]
@@ -121,10 +123,16 @@ class Node:
             values.append(self.activate.when)
         return tuple(values)
 
+    @cached_property
     def dependencies(self) -> frozenset[str]:
         """Names of the nodes this node waits for."""
-        return frozenset(v.reference.name for v in self.references()
+        return frozenset(v.reference.name for v in self.references
                          if v.reference and v.reference.kind == "node")
+
+    @cached_property
+    def inputs_from_flow(self) -> frozenset[str]:
+        """Inputs set straight from flow inputs (user text, for the LLM role-injection defence)."""
+        return frozenset(i.name for i in self.inputs if i.value.reference and i.value.reference.kind == "input")
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ def _check_references(ctx: _Context) -> None:
             _check_reference(ctx, item.value, f"Input '{item.name}' of node '{node.name}'", node.name)
         if node.activate is not None:
             _check_reference(ctx, node.activate.when, f"The activate condition of node '{node.name}'", node.name)
-        for value in node.references():
+        for value in node.references:
             ref = value.reference
             if ref is None or ref.kind != "node" or ref.name not in aggregation or ref.name == node.name:
                 continue
@@ -169,7 +169,7 @@ def _check_references(ctx: _Context) -> None:
 
 def _check_cycles(ctx: _Context) -> None:
     nodes = {n.name: n for n in apply_variants(ctx.flow, None).nodes}
-    deps = {name: {d for d in node.dependencies() if d in nodes and d != name} for name, node in nodes.items()}
+    deps = {name: {d for d in node.dependencies if d in nodes and d != name} for name, node in nodes.items()}
     state: dict[str, int] = {}
     reported: set[frozenset[str]] = set()
 

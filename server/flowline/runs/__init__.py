@@ -1,0 +1,1 @@
+"""Batch runs: data and column mapping, concurrent execution, the run store, metrics and reports."""

@@ -1,0 +1,225 @@
+"""The run store: an SQLite index of runs and a folder per run under ``FLOWLINE_HOME``.
+
+A run folder (``FLOWLINE_HOME/.runs/<name>/``) is written as lines finish, so a run that dies
+keeps every completed line:
+
+    meta.json                     what was run: flow, data, mapping, variant, parent run
+    inputs.jsonl                  {"line_number", ...flow inputs} per line
+    flow_outputs/output.jsonl     {"line_number", ...outputs} per completed line
+    flow_artifacts/lines.jsonl    per-line record: status, inputs, outputs, error, timing, tokens
+    node_artifacts/<node>.jsonl   per-node, per-line record
+    metrics.json                  what log_metric recorded
+    logs.txt                      captured output of the tools
+    snapshot/                     a copy of the flow folder as it ran
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from flowline.home import flowline_home
+
+_COLUMNS = ("name", "flow", "data", "status", "created", "duration_ms", "lines_total", "lines_completed",
+            "lines_failed", "metrics", "parent_run", "variant", "folder")
+_SCHEMA = f"CREATE TABLE IF NOT EXISTS runs ({', '.join(c + ' TEXT' for c in _COLUMNS)}, PRIMARY KEY (name))"
+
+
+class RunStoreError(Exception):
+    """A run that does not exist or cannot be written."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of the index."""
+
+    name: str
+    flow: str
+    data: str
+    status: str
+    created: str
+    duration_ms: float | None
+    lines_total: int
+    lines_completed: int
+    lines_failed: int
+    metrics: dict[str, Any]
+    parent_run: str | None
+    variant: str | None
+    folder: Path
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON (what `run show` and `run list` print)."""
+        data = {k: getattr(self, k) for k in _COLUMNS}
+        data["folder"] = str(self.folder)
+        return data
+
+
+def _record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        name=row["name"], flow=row["flow"], data=row["data"], status=row["status"], created=row["created"],
+        duration_ms=float(row["duration_ms"]) if row["duration_ms"] is not None else None,
+        lines_total=int(row["lines_total"] or 0), lines_completed=int(row["lines_completed"] or 0),
+        lines_failed=int(row["lines_failed"] or 0), metrics=json.loads(row["metrics"] or "{}"),
+        parent_run=row["parent_run"], variant=row["variant"], folder=Path(row["folder"]))
+
+
+class RunStore:
+    """Index and folders of runs."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = home or flowline_home()
+        self.root = self.home / ".runs"
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.home / "runs.sqlite", timeout=30)
+        connection.row_factory = sqlite3.Row
+        try:
+            connection.execute(_SCHEMA)
+            yield connection
+            connection.commit()
+        finally:
+            connection.close()
+
+    def exists(self, name: str) -> bool:
+        """True when a run of that name is indexed."""
+        with self._db() as db:
+            return db.execute("SELECT 1 FROM runs WHERE name = ?", (name,)).fetchone() is not None
+
+    def put(self, record: RunRecord) -> None:
+        """Insert or replace a run's index row."""
+        values = record.to_json()
+        values["metrics"] = json.dumps(record.metrics, default=str)
+        with self._db() as db:
+            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) VALUES "
+                       f"({', '.join('?' for _ in _COLUMNS)})", [values[c] for c in _COLUMNS])
+
+    def get(self, name: str) -> RunRecord:
+        """The index row of a run."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM runs WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise RunStoreError(f"Run '{name}' does not exist; `flowline run list` shows the runs.")
+        return _record(row)
+
+    def list(self, max_results: int | None = None) -> list[RunRecord]:
+        """Runs, newest first."""
+        query = "SELECT * FROM runs ORDER BY created DESC"
+        with self._db() as db:
+            rows = db.execute(query + (f" LIMIT {int(max_results)}" if max_results else "")).fetchall()
+        return [_record(r) for r in rows]
+
+    def delete(self, name: str) -> None:
+        """Remove a run's row and folder."""
+        record = self.get(name)
+        with self._db() as db:
+            db.execute("DELETE FROM runs WHERE name = ?", (name,))
+        shutil.rmtree(record.folder, ignore_errors=True)
+
+    def folder(self, name: str) -> RunFolder:
+        """The folder of a run (created if needed)."""
+        return RunFolder(self.root / name)
+
+
+@dataclass
+class RunFolder:
+    """Appends a run's records as they happen (one writer per run; thread-safe)."""
+
+    path: Path
+    _files: dict[str, IO[str]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _flushed: float = 0.0
+
+    def _append(self, relative: str, record: dict[str, Any], durable: bool = False) -> None:
+        self._write(relative, json.dumps(record, ensure_ascii=False, default=str) + "\n", durable)
+
+    def _write(self, relative: str, line: str, durable: bool = False) -> None:
+        """Append a line; ``durable`` lines reach the OS at once, the others within half a second."""
+        with self._lock:
+            handle = self._files.get(relative)
+            if handle is None:
+                target = self.path / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle = self._files[relative] = target.open("a", encoding="utf-8")
+            handle.write(line)
+            now = time.monotonic()
+            if durable:
+                handle.flush()
+            if now - self._flushed > 0.5:
+                self._flushed = now
+                for other in self._files.values():
+                    other.flush()
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        """Write meta.json."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "meta.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+
+    def meta(self) -> dict[str, Any]:
+        """Read meta.json."""
+        data: dict[str, Any] = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        return data
+
+    def snapshot(self, flow_dir: Path) -> None:
+        """Copy the flow folder (without its local state) into snapshot/."""
+        ignore = shutil.ignore_patterns(".flowline", ".runs", "__pycache__", ".git", "node_modules")
+        shutil.copytree(flow_dir, self.path / "snapshot", ignore=ignore, dirs_exist_ok=True)
+
+    def add_line(self, record: dict[str, Any]) -> None:
+        """Record a finished line. Its record in flow_artifacts/lines.jsonl (with every node's output)
+        is written through at once and is what resuming reads; the other files follow it."""
+        number = record["line_number"]
+        self._append("flow_artifacts/lines.jsonl", record, durable=True)
+        self._append("inputs.jsonl", {"line_number": number, **(record.get("inputs") or {})})
+        if record["status"] == "Completed":
+            self._append("flow_outputs/output.jsonl", {"line_number": number, **(record.get("outputs") or {})})
+
+    def add_node(self, node: str, record: dict[str, Any]) -> None:
+        """Record one node's run on one line."""
+        self._append(f"node_artifacts/{node}.jsonl", record)
+
+    def add_log(self, text: str) -> None:
+        """Append to logs.txt."""
+        self._write("logs.txt", text + "\n")
+
+    def write_metrics(self, metrics: dict[str, Any]) -> None:
+        """Write metrics.json."""
+        (self.path / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str), encoding="utf-8")
+
+    def close(self) -> None:
+        """Close the open files."""
+        with self._lock:
+            for handle in self._files.values():
+                handle.close()
+            self._files.clear()
+
+    def lines(self) -> dict[int, dict[str, Any]]:
+        """The last record of each line (a re-run line replaces its earlier record)."""
+        return {int(r["line_number"]): r for r in _read_jsonl(self.path / "flow_artifacts" / "lines.jsonl")}
+
+    def metrics(self) -> dict[str, Any]:
+        """metrics.json, or an empty dict."""
+        path = self.path / "metrics.json"
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        return data
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut short when a run was killed
+    return rows
