@@ -95,16 +95,25 @@ def render_report(records: list[RunRecord]) -> str:
     for key in outputs:
         parts.extend(f"<th>{esc(r.name)}<br>outputs.{esc(key)}</th>" for r in records)
     parts.append("</tr>")
+    has_output = {key: [any(key in (row["outputs"] or {}) for row in rows.values()) for rows in per_run]
+                  for key in outputs}
     for n in numbers:
-        first = next(rows[n] for rows in per_run if n in rows)
-        cells = [f"<td>{n}</td>"] + [f"<td><pre>{esc(_text(first['inputs'].get(k)))}</pre></td>" for k in inputs]
+        present = [rows[n] for rows in per_run if n in rows]
+        cells = [f"<td>{n}</td>"] + [
+            f"<td><pre>{esc(_text(next((r['inputs'][k] for r in present if k in r['inputs']), None)))}</pre></td>"
+            for k in inputs]
         for key in outputs:
-            line_rows: list[dict[str, Any]] = [(rows.get(n) or {}) for rows in per_run]
-            texts = [_text((line.get("outputs") or {}).get(key)) for line in line_rows]
+            line_rows: list[dict[str, Any] | None] = [
+                (rows.get(n) or {}) if has else None for rows, has in zip(per_run, has_output[key], strict=True)]
+            texts = [_text((line.get("outputs") or {}).get(key)) for line in line_rows if line is not None]
             differ = len(set(texts)) > 1
-            for line, text in zip(line_rows, texts, strict=True):
+            for line in line_rows:
+                if line is None:  # this run's flow has no such output
+                    cells.append("<td></td>")
+                    continue
                 failed = line.get("status") not in (None, "Completed")
                 error = line.get("error") or {}
+                text = _text((line.get("outputs") or {}).get(key))
                 content = esc(f"{error.get('type')}: {error.get('message')}") if failed and error else esc(text)
                 css = "failed" if failed else "diff" if differ else ""
                 cells.append(f"<td class='{css}'><pre>{content}</pre></td>")

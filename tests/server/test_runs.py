@@ -1,0 +1,250 @@
+"""Batch runs and evaluation through the real `flowline run ...` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLES, run_cli, write_flow
+
+BATCH = Path(__file__).resolve().parent / "conformance_batch"
+
+
+def create(*args: str) -> dict[str, Any]:
+    result = run_cli("run", "create", *args)
+    assert result.code == 0, result.stderr
+    record: dict[str, Any] = result.json()
+    return record
+
+
+def details(name: str) -> dict[int, dict[str, Any]]:
+    result = run_cli("run", "show-details", "--name", name, "--json")
+    assert result.code == 0, result.stderr
+    return {row["line_number"]: row for row in result.json()}
+
+
+def test_evaluation_over_a_run_with_a_failed_line_matches_promptflow() -> None:
+    """expected.json was recorded from promptflow 1.18.5 by bench/pf_batch_reference.py."""
+    expected = json.loads((BATCH / "expected.json").read_text())
+    base = create("--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"),
+                  "--column-mapping", "text=${data.text}", "--name", "base")
+    assert (base["status"], base["lines_completed"], base["lines_failed"]) == ("Completed", 4, 1)
+    rows = details("base")
+    for number, want in expected["classify"].items():
+        row = rows[int(number)]
+        if want["category"] == "(Failed)":
+            assert row["status"] == "Failed"
+            assert row["error"]["type"] == "ValueError" and row["error"]["message"] == "cannot classify 'boom'"
+        else:
+            assert row["outputs"] == {"category": want["category"], "length": int(want["length"])}
+    evaluation = create("--flow", str(BATCH / "evaluate"), "--data", str(BATCH / "data.jsonl"), "--run", "base",
+                        "--column-mapping", "groundtruth=${data.answer}", "prediction=${run.outputs.category}",
+                        "--name", "eval")
+    assert evaluation["parent_run"] == "base"
+    graded = details("eval")
+    assert {str(n): row["outputs"] for n, row in graded.items()} == expected["evaluate"]
+    metrics = run_cli("run", "show-metrics", "--name", "eval")
+    assert metrics.json() == expected["metrics"] == {"accuracy": 0.75, "graded": 4}
+
+
+def test_every_mapping_form(tmp_path: Path, flow_dir: Path) -> None:
+    write_flow(flow_dir, {"echo.py": "from flowline import tool\n\n@tool\ndef echo(**values) -> dict:\n"
+                                     "    return values\n", "flow.dag.yaml": """
+        inputs:
+          from_data: {type: string}
+          same_name: {type: string}
+          literal: {type: string}
+          with_default: {type: string, default: kept}
+          from_outputs: {type: string}
+          from_inputs: {type: string}
+        outputs:
+          seen: {reference: "${echo.output}"}
+        nodes:
+        - name: echo
+          type: python
+          source: {type: code, path: echo.py}
+          inputs:
+            from_data: ${inputs.from_data}
+            same_name: ${inputs.same_name}
+            literal: ${inputs.literal}
+            with_default: ${inputs.with_default}
+            from_outputs: ${inputs.from_outputs}
+            from_inputs: ${inputs.from_inputs}
+    """})
+    data = tmp_path / "data.csv"
+    data.write_text("col,same_name,with_default\na,s0,ignored\nb,s1,ignored\n")
+    first = create("--flow", str(flow_dir), "--data", str(data), "--name", "first", "--column-mapping",
+                   "from_data=${data.col}", "literal=fixed", "from_outputs=x", "from_inputs=y")
+    assert first["lines_completed"] == 2
+    assert details("first")[1]["outputs"]["seen"] == {
+        "from_data": "b", "same_name": "s1", "literal": "fixed", "with_default": "kept",
+        "from_outputs": "x", "from_inputs": "y"}
+    second = create("--flow", str(flow_dir), "--data", str(data), "--run", "first", "--name", "second",
+                    "--column-mapping", "from_data=${data.col}", "literal=L",
+                    "from_outputs=${run.outputs.seen}", "from_inputs=${run.inputs.from_data}")
+    assert second["lines_completed"] == 2
+    seen = details("second")[0]["outputs"]["seen"]
+    assert seen["from_inputs"] == "a"
+    assert json.loads(seen["from_outputs"].replace("'", '"'))["from_data"] == "a"
+
+
+def test_bad_mapping_is_one_clear_error_before_any_line(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"nam": "x"}\n')
+    result = run_cli("run", "create", "--flow", str(SAMPLES / "hello"), "--data", str(data),
+                     "--column-mapping", "name=${data.name}", "--name", "bad")
+    assert result.code == 2
+    assert "Column mapping name=${data.name} matches no column (line 0 has data: nam)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_cli("run", "show", "--name", "bad").code == 2
+
+
+def test_failing_and_timed_out_lines_are_isolated(tmp_path: Path, flow_dir: Path) -> None:
+    write_flow(flow_dir, {"work.py": '''
+        import time
+
+        from flowline import tool
+
+
+        @tool
+        def work(seconds: float) -> float:
+            if seconds < 0:
+                raise RuntimeError("negative")
+            time.sleep(seconds)
+            return seconds
+    ''', "flow.dag.yaml": """
+        inputs:
+          seconds: {type: double}
+        outputs:
+          slept: {reference: "${work.output}"}
+        nodes:
+        - name: work
+          type: python
+          source: {type: code, path: work.py}
+          inputs: {seconds: "${inputs.seconds}"}
+    """})
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps([{"seconds": 0}, {"seconds": -1}, {"seconds": 5}, {"seconds": 0.01}]))
+    record = create("--flow", str(flow_dir), "--data", str(data), "--line-timeout", "0.5", "--name", "iso")
+    assert (record["lines_completed"], record["lines_failed"]) == (2, 2)
+    rows = details("iso")
+    assert rows[1]["error"]["type"] == "RuntimeError" and rows[1]["error"]["message"] == "negative"
+    assert rows[2]["error"] == {"type": "LineTimeout", "message": "Line 2 did not finish within 0.5 s."}
+    assert rows[0]["outputs"] == {"slept": 0.0} and rows[3]["outputs"] == {"slept": 0.01}
+    table = run_cli("run", "show-details", "--name", "iso").stdout
+    assert "LineTimeout: Line 2 did not finish within 0.5 s." in table
+    assert table.splitlines()[0].split() == ["line", "status", "inputs.seconds", "outputs.slept", "error"]
+
+
+def test_run_yaml_and_data_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text('{"who": "Ada"}\n')
+    (folder / "b.tsv").write_text("who\nBob\n")
+    run_file = tmp_path / "run.yml"
+    run_file.write_text(f"flow: {SAMPLES / 'hello'}\ndata: data\nname: from_yaml\ncolumn_mapping:\n"
+                        "  name: ${data.who}\n  excited: true\n")
+    result = run_cli("run", "create", "-f", str(run_file))
+    assert result.code == 0, result.stderr
+    rows = details("from_yaml")
+    assert [rows[n]["outputs"]["greeting"] for n in (0, 1)] == ["HELLO, ADA!", "HELLO, BOB!"]
+
+
+def test_list_show_delete(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"name": "x"}\n')
+    for name in ("one", "two"):
+        create("--flow", str(SAMPLES / "hello"), "--data", str(data), "--name", name)
+    listed = run_cli("run", "list").json()
+    assert [r["name"] for r in listed] == ["two", "one"] or {r["name"] for r in listed} == {"one", "two"}
+    assert run_cli("run", "list", "--max-results", "1").json().__len__() == 1
+    shown = run_cli("run", "show", "--name", "one").json()
+    folder = Path(shown["folder"])
+    for relative in ("meta.json", "inputs.jsonl", "flow_outputs/output.jsonl", "flow_artifacts/lines.jsonl",
+                     "node_artifacts/shout.jsonl", "metrics.json", "snapshot/flow.dag.yaml"):
+        assert (folder / relative).is_file(), relative
+    assert run_cli("run", "delete", "--name", "one").code == 0
+    assert not folder.exists()
+    assert run_cli("run", "show", "--name", "one").code == 2
+
+
+def test_interrupted_run_resumes_without_rerunning_lines(tmp_path: Path, flow_dir: Path) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    write_flow(flow_dir, {"slow.py": f'''
+        import os
+        import time
+        from pathlib import Path
+
+        from flowline import tool
+
+
+        @tool
+        def slow(n: int) -> int:
+            time.sleep(0.05)
+            Path({str(marks)!r}, f"{{n}}-{{os.getpid()}}").touch()
+            return n * 10
+    ''', "flow.dag.yaml": """
+        inputs:
+          n: {type: int}
+        outputs:
+          value: {reference: "${slow.output}"}
+        nodes:
+        - name: slow
+          type: python
+          source: {type: code, path: slow.py}
+          inputs: {n: "${inputs.n}"}
+    """})
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"n": i}) + "\n" for i in range(60)))
+    process = subprocess.Popen([sys.executable, "-m", "flowline", "run", "create", "--flow", str(flow_dir),
+                                "--data", str(data), "--workers", "2", "--name", "first"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    lines_file = Path(os.environ["FLOWLINE_HOME"]) / ".runs" / "first" / "flow_artifacts" / "lines.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not lines_file.exists() or len(lines_file.read_text().splitlines()) < 10):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    recorded = {json.loads(line)["line_number"] for line in lines_file.read_text().splitlines()}
+    assert 10 <= len(recorded) < 60
+    first_pid = process.pid
+    resumed = create("--flow", str(flow_dir), "--data", str(data), "--resume-from", "first", "--name", "second")
+    assert (resumed["lines_completed"], resumed["lines_failed"], resumed["lines_total"]) == (60, 0, 60)
+    rows = details("second")
+    assert sorted(rows) == list(range(60))
+    assert all(rows[n]["outputs"] == {"value": n * 10} for n in range(60))
+    rerun = {int(p.name.split("-")[0]) for p in marks.iterdir() if not p.name.endswith(f"-{first_pid}")}
+    assert not rerun & recorded, "a line completed before the kill ran again"
+    assert rerun | recorded == set(range(60))
+
+
+def test_visualize_writes_an_offline_report(tmp_path: Path) -> None:
+    create("--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"), "--name", "b1")
+    create("--flow", str(BATCH / "evaluate"), "--data", str(BATCH / "data.jsonl"), "--run", "b1", "--name", "e1",
+           "--column-mapping", "groundtruth=${data.answer}", "prediction=${run.outputs.category}")
+    create("--flow", str(BATCH / "evaluate"), "--data", str(BATCH / "data.jsonl"), "--run", "b1", "--name", "e2",
+           "--column-mapping", "groundtruth=word", "prediction=${run.outputs.category}")
+    result = run_cli("run", "visualize", "--names", "e1,e2", "--html-path", str(tmp_path / "report.html"))
+    assert result.code == 0, result.stderr
+    report = Path(result.stdout.strip())
+    page = report.read_text()
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail("Debian's chromium is needed to look at the report (make test installs it)")
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                          "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                          "--disable-sync", f"--user-data-dir={tmp_path / 'chrome'}", "--dump-dom",
+                          report.as_uri()], capture_output=True, text=True, timeout=120)
+    assert "accuracy" in dom.stdout and "0.75" in dom.stdout and "0.5" in dom.stdout
+    assert dom.stdout.count("class=\"diff\"") >= 2
+    assert "cannot classify" not in dom.stdout
+    assert "e1<br>outputs.grade" in dom.stdout
