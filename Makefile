@@ -41,6 +41,7 @@ test: install local-llm-install lint typecheck
 
 bench: install
 	$(PY) bench/flow_test.py
+	$(PY) bench/batch.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

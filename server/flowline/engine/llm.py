@@ -135,24 +135,33 @@ class LLMRunner:
 
     async def _call_model(self, request: dict[str, Any], stream: bool, ctx: NodeContext) -> dict[str, Any]:
         import openai
+        from openai.types import Completion
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
         client = self.client()
         params = dict(request["params"])
+        completion = request["api"] == "completion"
+        # The client's generic `post` (its documented way to send a request body as is): the
+        # parameters are already plain JSON, so the per-call type transform of `create` is skipped.
+        path, result_type = ("/completions", Completion) if completion else ("/chat/completions", ChatCompletion)
+        stream_type: Any = openai.AsyncStream[Completion] if completion else openai.AsyncStream[ChatCompletionChunk]
+        body = {"model": request["model"], **({"prompt": request["prompt"]} if completion else
+                                              {"messages": request["messages"]}), **params}
         try:
-            if request["api"] == "completion":
-                method, payload = client.completions.create, {"prompt": request["prompt"]}
-            else:
-                method, payload = client.chat.completions.create, {"messages": request["messages"]}
             if stream:
-                return await self._stream(method, request, payload, params, ctx)
-            result = await method(model=request["model"], **payload, **params)
+                if self.connection.TYPE == "open_ai":
+                    body["stream_options"] = {"include_usage": True}
+                events = await client.post(path, cast_to=result_type, body={**body, "stream": True}, stream=True,
+                                           stream_cls=stream_type)
+                return await self._stream(events, completion, ctx)
+            result = await client.post(path, cast_to=result_type, body=body)
         except openai.APIError as exc:
             raise self._describe(exc, request["model"]) from None
         usage = _usage(result.usage)
         if usage:
             ctx.add_usage(usage)
         choice = result.choices[0]
-        if request["api"] == "completion":
+        if completion:
             output: Any = choice.text
         elif params.get("tools") or params.get("functions"):
             output = result.model_dump()["choices"][0]["message"]
@@ -160,19 +169,16 @@ class LLMRunner:
             output = choice.message.content or ""
         return {"output": output, "usage": usage}
 
-    async def _stream(self, method: Any, request: dict[str, Any], payload: dict[str, Any], params: dict[str, Any],
-                      ctx: NodeContext) -> dict[str, Any]:
-        options = {"stream_options": {"include_usage": True}} if self.connection.TYPE == "open_ai" else {}
+    async def _stream(self, events: Any, completion: bool, ctx: NodeContext) -> dict[str, Any]:
         chunks: list[str] = []
         usage: dict[str, int] = {}
-        events = await method(model=request["model"], **payload, **params, stream=True, **options)
         async for event in events:
             if getattr(event, "usage", None):
                 usage = _usage(event.usage)
             if not event.choices:
                 continue
             choice = event.choices[0]
-            text = choice.text if request["api"] == "completion" else choice.delta.content
+            text = choice.text if completion else choice.delta.content
             if text:
                 chunks.append(text)
                 ctx.on_token(text)

@@ -146,8 +146,11 @@ class _Builder:
             cache = cache_for(self.flow.directory, self.options.llm_cache)
         except ValueError as exc:
             raise FlowRunError(str(exc)) from exc
-        return LLMRunner(node.name, self.template(node, path), path.name, str(api), self.connection(str(name)),
-                         self.flow.directory, cache)
+        runner = LLMRunner(node.name, self.template(node, path), path.name, str(api), self.connection(str(name)),
+                           self.flow.directory, cache)
+        if cache is None or cache.mode != "replay":
+            runner.client()  # import openai and build the client now, not inside the first line's timing
+        return runner
 
     def runner(self, node: Node) -> NodeRunner:
         source = node.source

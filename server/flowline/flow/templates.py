@@ -31,12 +31,17 @@ def template_variables(text: str) -> set[str]:
         raise TemplateError(f"has a syntax error at line {exc.lineno}: {exc.message}.") from exc
 
 
+@lru_cache(maxsize=256)
+def _compiled(text: str) -> Any:
+    return _environment().from_string(text)
+
+
 def render(text: str, variables: dict[str, Any]) -> str:
-    """Render a template with the given variables."""
+    """Render a template with the given variables (each template text is compiled once)."""
     import jinja2
 
     try:
-        return str(_environment().from_string(text).render(**variables))
+        return str(_compiled(text).render(**variables))
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"Template syntax error at line {exc.lineno}: {exc.message}") from exc
     except jinja2.exceptions.SecurityError as exc:

@@ -71,12 +71,13 @@ class _FolderSink:
 
 
 async def _run_one(exe: Executable, line: Line, emitter: Emitter, run_id: str, timeout: float | None,
-                   outcome: BatchOutcome, folder: RunFolder, on_line: Callable[[str], None]) -> None:
+                   outcome: BatchOutcome, flusher: _Flusher, on_line: Callable[[str], None]) -> None:
+    folder = flusher.folder
     start, started = now_iso(), time.perf_counter()
-    record: dict[str, Any] = {"line_number": line.number, "inputs": to_jsonable(line.inputs), "start": start}
+    record: dict[str, Any] = {"line_number": line.number, "inputs": line.inputs, "start": start}
     try:
         flow_inputs = resolve_flow_inputs(exe.flow, line.inputs).flow_inputs
-        record["inputs"] = to_jsonable(flow_inputs)
+        record["inputs"] = flow_inputs
         running = run_line(exe, flow_inputs, emitter, run_id, line.number)
         result = await (asyncio.wait_for(running, timeout) if timeout else running)
     except FlowRunError as exc:
@@ -97,13 +98,33 @@ async def _run_one(exe: Executable, line: Line, emitter: Emitter, run_id: str, t
             node_outputs = {n: plain(r.output) for n, r in result.nodes.items()}
             outcome.done[line.number] = Done(flow_inputs, node_outputs)
             record["nodes"] = to_jsonable(node_outputs)
-    record.update(end=now_iso(), duration_ms=round((time.perf_counter() - started) * 1000, 3))
+    record.update(inputs=to_jsonable(record["inputs"]), end=now_iso(),
+                  duration_ms=round((time.perf_counter() - started) * 1000, 3))
     if record["status"] == COMPLETED:
         outcome.completed += 1
     else:
         outcome.failed += 1
     folder.add_line(record)
+    flusher.request()
     on_line(record["status"])
+
+
+@dataclass
+class _Flusher:
+    """Flushes the run folder once the current scheduler step ends, however many lines finished in it:
+    lines are on disk before the loop runs anything else, without a system call per line."""
+
+    folder: RunFolder
+    scheduled: bool = False
+
+    def request(self) -> None:
+        if not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self.scheduled = False
+        self.folder.flush()
 
 
 async def _run_all(exe: Executable, lines: list[Line], emitter: Emitter, run_id: str, workers: int,
@@ -112,10 +133,11 @@ async def _run_all(exe: Executable, lines: list[Line], emitter: Emitter, run_id:
     # Sync tools run in threads: as many as lines in flight, so blocking I/O tools overlap too.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=max(4, workers)))
     queue = iter(lines)
+    flusher = _Flusher(folder)
 
     async def worker() -> None:
         for line in queue:
-            await _run_one(exe, line, emitter, run_id, timeout, outcome, folder, on_line)
+            await _run_one(exe, line, emitter, run_id, timeout, outcome, flusher, on_line)
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(workers, len(lines))))))
     if exe.aggregation_nodes and outcome.done:

@@ -19,7 +19,6 @@ import json
 import shutil
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,13 +136,12 @@ class RunFolder:
     path: Path
     _files: dict[str, IO[str]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _flushed: float = 0.0
 
-    def _append(self, relative: str, record: dict[str, Any], durable: bool = False) -> None:
-        self._write(relative, json.dumps(record, ensure_ascii=False, default=str) + "\n", durable)
+    def _append(self, relative: str, record: dict[str, Any]) -> None:
+        self._write(relative, json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
-    def _write(self, relative: str, line: str, durable: bool = False) -> None:
-        """Append a line; ``durable`` lines reach the OS at once, the others within half a second."""
+    def _write(self, relative: str, line: str) -> None:
+        """Append a line (buffered until :meth:`flush`; the batch flushes after every scheduler step)."""
         with self._lock:
             handle = self._files.get(relative)
             if handle is None:
@@ -151,13 +149,12 @@ class RunFolder:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 handle = self._files[relative] = target.open("a", encoding="utf-8")
             handle.write(line)
-            now = time.monotonic()
-            if durable:
+
+    def flush(self) -> None:
+        """Hand everything written so far to the OS (it then survives the process being killed)."""
+        with self._lock:
+            for handle in self._files.values():
                 handle.flush()
-            if now - self._flushed > 0.5:
-                self._flushed = now
-                for other in self._files.values():
-                    other.flush()
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         """Write meta.json."""
@@ -175,10 +172,10 @@ class RunFolder:
         shutil.copytree(flow_dir, self.path / "snapshot", ignore=ignore, dirs_exist_ok=True)
 
     def add_line(self, record: dict[str, Any]) -> None:
-        """Record a finished line. Its record in flow_artifacts/lines.jsonl (with every node's output)
-        is written through at once and is what resuming reads; the other files follow it."""
+        """Record a finished line; its record in flow_artifacts/lines.jsonl (with every node's output)
+        is what resuming reads."""
         number = record["line_number"]
-        self._append("flow_artifacts/lines.jsonl", record, durable=True)
+        self._append("flow_artifacts/lines.jsonl", record)
         self._append("inputs.jsonl", {"line_number": number, **(record.get("inputs") or {})})
         if record["status"] == "Completed":
             self._append("flow_outputs/output.jsonl", {"line_number": number, **(record.get("outputs") or {})})
@@ -196,7 +193,7 @@ class RunFolder:
         (self.path / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str), encoding="utf-8")
 
     def close(self) -> None:
-        """Close the open files."""
+        """Flush and close the open files."""
         with self._lock:
             for handle in self._files.values():
                 handle.close()
