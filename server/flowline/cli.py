@@ -237,6 +237,10 @@ def cmd_run_create(args: argparse.Namespace) -> int:
             if args.workers < 1:
                 raise UsageError("--workers must be at least 1.")
             spec.workers = args.workers
+        if args.worker_processes is not None:
+            if args.worker_processes < 0:
+                raise UsageError("--worker-processes must be 0 (lines run in this process) or more.")
+            spec.worker_processes = args.worker_processes
         spec.column_mapping.update(_pairs(args.column_mapping, "--column-mapping"))
         spec.environment_variables.update(_pairs(args.environment_variables, "--environment-variables"))
         for key, value in _pairs(args.connections, "--connections").items():
@@ -406,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     create_run.add_argument("--variant", help="use a node variant, written '${node_name.variant_id}'")
     create_run.add_argument("--name", help="name of the run (default: flow name and time)")
     create_run.add_argument("--workers", type=int, help=f"lines in flight at once (default {16})")
+    create_run.add_argument("--worker-processes", type=int,
+                            help="run lines in this many worker processes (for CPU-bound tools; default: none)")
     create_run.add_argument("--resume-from", help="re-run only the failed or missing lines of this run")
     create_run.add_argument("--line-timeout", type=float, help="seconds a line may take before it fails")
     create_run.add_argument("--environment-variables", nargs="+", metavar="K=V", help="set for the run")

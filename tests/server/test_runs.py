@@ -248,3 +248,34 @@ def test_visualize_writes_an_offline_report(tmp_path: Path) -> None:
     assert dom.stdout.count("class=\"diff\"") >= 2
     assert "cannot classify" not in dom.stdout
     assert "e1<br>outputs.grade" in dom.stdout
+
+
+def test_worker_processes_share_the_lines_and_aggregate_once(tmp_path: Path, flow_dir: Path) -> None:
+    write_flow(flow_dir, {"pid.py": "import os\nfrom flowline import tool\n\n@tool\ndef pid(n: int) -> dict:\n"
+                                    "    return {'n': n, 'pid': os.getpid()}\n",
+                          "total.py": "from flowline import log_metric, tool\n\n@tool\ndef total(ns: list) -> int:\n"
+                                      "    log_metric('sum', sum(ns))\n    return sum(ns)\n",
+                          "flow.dag.yaml": """
+        inputs:
+          n: {type: int}
+        outputs:
+          out: {reference: "${pid.output}"}
+        nodes:
+        - name: pid
+          type: python
+          source: {type: code, path: pid.py}
+          inputs: {n: "${inputs.n}"}
+        - name: total
+          type: python
+          source: {type: code, path: total.py}
+          inputs: {ns: "${pid.output.n}"}
+          aggregation: true
+    """})
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"n": i}) + "\n" for i in range(200)))
+    record = create("--flow", str(flow_dir), "--data", str(data), "--worker-processes", "2", "--name", "procs")
+    assert (record["lines_completed"], record["lines_failed"]) == (200, 0)
+    rows = details("procs")
+    assert sorted(rows) == list(range(200))
+    assert len({row["outputs"]["out"]["pid"] for row in rows.values()}) == 2
+    assert run_cli("run", "show-metrics", "--name", "procs").json() == {"sum": sum(range(200))}

@@ -9,19 +9,21 @@ is appended to the run folder at once, so nothing completed is lost if the proce
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from flowline.engine.capture import routed_output
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
 from flowline.engine.nodes import plain
-from flowline.engine.prepare import Executable
+from flowline.engine.prepare import Executable, RunOptions, prepare
 from flowline.engine.run import resolve_flow_inputs
 from flowline.engine.scheduler import COMPLETED, FAILED, run_aggregation, run_line, sum_tokens
+from flowline.flow.model import Flow
 from flowline.runs.mapping import Line
 from flowline.runs.store import RunFolder
 
@@ -48,12 +50,55 @@ class BatchOutcome:
     done: dict[int, Done] = field(default_factory=dict)
 
 
+class Records(Protocol):
+    """Where a batch puts its records: a run folder, or memory in a worker process."""
+
+    def add_line(self, record: dict[str, Any]) -> None: ...
+
+    def add_node(self, node: str, record: dict[str, Any]) -> None: ...
+
+    def add_log(self, text: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+@dataclass
+class MemoryRecords:
+    """Records kept in memory (a worker process sends them to the parent, which writes them)."""
+
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+
+    def add_line(self, record: dict[str, Any]) -> None:
+        self.lines.append(record)
+
+    def add_node(self, node: str, record: dict[str, Any]) -> None:
+        self.nodes.append((node, record))
+
+    def add_log(self, text: str) -> None:
+        self.logs.append(text)
+
+    def flush(self) -> None:
+        pass
+
+    def replay(self, target: Records) -> None:
+        """Write everything into ``target`` (lines last, so a line is recorded after its nodes)."""
+        for node, record in self.nodes:
+            target.add_node(node, record)
+        for text in self.logs:
+            target.add_log(text)
+        for record in self.lines:
+            target.add_line(record)
+        target.flush()
+
+
 class _FolderSink:
     """Writes node results and captured output of a batch into its run folder."""
 
     event_types = frozenset({"node_end", "log"})
 
-    def __init__(self, folder: RunFolder) -> None:
+    def __init__(self, folder: Records) -> None:
         self.folder = folder
 
     def __call__(self, event: Event) -> None:
@@ -114,7 +159,7 @@ class _Flusher:
     """Flushes the run folder once the current scheduler step ends, however many lines finished in it:
     lines are on disk before the loop runs anything else, without a system call per line."""
 
-    folder: RunFolder
+    folder: Records
     scheduled: bool = False
 
     def request(self) -> None:
@@ -127,9 +172,9 @@ class _Flusher:
         self.folder.flush()
 
 
-async def _run_all(exe: Executable, lines: list[Line], emitter: Emitter, run_id: str, workers: int,
-                   timeout: float | None, outcome: BatchOutcome, folder: RunFolder,
-                   on_line: Callable[[str], None]) -> None:
+async def _run_lines(exe: Executable, lines: list[Line], emitter: Emitter, run_id: str, workers: int,
+                     timeout: float | None, outcome: BatchOutcome, folder: Records,
+                     on_line: Callable[[str], None]) -> None:
     # Sync tools run in threads: as many as lines in flight, so blocking I/O tools overlap too.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=max(4, workers)))
     queue = iter(lines)
@@ -140,6 +185,9 @@ async def _run_all(exe: Executable, lines: list[Line], emitter: Emitter, run_id:
             await _run_one(exe, line, emitter, run_id, timeout, outcome, flusher, on_line)
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(workers, len(lines))))))
+
+
+async def _aggregate(exe: Executable, emitter: Emitter, run_id: str, outcome: BatchOutcome) -> None:
     if exe.aggregation_nodes and outcome.done:
         numbers = sorted(outcome.done)
         aggregated = await run_aggregation(exe, [outcome.done[n].inputs for n in numbers],
@@ -148,12 +196,67 @@ async def _run_all(exe: Executable, lines: list[Line], emitter: Emitter, run_id:
         outcome.aggregation_error = aggregated.error
 
 
+# The executable of a worker process, prepared once by its initializer (one per process).
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(flow: Flow, options: RunOptions, workers: int, timeout: float | None, run_id: str) -> None:
+    _worker_state.update(exe=prepare(flow, None, options=options), workers=workers, timeout=timeout, run_id=run_id)
+
+
+def _run_chunk(lines: list[Line]) -> tuple[MemoryRecords, BatchOutcome]:
+    """Run some lines in a worker process; return their records and outcome to the parent."""
+    records, outcome = MemoryRecords(), BatchOutcome()
+    emitter = Emitter([_FolderSink(records)])
+    with routed_output():
+        asyncio.run(_run_lines(_worker_state["exe"], lines, emitter, _worker_state["run_id"],
+                               _worker_state["workers"], _worker_state["timeout"], outcome, records,
+                               lambda status: None))
+    return records, outcome
+
+
+def _run_in_processes(exe: Executable, lines: list[Line], folder: RunFolder, run_id: str, processes: int,
+                      workers: int, timeout: float | None, options: RunOptions, outcome: BatchOutcome,
+                      on_line: Callable[[str], None]) -> None:
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    size = max(1, min(200, len(lines) // (processes * 4) or 1))
+    chunks = [lines[i:i + size] for i in range(0, len(lines), size)]
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker,
+                             initargs=(exe.flow, options, workers, timeout, run_id)) as pool:
+        for future in as_completed([pool.submit(_run_chunk, chunk) for chunk in chunks]):
+            records, part = future.result()
+            records.replay(folder)
+            outcome.completed += part.completed
+            outcome.failed += part.failed
+            outcome.metrics.update(part.metrics)
+            outcome.tokens = sum_tokens([outcome.tokens, part.tokens])
+            outcome.done.update(part.done)
+            for record in records.lines:
+                on_line(record["status"])
+
+
 def run_batch(exe: Executable, lines: list[Line], folder: RunFolder, run_id: str, *, workers: int = DEFAULT_WORKERS,
               line_timeout: float | None = None, previous: dict[int, Done] | None = None,
-              on_line: Callable[[str], None] = lambda status: None) -> BatchOutcome:
-    """Run the lines; ``previous`` holds lines completed by the run this one resumes."""
+              on_line: Callable[[str], None] = lambda status: None, processes: int = 0,
+              options: RunOptions | None = None) -> BatchOutcome:
+    """Run the lines; ``previous`` holds lines completed by the run this one resumes.
+
+    With ``processes`` > 1 the lines are shared out to that many worker processes (for CPU-bound
+    tools), each running ``workers`` lines at a time; aggregation runs here, over all of them.
+    """
     outcome = BatchOutcome(done=dict(previous or {}))
     emitter = Emitter([_FolderSink(folder)])
+    if processes > 1 and lines:
+        _run_in_processes(exe, lines, folder, run_id, processes, workers, line_timeout, options or RunOptions(),
+                          outcome, on_line)
+        with routed_output():
+            asyncio.run(_aggregate(exe, emitter, run_id, outcome))
+        return outcome
+
+    async def everything() -> None:
+        await _run_lines(exe, lines, emitter, run_id, workers, line_timeout, outcome, folder, on_line)
+        await _aggregate(exe, emitter, run_id, outcome)
+
     with routed_output():
-        asyncio.run(_run_all(exe, lines, emitter, run_id, workers, line_timeout, outcome, folder, on_line))
+        asyncio.run(everything())
     return outcome

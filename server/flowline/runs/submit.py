@@ -45,6 +45,7 @@ class RunSpec:
     environment_variables: dict[str, str] = field(default_factory=dict)
     connections: dict[str, dict[str, str]] = field(default_factory=dict)
     llm_cache: str | None = None
+    worker_processes: int = 0
 
 
 def spec_from_yaml(path: Path) -> RunSpec:
@@ -160,8 +161,9 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     if store.exists(name):
         raise RunSpecError(f"A run named '{name}' already exists; choose another --name.")
     os.environ.update(spec.environment_variables)
+    options = RunOptions(llm_cache=spec.llm_cache)
     try:
-        exe = prepare(flow, variant, options=RunOptions(llm_cache=spec.llm_cache))
+        exe = prepare(flow, variant, options=options)
     except (FlowRunError, VariantError) as exc:
         raise RunSpecError(str(exc)) from exc
 
@@ -170,7 +172,8 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     created = datetime.now().isoformat(timespec="seconds")
     meta = {"name": name, "flow": str(flow.directory.resolve()), "data": str(spec.data) if spec.data else None,
             "run": spec.run, "variant": spec.variant, "column_mapping": mapping, "resume_from": spec.resume_from,
-            "workers": spec.workers, "line_timeout": spec.line_timeout, "created": created}
+            "workers": spec.workers, "worker_processes": spec.worker_processes, "line_timeout": spec.line_timeout,
+            "created": created}
     folder.write_meta(meta)
     folder.snapshot(flow.directory)
     for record in previous_lines.values():
@@ -187,7 +190,8 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     progress = Progress(progress_stream, total, done=len(previous_lines))
     try:
         outcome = run_batch(exe, lines, folder, name, workers=spec.workers, line_timeout=spec.line_timeout,
-                            previous=previous_done, on_line=progress.update)
+                            previous=previous_done, on_line=progress.update, processes=spec.worker_processes,
+                            options=options)
     except KeyboardInterrupt:
         lines_now = folder.lines()
         completed = sum(r.get("status") == "Completed" for r in lines_now.values())
