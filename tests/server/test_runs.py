@@ -279,3 +279,54 @@ def test_worker_processes_share_the_lines_and_aggregate_once(tmp_path: Path, flo
     assert sorted(rows) == list(range(200))
     assert len({row["outputs"]["out"]["pid"] for row in rows.values()}) == 2
     assert run_cli("run", "show-metrics", "--name", "procs").json() == {"sum": sum(range(200))}
+
+
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path, flow_dir: Path) -> None:
+    write_flow(flow_dir, {"nap.py": "import time\nfrom flowline import tool\n\n@tool\ndef nap(n: int) -> int:\n"
+                                    "    time.sleep(0.05)\n    return n\n",
+                          "flow.dag.yaml": "inputs:\n  n: {type: int}\noutputs:\n  n: {reference: '${nap.output}'}\n"
+                                           "nodes:\n- name: nap\n  type: python\n  source: {type: code, path: nap.py}\n"
+                                           "  inputs: {n: '${inputs.n}'}\n"})
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"n": i}) + "\n" for i in range(200)))
+    process = subprocess.Popen([sys.executable, "-m", "flowline", "run", "create", "--flow", str(flow_dir),
+                                "--data", str(data), "--workers", "2", "--name", "stopped"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines_file = Path(os.environ["FLOWLINE_HOME"]) / ".runs" / "stopped" / "flow_artifacts" / "lines.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not lines_file.exists() or len(lines_file.read_text().splitlines()) < 6):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "completed lines are kept" in stderr and "Traceback" not in stderr
+    shown = run_cli("run", "show", "--name", "stopped").json()
+    assert shown["status"] == "Canceled" and 0 < shown["lines_completed"] < 200
+    resumed = create("--flow", str(flow_dir), "--data", str(data), "--resume-from", "stopped", "--name", "again")
+    assert resumed["lines_completed"] == 200
+
+
+def test_environment_variables_and_connection_overrides(tmp_path: Path, flow_dir: Path) -> None:
+    from conftest import create_connection
+
+    create_connection(tmp_path, "name: first\ntype: custom\nconfigs: {label: one}\nsecrets: {k: s}\n")
+    create_connection(tmp_path, "name: second\ntype: custom\nconfigs: {label: two}\nsecrets: {k: s}\n")
+    write_flow(flow_dir, {"env.py": '''
+        import os
+
+        from flowline import tool
+        from flowline.connections import CustomConnection
+
+
+        @tool
+        def env(conn: CustomConnection) -> str:
+            return os.environ.get("RUN_MODE", "unset") + "/" + conn.label
+    ''', "flow.dag.yaml": "outputs:\n  o: {reference: '${env.output}'}\nnodes:\n- name: env\n  type: python\n"
+                          "  source: {type: code, path: env.py}\n  inputs: {conn: first}\n"})
+    data = tmp_path / "d.jsonl"
+    data.write_text("{}\n")
+    create("--flow", str(flow_dir), "--data", str(data), "--name", "plain")
+    create("--flow", str(flow_dir), "--data", str(data), "--name", "overridden",
+           "--environment-variables", "RUN_MODE=fast", "--connections", "env.conn=second")
+    assert details("plain")[0]["outputs"] == {"o": "unset/one"}
+    assert details("overridden")[0]["outputs"] == {"o": "fast/two"}
