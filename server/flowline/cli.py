@@ -25,6 +25,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    """``key=value`` arguments as a dict; anything else is a usage error naming the option."""
+    values = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option}: '{item}' is not of the form key=value.")
+        values[key] = value
+    return values
+
+
 def _parse_inputs(items: list[str] | None) -> dict[str, Any]:
     """``k=v`` pairs (values are strings), or one JSON / JSONL file (its first line)."""
     if not items:
@@ -41,13 +52,7 @@ def _parse_inputs(items: list[str] | None) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise UsageError(f"--inputs: '{path}' must hold a JSON object of input names to values.")
         return data
-    values: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--inputs: '{item}' is not of the form name=value.")
-        values[key] = value
-    return values
+    return dict(_pairs(items, "--inputs"))
 
 
 def _flow_file(location: str) -> Path:
@@ -141,23 +146,13 @@ def _connection_names() -> frozenset[str]:
     return frozenset(ConnectionStore().names())
 
 
-def _set_pairs(items: list[str] | None) -> dict[str, str]:
-    pairs = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--set: '{item}' is not of the form key=value.")
-        pairs[key] = value
-    return pairs
-
-
 def cmd_connection_create(args: argparse.Namespace) -> int:
     """``flowline connection create``: store a connection from its YAML file."""
     from flowline.connections.files import connection_from_yaml
     from flowline.connections.store import ConnectionStore, ConnectionStoreError
 
     try:
-        connection = connection_from_yaml(Path(args.file), _set_pairs(args.set))
+        connection = connection_from_yaml(Path(args.file), _pairs(args.set, "--set"))
         if args.name:
             connection.name = args.name
         ConnectionStore().save(connection)
@@ -202,16 +197,6 @@ def cmd_connection_delete(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     sys.stderr.write(f"deleted connection '{args.name}'\n")
     return EXIT_OK
-
-
-def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
-    values = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{option}: '{item}' is not of the form key=value.")
-        values[key] = value
-    return values
 
 
 def cmd_run_create(args: argparse.Namespace) -> int:
