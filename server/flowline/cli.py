@@ -323,6 +323,14 @@ def cmd_local_llm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """``flowline lsp``: the language server on stdin/stdout."""
+    from flowline.lsp.server import main as serve
+
+    serve()
+    return EXIT_OK
+
+
 def cmd_flow_init(args: argparse.Namespace) -> int:
     """``flowline flow init``: create a flow folder from a template."""
     from flowline.templates import create_flow
@@ -421,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     visualize.add_argument("--names", "-n", required=True, help="comma-separated run names")
     visualize.add_argument("--html-path", help="where to write the report (default: in FLOWLINE_HOME)")
     visualize.set_defaults(handler=cmd_run_visualize)
+
+    groups.add_parser("lsp", help="run the language server on stdin/stdout").set_defaults(handler=cmd_lsp)
 
     local = groups.add_parser("local-llm", help="start or stop the local model (SmolLM2 via llama.cpp)")
     local.add_argument("action", choices=("start", "stop"))

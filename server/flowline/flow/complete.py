@@ -1,0 +1,255 @@
+"""Completion in flow.dag.yaml: references, keys, values and node snippets.
+
+A pure function of the text, the parsed flow and the cursor; the language server only converts
+the items to LSP types.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flowline.flow.context import Cursor, cursor_at
+from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node
+from flowline.flow.signatures import ToolSignature, read_tool_source
+from flowline.flow.spans import Span
+from flowline.flow.templates import TemplateError, template_variables
+
+LLM_INPUTS = ("deployment_name", "model", "temperature", "top_p", "max_tokens", "stop", "presence_penalty",
+              "frequency_penalty", "seed", "response_format", "tools", "tool_choice", "logit_bias")
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "flow.schema.json"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One completion proposal; ``span`` is the text it replaces, ``snippet`` marks ``$1``-style text."""
+
+    label: str
+    kind: str
+    span: Span
+    insert_text: str
+    detail: str = ""
+    documentation: str = ""
+    snippet: bool = False
+    sort_text: str = ""
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The flow JSON Schema (read once)."""
+    data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def schema_properties(path: tuple[str, ...]) -> dict[str, Any]:
+    """The schema's properties of the mapping at ``path`` (``-`` for list items)."""
+    root = schema()
+    defs = root["$defs"]
+    if path == ():
+        return dict(root["properties"])
+    if path == ("nodes", "-"):
+        return dict(defs["node"]["properties"])
+    if len(path) == 3 and path[0] == "nodes" and path[2] in ("source", "activate"):
+        return dict(defs["node"]["properties"][path[2]]["properties"])
+    if len(path) == 2 and path[0] in ("inputs", "outputs"):
+        return dict(root["properties"][path[0]]["additionalProperties"]["properties"])
+    if len(path) >= 5 and path[0] == "node_variants" and path[-1] == "node":
+        return dict(defs["variant_node"]["properties"])
+    return {}
+
+
+def node_at(flow: Flow, line: int) -> Node | None:
+    """The node (or variant definition) whose span holds ``line``."""
+    for node in flow.nodes:
+        if node.span.start_line <= line <= node.span.end_line:
+            return node
+    for entry in flow.node_variants:
+        for variant in entry.variants:
+            if variant.node.span.start_line <= line <= variant.node.span.end_line:
+                return variant.node
+    return None
+
+
+def tool_signature(flow: Flow, node: Node, read: Reader = read_disk) -> ToolSignature | None:
+    """The ``@tool`` signature of a python node, read with ``ast``."""
+    if node.type != "python" or node.source is None or not node.source.path:
+        return None
+    text = read(resolve_source(flow, node.source.path))
+    tools = read_tool_source(text).tools if text is not None else ()
+    return tools[0] if len(tools) == 1 else None
+
+
+def _downstream(flow: Flow, name: str) -> set[str]:
+    """Nodes that depend on ``name``, directly or not (referencing them would make a cycle)."""
+    found: set[str] = set()
+    frontier = {name}
+    while frontier:
+        frontier = {n.name for n in flow.nodes if n.dependencies & frontier and n.name not in found}
+        found |= frontier
+    return found
+
+
+def _reference_items(flow: Flow, cursor: Cursor, text: str, read: Reader) -> list[Item] | None:
+    line_text = text.split("\n")[cursor.line]
+    before = line_text[:cursor.column]
+    start = before.rfind("${")
+    if start < 0 or "}" in before[start:]:
+        return None
+    inner = before[start + 2:]
+    current = node_at(flow, cursor.line)
+    word_start = start + 2 + (inner.rfind(".") + 1 if "." in inner else 0)
+    span = Span(cursor.line, word_start, cursor.line, cursor.column)
+    if "." not in inner:
+        items = [Item("inputs", "module", span, "inputs", "flow inputs", sort_text="0")]
+        excluded = {current.name} | _downstream(flow, current.name) if current else set()
+        for node in flow.nodes:
+            if node.name in excluded or node.aggregation and not (current and current.aggregation):
+                continue
+            items.append(Item(node.name, "reference", span, node.name, f"{node.type} node", sort_text="1"))
+        return items
+    head, _, _ = inner.partition(".")
+    if head in ("inputs", "flow") and inner.count(".") == 1:
+        return [Item(i.name, "variable", span, i.name, i.type or "", i.description or "") for i in flow.inputs]
+    target = flow.node(head)
+    if target is None:
+        return []
+    if inner.count(".") == 1:
+        return [Item("output", "property", span, "output", f"output of {head}")]
+    if inner.startswith(f"{head}.output.") and inner.count(".") == 2:
+        return [Item(key, "field", span, key, detail) for key, detail in _output_fields(flow, target, read)]
+    return []
+
+
+def _output_fields(flow: Flow, node: Node, read: Reader) -> list[tuple[str, str]]:
+    """Keys of a tool's return value known from its annotation (a TypedDict or dataclass in the file)."""
+    signature = tool_signature(flow, node, read)
+    if signature is None or not signature.return_annotation or node.source is None or not node.source.path:
+        return []
+    text = read(resolve_source(flow, node.source.path)) or ""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == signature.return_annotation:
+            return [(item.target.id, ast.unparse(item.annotation)) for item in stmt.body
+                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)]
+    return []
+
+
+def _present_keys(text: str, cursor: Cursor) -> set[str]:
+    """Keys already written in the mapping around the cursor (same indent, same block)."""
+    lines = text.split("\n")
+    indent = len(lines[cursor.line]) - len(lines[cursor.line].lstrip(" "))
+    if lines[cursor.line].lstrip().startswith("- "):
+        indent += 2
+    keys = set()
+    for step in (-1, 1):
+        number = cursor.line + step
+        while 0 <= number < len(lines):
+            raw = lines[number]
+            stripped = raw.lstrip(" ")
+            current = len(raw) - len(stripped)
+            if stripped.startswith("- "):
+                current, stripped = current + 2, stripped[2:]
+                if step == -1 and current == indent:
+                    keys.add(stripped.split(":")[0].strip())
+                    break
+            if raw.strip() and current < indent:
+                break
+            if current == indent and ":" in stripped:
+                keys.add(stripped.split(":")[0].strip())
+            number += step
+    return keys
+
+
+def _key_items(flow: Flow, cursor: Cursor, text: str, read: Reader) -> list[Item]:
+    span = Span(cursor.line, cursor.column - len(cursor.prefix), cursor.line, cursor.column)
+    present = _present_keys(text, cursor)
+    if len(cursor.path) == 3 and cursor.path[0] == "nodes" and cursor.path[2] == "inputs":
+        node = node_at(flow, cursor.line)
+        return [i for i in _input_key_items(flow, node, span, read) if i.label not in present] if node else []
+    items = []
+    for key, spec in schema_properties(cursor.path).items():
+        if key in present or key == "$schema":
+            continue
+        items.append(Item(key, "property", span, f"{key}: ", spec.get("type", "") if isinstance(spec.get("type"), str)
+                          else "", spec.get("description", "")))
+    if cursor.path == ("nodes",):
+        items.extend(_snippets(span))
+    return items
+
+
+def _input_key_items(flow: Flow, node: Node, span: Span, read: Reader) -> list[Item]:
+    signature = tool_signature(flow, node, read)
+    items = []
+    if signature is not None:
+        for param in signature.parameters:
+            detail = param.annotation or ""
+            if not param.required:
+                detail += f" = {param.default_text}"
+            items.append(Item(param.name, "field", span, f"{param.name}: ", detail.strip(),
+                              signature.docstring or "", sort_text="0" if param.required else "1"))
+    if node.type in ("prompt", "llm") and node.source and node.source.path:
+        template = read(resolve_source(flow, node.source.path))
+        try:
+            names = sorted(template_variables(template)) if template else []
+        except TemplateError:
+            names = []
+        items.extend(Item(n, "variable", span, f"{n}: ", "template variable", sort_text="0") for n in names)
+    if node.type == "llm":
+        items.extend(Item(n, "field", span, f"{n}: ", "LLM parameter", sort_text="2") for n in LLM_INPUTS)
+    return items
+
+
+def _snippets(span: Span) -> list[Item]:
+    python = ("- name: ${1:my_node}\n  type: python\n  source:\n    type: code\n    path: ${2:my_node.py}\n"
+              "  inputs:\n    ${3:input1}: ${4:\\${inputs.text\\}}\n")
+    prompt = ("- name: ${1:my_prompt}\n  type: prompt\n  source:\n    type: code\n    path: ${2:my_prompt.jinja2}\n"
+              "  inputs:\n    ${3:text}: ${4:\\${inputs.text\\}}\n")
+    llm = ("- name: ${1:my_llm}\n  type: llm\n  source:\n    type: code\n    path: ${2:my_llm.jinja2}\n"
+           "  inputs:\n    deployment_name: ${3:gpt-4o-mini}\n    ${4:question}: ${5:\\${inputs.question\\}}\n"
+           "  connection: ${6:local}\n  api: chat\n")
+    return [Item(f"new {kind} node", "snippet", span, body, f"a {kind} node", snippet=True, sort_text="9")
+            for kind, body in (("python", python), ("prompt", prompt), ("llm", llm))]
+
+
+def _value_items(flow: Flow, cursor: Cursor, connections: list[str]) -> list[Item]:
+    span = Span(cursor.line, cursor.column - len(cursor.prefix), cursor.line, cursor.column)
+    key, path = cursor.key, cursor.path
+    values: tuple[str, ...] | list[str] = ()
+    if key == "type" and path[-1:] == ("-",) or key == "type" and path[-1:] == ("node",):
+        values = NODE_TYPES
+    elif key == "type" and path[:1] in (("inputs",), ("outputs",)):
+        values = INPUT_TYPES
+    elif key == "type" and path[-1:] == ("source",):
+        values = SOURCE_TYPES
+    elif key == "api":
+        values = ("chat", "completion")
+    elif key == "connection":
+        values = connections
+    elif key in ("aggregation", "use_variants", "is_chat_input", "is_chat_history", "is_chat_output"):
+        values = ("true", "false")
+    elif key == "path" and path[-1:] == ("source",):
+        folder = flow.directory
+        values = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                        if p.suffix in (".py", ".jinja2", ".j2") and ".flowline" not in p.parts
+                        and "__pycache__" not in p.parts)
+    return [Item(v, "value", span, v) for v in values]
+
+
+def complete(flow: Flow, text: str, line: int, column: int, connections: list[str] | None = None,
+             read: Reader = read_disk) -> list[Item]:
+    """Completion items at a position (0-based line, code-point column)."""
+    cursor = cursor_at(text, line, column)
+    references = _reference_items(flow, cursor, text, read)
+    if references is not None:
+        return references
+    if cursor.in_value:
+        return _value_items(flow, cursor, connections or [])
+    return _key_items(flow, cursor, text, read)

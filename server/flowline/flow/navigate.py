@@ -1,0 +1,218 @@
+"""Hover, go to definition, find references, rename and document symbols, on the flow model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowline.flow.complete import schema_properties, tool_signature
+from flowline.flow.context import cursor_at
+from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.model import Flow, FlowInput, Node, Value
+from flowline.flow.signatures import read_tool_source
+from flowline.flow.spans import Span
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file."""
+
+    path: Path
+    span: Span
+
+
+@dataclass(frozen=True)
+class Hover:
+    """Markdown to show, and the span it describes."""
+
+    markdown: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """An outline entry."""
+
+    name: str
+    kind: str
+    detail: str
+    span: Span
+    selection: Span
+    children: tuple[Symbol, ...] = field(default=())
+
+
+def _nodes(flow: Flow) -> Iterator[Node]:
+    yield from flow.nodes
+    for entry in flow.node_variants:
+        for variant in entry.variants:
+            yield variant.node
+
+
+def values(flow: Flow) -> Iterator[Value]:
+    """Every value that may hold a reference: node inputs, activate conditions, outputs."""
+    for node in _nodes(flow):
+        for item in node.inputs:
+            yield item.value
+        if node.activate is not None:
+            yield node.activate.when
+    for output in flow.outputs:
+        if output.reference is not None:
+            yield output.reference
+
+
+def _reference_at(flow: Flow, line: int, column: int) -> Value | None:
+    for value in values(flow):
+        if value.reference is not None and value.span.contains(line, column):
+            return value
+    return None
+
+
+def _node_named_at(flow: Flow, line: int, column: int) -> Node | None:
+    return next((n for n in flow.nodes if n.name_span.contains(line, column)), None)
+
+
+def _input_named_at(flow: Flow, line: int, column: int) -> FlowInput | None:
+    return next((i for i in flow.inputs if i.name_span.contains(line, column)), None)
+
+
+def _describe_node(flow: Flow, node: Node, read: Reader) -> str:
+    lines = [f"**{node.name}** — {node.type} node" + (" (aggregation)" if node.aggregation else "")]
+    if node.source and node.source.path:
+        lines.append(f"source: `{node.source.path}`")
+    signature = tool_signature(flow, node, read)
+    if signature is not None:
+        params = ", ".join(p.name + (f": {p.annotation}" if p.annotation else "")
+                           + ("" if p.required else f" = {p.default_text}") for p in signature.parameters)
+        returns = f" -> {signature.return_annotation}" if signature.return_annotation else ""
+        lines.append(f"```python\ndef {signature.name}({params}){returns}\n```")
+        if signature.docstring:
+            lines.append(signature.docstring)
+    return "\n\n".join(lines)
+
+
+def _describe_input(item: FlowInput) -> str:
+    text = f"**inputs.{item.name}**: `{item.type}`"
+    if item.default is not None:
+        text += f" = `{item.default.value!r}`"
+    return text + (f"\n\n{item.description}" if item.description else "")
+
+
+def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_disk) -> Hover | None:
+    """What to show for the element under the cursor."""
+    value = _reference_at(flow, line, column)
+    if value is not None and value.reference is not None:
+        ref = value.reference
+        if ref.kind == "input":
+            target_input = flow.input(ref.name)
+            body = _describe_input(target_input) if target_input else f"Unknown flow input `{ref.name}`."
+        else:
+            target = flow.node(ref.name)
+            body = _describe_node(flow, target, read) if target else f"Unknown node `{ref.name}`."
+            if target is not None and ref.path:
+                body = f"`{ref.name}.output.{ref.path}`\n\n" + body
+        return Hover(body, value.span)
+    node = _node_named_at(flow, line, column)
+    if node is not None:
+        return Hover(_describe_node(flow, node, read), node.name_span)
+    item = _input_named_at(flow, line, column)
+    if item is not None:
+        return Hover(_describe_input(item), item.name_span)
+    for candidate in _nodes(flow):
+        for node_input in candidate.inputs:
+            if node_input.key_span.contains(line, column):
+                signature = tool_signature(flow, candidate, read)
+                param = signature.parameter(node_input.name) if signature else None
+                if param is None:
+                    return None
+                detail = f"`{param.name}: {param.annotation or 'any'}`" + (
+                    "" if param.required else f" = `{param.default_text}`")
+                return Hover(f"Parameter of `{signature.name if signature else ''}`: {detail}",
+                             node_input.key_span)
+    cursor = cursor_at(text, line, column)
+    line_text = text.split("\n")[line] if line < len(text.split("\n")) else ""
+    key = line_text.strip().lstrip("- ").split(":")[0].strip()
+    spec = schema_properties(cursor.path).get(key) if not cursor.in_value else None
+    if spec and spec.get("description"):
+        start = line_text.index(key)
+        return Hover(f"**{key}** — {spec['description']}", Span(line, start, line, start + len(key)))
+    return None
+
+
+def definition(flow: Flow, line: int, column: int, read: Reader = read_disk) -> list[Location]:
+    """Where the element under the cursor is defined."""
+    value = _reference_at(flow, line, column)
+    if value is not None and value.reference is not None:
+        ref = value.reference
+        if ref.kind == "input":
+            found = flow.input(ref.name)
+            return [Location(flow.path, found.name_span)] if found else []
+        node = flow.node(ref.name)
+        return [Location(flow.path, node.name_span)] if node else []
+    for node in _nodes(flow):
+        source = node.source
+        if source is not None and source.path and source.path_span.contains(line, column):
+            return [Location(resolve_source(flow, source.path), Span(0, 0, 0, 0))]
+    node = _node_named_at(flow, line, column)
+    if node is not None and node.source is not None and node.source.path:
+        path = resolve_source(flow, node.source.path)
+        text = read(path)
+        tools = read_tool_source(text).tools if text is not None and path.suffix == ".py" else ()
+        return [Location(path, tools[0].span if len(tools) == 1 else Span(0, 0, 0, 0))]
+    return []
+
+
+def _target(flow: Flow, line: int, column: int) -> tuple[str, str, Span] | None:
+    """(kind, name, span of the name under the cursor) for a node or flow input."""
+    value = _reference_at(flow, line, column)
+    if value is not None and value.reference is not None and value.name_span.contains(line, column):
+        return value.reference.kind, value.reference.name, value.name_span
+    node = _node_named_at(flow, line, column)
+    if node is not None:
+        return "node", node.name, node.name_span
+    item = _input_named_at(flow, line, column)
+    if item is not None:
+        return "input", item.name, item.name_span
+    return None
+
+
+def references(flow: Flow, line: int, column: int, include_declaration: bool = True) -> list[Location]:
+    """Every place that names the node or flow input under the cursor."""
+    target = _target(flow, line, column)
+    if target is None:
+        return []
+    kind, name, _ = target
+    spans = []
+    if include_declaration:
+        declared = flow.node(name) if kind == "node" else flow.input(name)
+        if declared is not None:
+            spans.append(declared.name_span)
+    spans.extend(v.name_span for v in values(flow)
+                 if v.reference is not None and v.reference.kind == kind and v.reference.name == name)
+    return [Location(flow.path, s) for s in spans]
+
+
+def prepare_rename(flow: Flow, line: int, column: int) -> Span | None:
+    """The span of a renamable name under the cursor (a node or flow input), else ``None``."""
+    target = _target(flow, line, column)
+    return target[2] if target else None
+
+
+def rename(flow: Flow, line: int, column: int, new_name: str) -> list[tuple[Span, str]]:
+    """Edits renaming the node or flow input under the cursor everywhere it is named."""
+    return [(location.span, new_name) for location in references(flow, line, column)]
+
+
+def symbols(flow: Flow) -> list[Symbol]:
+    """The outline: inputs, outputs and nodes."""
+    result = []
+    for title, kind, members in (
+            ("inputs", "input", [(i.name, i.type or "", i.span, i.name_span) for i in flow.inputs]),
+            ("outputs", "output", [(o.name, o.type or "", o.span, o.name_span) for o in flow.outputs]),
+            ("nodes", "node", [(n.name, n.type or "", n.span, n.name_span) for n in flow.nodes])):
+        if not members:
+            continue
+        children = tuple(Symbol(name, kind, detail, span, selection) for name, detail, span, selection in members)
+        whole = Span(children[0].span.start_line, 0, children[-1].span.end_line, children[-1].span.end_col)
+        result.append(Symbol(title, "section", f"{len(children)}", whole, children[0].selection, children))
+    return result

@@ -1,0 +1,38 @@
+"""textDocument/codeLens: "Run flow" / "Debug flow" above `nodes:`, "Run node" / "Debug node" above each
+node, "Open visual editor" on top. Command ids and arguments follow DESIGN.md section 6."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from flowline.flow.parse import YMap
+from flowline.flow.spans import Span
+from flowline.lsp.documents import is_flow_uri, to_range
+from flowline.lsp.server import FlowlineServer
+
+
+def register(server: FlowlineServer) -> None:
+    """Register the code lens provider."""
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    def on_code_lens(ls: FlowlineServer, params: types.CodeLensParams) -> list[types.CodeLens] | None:
+        uri = params.text_document.uri
+        if not is_flow_uri(uri):
+            return None
+        state = ls.flows.model(uri)
+        lines = state.lines
+
+        def lens(span: Span, title: str, command: str, *arguments: str) -> types.CodeLens:
+            return types.CodeLens(range=to_range(lines, span),
+                                  command=types.Command(title=title, command=command, arguments=[uri, *arguments]))
+
+        lenses = [lens(Span(0, 0, 0, 0), "Open visual editor", "flowline.openVisualEditor")]
+        root = state.document.root
+        nodes_key = root.key("nodes") if isinstance(root, YMap) else None
+        if nodes_key is not None:
+            lenses += [lens(nodes_key.span, "▶ Run flow", "flowline.runFlow"),
+                       lens(nodes_key.span, "Debug flow", "flowline.debugFlow")]
+        for node in state.flow.nodes:
+            lenses += [lens(node.name_span, "▶ Run node", "flowline.runNode", node.name),
+                       lens(node.name_span, "Debug node", "flowline.debugNode", node.name)]
+        return lenses

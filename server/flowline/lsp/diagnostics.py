@@ -1,0 +1,93 @@
+"""textDocument/publishDiagnostics: every problem of an open flow, as the user types.
+
+Validation waits 50 ms after the last change (typing bursts give one pass), is cached per
+document version, and reruns for every open flow when a tool or template file changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+
+from flowline.flow.problems import Severity
+from flowline.lsp.documents import FlowState, is_flow_uri, to_range
+from flowline.lsp.server import FlowlineServer
+
+log = logging.getLogger(__name__)
+DEBOUNCE_S = 0.05
+_SEVERITY = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning,
+             Severity.INFO: types.DiagnosticSeverity.Information}
+
+
+def to_diagnostics(state: FlowState) -> list[types.Diagnostic]:
+    """The state's problems as LSP diagnostics."""
+    lines = state.lines
+    return [types.Diagnostic(range=to_range(lines, p.span), message=p.message, severity=_SEVERITY[p.severity],
+                             code=p.code, source="flowline")
+            for p in state.problems if p.file is None]
+
+
+def publish(server: FlowlineServer, uri: str, refresh: bool = False) -> None:
+    """Validate one flow document and publish its diagnostics."""
+    try:
+        state = server.flows.state(uri, server.connection_names(), refresh=refresh)
+    except Exception:  # never let one document stop the server
+        log.exception("cannot validate %s", uri)
+        return
+    server.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=uri, diagnostics=to_diagnostics(state), version=state.version))
+
+
+def register(server: FlowlineServer) -> None:
+    """Wire the document events to validation."""
+    pending: dict[str, asyncio.TimerHandle] = {}
+
+    def schedule(uri: str, refresh: bool = False) -> None:
+        if uri in pending:
+            pending[uri].cancel()
+        def run() -> None:
+            pending.pop(uri, None)
+            publish(server, uri, refresh)
+
+        pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_S, run)
+
+    def others_changed(uri: str) -> None:
+        if uri.endswith((".py", ".jinja2", ".j2")):
+            for flow_uri in server.flows.open_flows():
+                schedule(flow_uri, refresh=True)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: FlowlineServer, params: types.DidOpenTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if is_flow_uri(uri):
+            publish(ls, uri)
+        else:
+            others_changed(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: FlowlineServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if is_flow_uri(uri):
+            schedule(uri)
+        else:
+            others_changed(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: FlowlineServer, params: types.DidSaveTextDocumentParams) -> None:
+        others_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: FlowlineServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if is_flow_uri(uri):
+            ls.flows.close(uri)
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        else:
+            others_changed(uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched(ls: FlowlineServer, params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            others_changed(change.uri)

@@ -1,0 +1,144 @@
+"""Open documents: a parse/validation cache per (uri, version) and position conversion.
+
+Spans inside Flowline count code points; LSP counts UTF-16 code units. Conversion happens here
+and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.workspace import Workspace
+
+from flowline.flow.build import load_flow_text
+from flowline.flow.model import Flow
+from flowline.flow.parse import Document
+from flowline.flow.problems import Problem
+from flowline.flow.spans import Span
+
+log = logging.getLogger(__name__)
+
+
+def uri_to_path(uri: str) -> Path:
+    """A file URI as a path."""
+    return Path(unquote(urlparse(uri).path))
+
+
+def is_flow_uri(uri: str) -> bool:
+    """True for flow.dag.yaml / flow.dag.yml documents."""
+    return uri.endswith(("/flow.dag.yaml", "/flow.dag.yml"))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def to_position(lines: list[str], line: int, column: int) -> types.Position:
+    """A code-point position as an LSP position."""
+    if 0 <= line < len(lines):
+        return types.Position(line, _utf16(lines[line][:column]))
+    return types.Position(line, column)
+
+
+def to_range(lines: list[str], span: Span) -> types.Range:
+    """A span as an LSP range."""
+    return types.Range(to_position(lines, span.start_line, span.start_col),
+                       to_position(lines, span.end_line, span.end_col))
+
+
+def from_position(lines: list[str], position: types.Position) -> tuple[int, int]:
+    """An LSP position as (line, code-point column)."""
+    if not 0 <= position.line < len(lines):
+        return position.line, position.character
+    text, units, column = lines[position.line], 0, 0
+    while column < len(text) and units < position.character:
+        units += _utf16(text[column])
+        column += 1
+    return position.line, column
+
+
+@dataclass(frozen=True)
+class FlowState:
+    """A flow document at one version: its text, parse, model and problems."""
+
+    uri: str
+    version: int | None
+    text: str
+    document: Document
+    flow: Flow
+    problems: tuple[Problem, ...]
+
+    @property
+    def lines(self) -> list[str]:
+        """The text's lines."""
+        return self.text.split("\n")
+
+
+class FlowDocuments:
+    """Caches the state of each open flow per version; keeps the last one that parsed cleanly."""
+
+    def __init__(self, workspace: Callable[[], Workspace]) -> None:
+        self._workspace = workspace
+        self._states: dict[str, FlowState] = {}
+        self._good: dict[str, FlowState] = {}
+
+    @property
+    def workspace(self) -> Workspace:
+        """The server's workspace (it exists once the client initialized the server)."""
+        return self._workspace()
+
+    def read(self, path: Path) -> str | None:
+        """A file's text: the editor's unsaved text when open, else the disk's."""
+        document = self.workspace.text_documents.get(path.as_uri())
+        if document is not None:
+            return document.source
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def state(self, uri: str, connections: frozenset[str] | None = None, refresh: bool = False) -> FlowState:
+        """The state of an open flow document (computed once per version unless ``refresh``)."""
+        from flowline.flow.schema import schema_problems
+        from flowline.flow.validate import validate
+
+        document = self.workspace.get_text_document(uri)
+        cached = self._states.get(uri)
+        if cached is not None and cached.version == document.version and cached.text == document.source \
+                and not refresh:
+            return cached
+        text = document.source
+        flow, parsed = load_flow_text(text, uri_to_path(uri))
+        try:
+            problems = validate(flow, self.read, connections)
+            problems = sorted(problems + schema_problems(parsed.root, problems), key=lambda p: p.span)
+        except Exception:  # a bug in a check must not take the server down; log it and show what we have
+            log.exception("validating %s failed", uri)
+            problems = list(flow.problems)
+        state = FlowState(uri, document.version, text, parsed, flow, tuple(problems))
+        self._states[uri] = state
+        if not parsed.problems:
+            self._good[uri] = state
+        return state
+
+    def model(self, uri: str) -> FlowState:
+        """The current state, or the last one that parsed when the text is broken and lost its nodes."""
+        state = self.state(uri)
+        good = self._good.get(uri)
+        if state.document.problems and good is not None and len(good.flow.nodes) > len(state.flow.nodes):
+            return FlowState(uri, state.version, state.text, state.document, good.flow, state.problems)
+        return state
+
+    def close(self, uri: str) -> None:
+        """Forget a closed document."""
+        self._states.pop(uri, None)
+        self._good.pop(uri, None)
+
+    def open_flows(self) -> list[str]:
+        """URIs of the open flow documents."""
+        return [uri for uri in self.workspace.text_documents if is_flow_uri(uri)]

@@ -1,0 +1,76 @@
+"""Go to definition, find references, rename (with prepareRename) and document symbols."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from flowline.flow.navigate import Symbol, definition, prepare_rename, references, rename, symbols
+from flowline.lsp.documents import FlowState, from_position, is_flow_uri, to_range
+from flowline.lsp.server import FlowlineServer
+
+_SYMBOL_KINDS = {"section": types.SymbolKind.Namespace, "input": types.SymbolKind.Variable,
+                 "output": types.SymbolKind.Property, "node": types.SymbolKind.Function}
+
+
+def _state(ls: FlowlineServer, uri: str) -> FlowState | None:
+    return ls.flows.model(uri) if is_flow_uri(uri) else None
+
+
+def register(server: FlowlineServer) -> None:
+    """Register the navigation providers."""
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def on_definition(ls: FlowlineServer, params: types.DefinitionParams) -> list[types.Location] | None:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return None
+        line, column = from_position(state.lines, params.position)
+        result = []
+        for location in definition(state.flow, line, column, ls.flows.read):
+            target_lines = (ls.flows.read(location.path) or "").split("\n")
+            result.append(types.Location(location.path.as_uri(), to_range(target_lines, location.span)))
+        return result
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    def on_references(ls: FlowlineServer, params: types.ReferenceParams) -> list[types.Location] | None:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return None
+        line, column = from_position(state.lines, params.position)
+        found = references(state.flow, line, column, params.context.include_declaration)
+        return [types.Location(params.text_document.uri, to_range(state.lines, loc.span)) for loc in found]
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    def on_prepare_rename(ls: FlowlineServer, params: types.PrepareRenameParams) -> types.Range | None:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return None
+        line, column = from_position(state.lines, params.position)
+        span = prepare_rename(state.flow, line, column)
+        return to_range(state.lines, span) if span else None
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    def on_rename(ls: FlowlineServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return None
+        line, column = from_position(state.lines, params.position)
+        edits = rename(state.flow, line, column, params.new_name)
+        if not edits:
+            return None
+        return types.WorkspaceEdit(changes={params.text_document.uri: [
+            types.TextEdit(to_range(state.lines, span), text) for span, text in edits]})
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def on_symbols(ls: FlowlineServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
+        state = _state(ls, params.text_document.uri)
+        if state is None:
+            return None
+
+        def convert(symbol: Symbol) -> types.DocumentSymbol:
+            return types.DocumentSymbol(
+                name=symbol.name, detail=symbol.detail, kind=_SYMBOL_KINDS[symbol.kind],
+                range=to_range(state.lines, symbol.span), selection_range=to_range(state.lines, symbol.selection),
+                children=[convert(child) for child in symbol.children])
+
+        return [convert(symbol) for symbol in symbols(state.flow)]

@@ -1,0 +1,40 @@
+"""The server factory: creates the pygls server and lists its features (composition in one place)."""
+
+from __future__ import annotations
+
+import logging
+
+from pygls.lsp.server import LanguageServer
+
+from flowline import __version__
+from flowline.lsp.documents import FlowDocuments
+
+
+class FlowlineServer(LanguageServer):
+    """pygls's server plus the flow document cache."""
+
+    def __init__(self) -> None:
+        super().__init__("flowline", __version__)
+        self.flows = FlowDocuments(lambda: self.workspace)
+
+    def connection_names(self) -> frozenset[str]:
+        """Names of the stored connections (for diagnostics and completion)."""
+        from flowline.connections.store import ConnectionStore
+
+        return frozenset(ConnectionStore().names())
+
+
+def create_server() -> FlowlineServer:
+    """A server with every feature registered."""
+    from flowline.lsp import code_lens, completion, diagnostics, hover, navigation
+
+    server = FlowlineServer()
+    for feature in (diagnostics, completion, hover, navigation, code_lens):
+        feature.register(server)
+    return server
+
+
+def main() -> None:
+    """Serve LSP on stdin/stdout (`flowline lsp`)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    create_server().start_io()

@@ -1,0 +1,276 @@
+"""The language server end to end: the real `flowline lsp` process over stdio, driven by pytest-lsp
+with VS Code's client capabilities. Cursor positions are marked in the texts with `|`."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+TOOL = '''
+from flowline import tool
+
+
+@tool
+def shout(text: str, times: int = 1) -> str:
+    """Repeat the text in capitals."""
+    return (text.upper() + " ") * times
+'''
+
+FLOW = """
+inputs:
+  question:
+    type: string
+    default: hi
+    description: What the user asks.
+outputs:
+  answer:
+    reference: ${loud.output}
+nodes:
+- name: greet
+  type: prompt
+  source:
+    type: code
+    path: greet.jinja2
+  inputs:
+    name: ${inputs.question}
+- name: loud
+  type: python
+  source:
+    type: code
+    path: shout.py
+  inputs:
+    text: ${greet.output}
+"""
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "flowline", "lsp"]))
+async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=client_capabilities("visual-studio-code")))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def marked(text: str) -> tuple[str, types.Position]:
+    """Text without its `|` marker, and the marker's position."""
+    text = textwrap.dedent(text).lstrip("\n")
+    index = text.index("|")
+    line = text.count("\n", 0, index)
+    return text.replace("|", "", 1), types.Position(line, index - (text.rfind("\n", 0, index) + 1))
+
+
+def flow_folder(tmp_path: Path, flow: str = FLOW) -> Path:
+    folder = tmp_path / "flow"
+    folder.mkdir()
+    (folder / "shout.py").write_text(TOOL)
+    (folder / "greet.jinja2").write_text("Hello {{ name }}!\n")
+    (folder / "flow.dag.yaml").write_text(textwrap.dedent(flow).lstrip("\n"))
+    return folder
+
+
+async def open_flow(client: LanguageClient, folder: Path, text: str | None = None) -> str:
+    path = folder / "flow.dag.yaml"
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri, "yaml", 1, text if text is not None else path.read_text())))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return uri
+
+
+async def change(client: LanguageClient, uri: str, version: int, text: str) -> list[types.Diagnostic]:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        [types.TextDocumentContentChangeWholeDocument(text=text)]))
+    while True:
+        published = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if published.uri == uri and published.version == version:
+            return list(published.diagnostics)
+
+
+async def test_valid_flow_has_no_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, flow_folder(tmp_path))
+    assert list(client.diagnostics[uri]) == []
+
+
+async def test_typo_in_reference_is_flagged_at_the_name(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    broken = (folder / "flow.dag.yaml").read_text().replace("${greet.output}", "${gret.output}")
+    diagnostics = await change(client, uri, 2, broken)
+    line = broken.split("\n").index("    text: ${gret.output}")
+    assert diagnostics == [types.Diagnostic(
+        range=types.Range(types.Position(line, 12), types.Position(line, 16)),
+        message="Input 'text' of node 'loud' references unknown node 'gret'. Did you mean 'greet'?",
+        severity=types.DiagnosticSeverity.Error, code="unknown-node", source="flowline")]
+
+
+async def test_broken_yaml_gives_a_syntax_diagnostic_and_the_server_keeps_answering(
+        client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    diagnostics = await change(client, uri, 2, "nodes:\n- name: [a\n  type: python\n")
+    assert "yaml-syntax" in [d.code for d in diagnostics]
+    result = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(0, 1)))
+    assert result is not None and "steps of the flow" in result.contents.value
+
+
+async def test_tool_file_change_revalidates(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    tool_uri = (folder / "shout.py").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(tool_uri, "python", 1, TOOL.replace("text: str", "words: str"))))
+    while True:
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if client.diagnostics.get(uri):
+            break
+    codes = sorted(d.code for d in client.diagnostics[uri])
+    assert codes == ["missing-parameter", "unknown-parameter"]
+
+
+async def test_completion_after_dollar_brace(client: LanguageClient, tmp_path: Path) -> None:
+    text, position = marked(FLOW.replace("text: ${greet.output}", "text: ${|"))
+    folder = flow_folder(tmp_path, text)
+    uri = await open_flow(client, folder, text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), position))
+    assert result is not None
+    labels = [item.label for item in result.items]
+    assert labels == ["inputs", "greet"]
+    first = result.items[0]
+    assert first.text_edit == types.TextEdit(types.Range(position, position), "inputs")
+
+
+async def test_completion_of_flow_inputs_and_output(client: LanguageClient, tmp_path: Path) -> None:
+    text, position = marked(FLOW.replace("text: ${greet.output}", "text: ${inputs.q|"))
+    uri = await open_flow(client, flow_folder(tmp_path, text), text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), position))
+    assert result is not None and [(i.label, i.detail) for i in result.items] == [("question", "string")]
+    start = types.Position(position.line, position.character - 1)
+    assert result.items[0].text_edit == types.TextEdit(types.Range(start, position), "question")
+    text, position = marked(FLOW.replace("text: ${greet.output}", "text: ${greet.|"))
+    (tmp_path / "flow" / "flow.dag.yaml").write_text(text)
+    await change(client, uri, 2, text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), position))
+    assert result is not None and [i.label for i in result.items] == ["output"]
+
+
+async def test_completion_of_node_input_keys_and_types(client: LanguageClient, tmp_path: Path) -> None:
+    text, position = marked(FLOW.replace("    text: ${greet.output}\n", "    text: ${greet.output}\n    |\n"))
+    uri = await open_flow(client, flow_folder(tmp_path, text), text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), position))
+    assert result is not None and [(i.label, i.detail) for i in result.items] == [("times", "int = 1")]
+    text, position = marked(FLOW.replace("  type: python", "  type: |"))
+    await change(client, uri, 2, text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), position))
+    assert result is not None and [i.label for i in result.items] == ["python", "prompt", "llm", "custom_llm"]
+
+
+async def test_hover_on_reference_and_node(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    text = (folder / "flow.dag.yaml").read_text()
+    line = text.split("\n").index("    reference: ${loud.output}")
+    result = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(line, 20)))
+    assert result is not None
+    assert "**loud** — python node" in result.contents.value
+    assert "def shout(text: str, times: int = 1) -> str" in result.contents.value
+    assert "Repeat the text in capitals." in result.contents.value
+    line = text.split("\n").index("    name: ${inputs.question}")
+    result = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(line, 22)))
+    assert result is not None
+    assert result.contents.value == "**inputs.question**: `string` = `'hi'`\n\nWhat the user asks."
+
+
+async def test_definition_references_rename_symbols(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+    ref_line = lines.index("    text: ${greet.output}")
+    name_line = lines.index("- name: greet")
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        types.TextDocumentIdentifier(uri), types.Position(ref_line, 14)))
+    assert found == [types.Location(uri, types.Range(types.Position(name_line, 8), types.Position(name_line, 13)))]
+    tool_line = lines.index("    path: shout.py")
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        types.TextDocumentIdentifier(uri), types.Position(tool_line, 12)))
+    assert found is not None and found[0].uri == (folder / "shout.py").as_uri()
+    loud_line = lines.index("- name: loud")
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        types.TextDocumentIdentifier(uri), types.Position(loud_line, 9)))
+    assert found == [types.Location((folder / "shout.py").as_uri(),
+                                    types.Range(types.Position(5, 0), types.Position(5, 9)))]
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        context=types.ReferenceContext(include_declaration=True), text_document=types.TextDocumentIdentifier(uri),
+        position=types.Position(name_line, 9)))
+    assert refs is not None and sorted(r.range.start.line for r in refs) == [name_line, ref_line]
+    prepared = await client.text_document_prepare_rename_async(types.PrepareRenameParams(
+        types.TextDocumentIdentifier(uri), types.Position(name_line, 9)))
+    assert prepared == types.Range(types.Position(name_line, 8), types.Position(name_line, 13))
+    refused = await client.text_document_prepare_rename_async(types.PrepareRenameParams(
+        types.TextDocumentIdentifier(uri), types.Position(lines.index("  type: prompt"), 3)))
+    assert refused is None
+    edit = await client.text_document_rename_async(types.RenameParams(
+        types.TextDocumentIdentifier(uri), types.Position(name_line, 9), "welcome"))
+    assert edit is not None and edit.changes is not None
+    assert sorted((e.range.start.line, e.range.start.character, e.new_text) for e in edit.changes[uri]) == [
+        (name_line, 8, "welcome"), (ref_line, 12, "welcome")]
+    outline = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        types.TextDocumentIdentifier(uri)))
+    assert outline is not None
+    assert [(s.name, [c.name for c in s.children or []]) for s in outline] == [   # type: ignore[union-attr]
+        ("inputs", ["question"]), ("outputs", ["answer"]), ("nodes", ["greet", "loud"])]
+
+
+async def test_code_lenses(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))
+    assert lenses is not None
+    commands = [(lens.range.start.line, lens.command.command, list(lens.command.arguments or []))
+                for lens in lenses if lens.command is not None]
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+    assert commands == [
+        (0, "flowline.openVisualEditor", [uri]),
+        (lines.index("nodes:"), "flowline.runFlow", [uri]), (lines.index("nodes:"), "flowline.debugFlow", [uri]),
+        (lines.index("- name: greet"), "flowline.runNode", [uri, "greet"]),
+        (lines.index("- name: greet"), "flowline.debugNode", [uri, "greet"]),
+        (lines.index("- name: loud"), "flowline.runNode", [uri, "loud"]),
+        (lines.index("- name: loud"), "flowline.debugNode", [uri, "loud"]),
+    ]
+
+
+async def test_tool_with_top_level_raise_is_read_not_imported(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    (folder / "shout.py").write_text('raise SystemExit("imported!")\n' + TOOL)
+    uri = await open_flow(client, folder)
+    assert list(client.diagnostics[uri]) == []
+    text = (folder / "flow.dag.yaml").read_text()
+    line = text.split("\n").index("    reference: ${loud.output}")
+    result = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(line, 20)))
+    assert result is not None and "def shout(text: str, times: int = 1)" in result.contents.value
+
+
+@pytest.mark.parametrize("prefix", ["é", "😀"])
+async def test_positions_are_utf16(client: LanguageClient, tmp_path: Path, prefix: str) -> None:
+    folder = flow_folder(tmp_path)
+    text = (folder / "flow.dag.yaml").read_text().replace("    text: ${greet.output}",
+                                                          f"    text: ${{gret.output}}  # {prefix}")
+    text = text.replace("- name: loud", f"- name: loud  # {prefix}{prefix}")
+    uri = await open_flow(client, folder, text)
+    diagnostic = client.diagnostics[uri][0]
+    assert diagnostic.code == "unknown-node" and diagnostic.range.start.character == 12
