@@ -274,3 +274,49 @@ async def test_positions_are_utf16(client: LanguageClient, tmp_path: Path, prefi
     uri = await open_flow(client, folder, text)
     diagnostic = client.diagnostics[uri][0]
     assert diagnostic.code == "unknown-node" and diagnostic.range.start.character == 12
+
+
+async def actions(client: LanguageClient, uri: str, diagnostic: types.Diagnostic) -> list[types.CodeAction]:
+    found = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri), range=diagnostic.range,
+        context=types.CodeActionContext(diagnostics=[diagnostic])))
+    return [a for a in found or [] if isinstance(a, types.CodeAction)]
+
+
+def edits_of(action: types.CodeAction) -> list[tuple[str, int, int, str]]:
+    assert action.edit is not None and action.edit.document_changes is not None
+    return [(change.text_document.uri, edit.range.start.line, edit.range.start.character, edit.new_text)
+            for change in action.edit.document_changes if isinstance(change, types.TextDocumentEdit)
+            for edit in change.edits if isinstance(edit, types.TextEdit)]
+
+
+async def test_quick_fixes(client: LanguageClient, tmp_path: Path) -> None:
+    text = FLOW.replace("${greet.output}", "${gret.output}").replace("${inputs.question}", "${inputs.topic}")
+    text = text.replace("path: shout.py", "path: missing_tool.py")
+    folder = flow_folder(tmp_path, text)
+    uri = await open_flow(client, folder)
+    by_code = {d.code: d for d in client.diagnostics[uri]}
+    rename = await actions(client, uri, by_code["unknown-node"])
+    assert rename[0].title == "Change to 'greet'"
+    line = by_code["unknown-node"].range.start.line
+    assert edits_of(rename[0]) == [(uri, line, 12, "greet")]
+    add_input = await actions(client, uri, by_code["unknown-input"])
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+    assert [a.title for a in add_input] == ["Add flow input 'topic'"]
+    assert edits_of(add_input[0]) == [(uri, lines.index("outputs:"), 0, "  topic:\n    type: string\n")]
+    create = await actions(client, uri, by_code["source-not-found"])
+    assert create[0].title == "Create missing_tool.py"
+    assert create[0].edit is not None and create[0].edit.document_changes is not None
+    assert isinstance(create[0].edit.document_changes[0], types.CreateFile)
+    stub = edits_of(create[0])[0][3]
+    assert "@tool\ndef loud(text: str) -> str:" in stub
+
+
+async def test_quick_fix_adds_a_missing_required_input(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path, FLOW.replace("    text: ${greet.output}\n", "    times: 2\n"))
+    uri = await open_flow(client, folder)
+    missing = next(d for d in client.diagnostics[uri] if d.code == "missing-parameter")
+    fixes = await actions(client, uri, missing)
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+    assert [a.title for a in fixes] == ["Add input 'text' to node 'loud'"]
+    assert edits_of(fixes[0]) == [(uri, lines.index("    times: 2") + 1, 0, "    text: \n")]

@@ -37,6 +37,8 @@ class Problem:
     message: str
     file: Path | None = None
     fix: Fix | None = None
+    subject: str | None = None
+    """The name the problem is about (an input, a parameter, a node), for quick fixes."""
 
     def format(self, default_file: Path) -> str:
         """``file:line:col: severity: message [code]``, the compiler style editors can jump to."""
@@ -44,9 +46,10 @@ class Problem:
         return f"{path}:{self.span.human()}: {self.severity.value}: {self.message} [{self.code}]"
 
 
-def error(span: Span, code: str, message: str, fix: Fix | None = None, file: Path | None = None) -> Problem:
+def error(span: Span, code: str, message: str, fix: Fix | None = None, file: Path | None = None,
+          subject: str | None = None) -> Problem:
     """An error problem."""
-    return Problem(span, Severity.ERROR, code, message, file, fix)
+    return Problem(span, Severity.ERROR, code, message, file, fix, subject)
 
 
 def warning(span: Span, code: str, message: str, fix: Fix | None = None, file: Path | None = None) -> Problem:
@@ -59,7 +62,19 @@ def has_errors(problems: list[Problem] | tuple[Problem, ...]) -> bool:
     return any(p.severity is Severity.ERROR for p in problems)
 
 
+def closest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """The choice closest to a mistyped word, if one is close enough."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     """`` Did you mean 'x'?`` for the closest choice, or an empty string."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{match[0]}'?" if match else ""
+    match = closest(word, choices)
+    return f" Did you mean '{match}'?" if match else ""
+
+
+def replace_with_closest(span: Span, word: str, choices: list[str] | tuple[str, ...]) -> Fix | None:
+    """A quick fix replacing a mistyped word at ``span`` with the closest choice."""
+    match = closest(word, choices)
+    return Fix(f"Change to '{match}'", span, match) if match else None

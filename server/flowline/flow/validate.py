@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node, Value
-from flowline.flow.problems import Problem, did_you_mean, error, warning
+from flowline.flow.problems import Problem, did_you_mean, error, replace_with_closest, warning
 from flowline.flow.references import skipped_characters
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
@@ -50,7 +50,8 @@ def _check_types(ctx: _Context) -> None:
         elif node.type not in NODE_TYPES:
             ctx.add(error(node.type_span, "node-type",
                           f"Unknown node type '{node.type}'.{did_you_mean(node.type, NODE_TYPES)} "
-                          f"Node types are {', '.join(NODE_TYPES)}."))
+                          f"Node types are {', '.join(NODE_TYPES)}.",
+                          replace_with_closest(node.type_span, node.type, NODE_TYPES)))
         if node.source is not None and node.source.type not in SOURCE_TYPES:
             ctx.add(error(node.source.span, "source-type",
                           f"Unknown source type '{node.source.type}'.{did_you_mean(node.source.type, SOURCE_TYPES)} "
@@ -62,7 +63,8 @@ def _check_types(ctx: _Context) -> None:
         elif item.type not in INPUT_TYPES:
             ctx.add(error(item.type_span, "input-type",
                           f"Unknown input type '{item.type}'.{did_you_mean(item.type, INPUT_TYPES)} "
-                          f"Input types are {', '.join(INPUT_TYPES)}."))
+                          f"Input types are {', '.join(INPUT_TYPES)}.",
+                          replace_with_closest(item.type_span, item.type, INPUT_TYPES)))
         elif item.default is not None and item.default.value is not None:
             try:
                 convert_flow_input(item.default.value, item.type)
@@ -92,7 +94,8 @@ def _check_reference(ctx: _Context, value: Value, owner: str, self_name: str | N
         if flow.input(ref.name) is None:
             names = [i.name for i in flow.inputs]
             ctx.add(error(value.name_span, "unknown-input",
-                          f"{owner} references unknown flow input '{ref.name}'.{did_you_mean(ref.name, names)}"))
+                          f"{owner} references unknown flow input '{ref.name}'.{did_you_mean(ref.name, names)}",
+                          replace_with_closest(value.name_span, ref.name, names), subject=ref.name))
         return
     if ref.name != ref.name.strip() or not ref.name:
         ctx.add(error(value.span, "reference-syntax",
@@ -105,7 +108,8 @@ def _check_reference(ctx: _Context, value: Value, owner: str, self_name: str | N
     if flow.node(ref.name) is None:
         names = [n.name for n in flow.nodes] + ["inputs"]
         ctx.add(error(value.name_span, "unknown-node",
-                      f"{owner} references unknown node '{ref.name}'.{did_you_mean(ref.name, names)}"))
+                      f"{owner} references unknown node '{ref.name}'.{did_you_mean(ref.name, names)}",
+                      replace_with_closest(value.name_span, ref.name, [n for n in names if n != "inputs"])))
         return
     if ref.section != "output":
         if ref.section.startswith("output["):
@@ -216,7 +220,8 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     text = ctx.read(path)
     if text is None:
         ctx.add(error(source.path_span, "source-not-found",
-                      f"Source file '{source.path}' of node '{node.name}' was not found in {ctx.flow.directory}."))
+                      f"Source file '{source.path}' of node '{node.name}' was not found in {ctx.flow.directory}.",
+                      subject=node.name))
         return None
     if node.type != "python":
         return None
@@ -288,12 +293,13 @@ def _check_tools(ctx: _Context) -> None:
                     ctx.add(error(item.key_span, "unknown-parameter",
                                   f"Tool '{signature.name}' of node '{node.name}' has no parameter "
                                   f"'{item.name}'.{did_you_mean(item.name, accepted)} "
-                                  f"Parameters: {', '.join(accepted) or 'none'}."))
+                                  f"Parameters: {', '.join(accepted) or 'none'}.",
+                                  replace_with_closest(item.key_span, item.name, accepted)))
         for param in signature.parameters:
             if param.required and param.name not in given:
                 ctx.add(error(node.name_span, "missing-parameter",
                               f"Node '{node.name}' does not set required input '{param.name}' of tool "
-                              f"'{signature.name}'."))
+                              f"'{signature.name}'.", subject=param.name))
 
 
 

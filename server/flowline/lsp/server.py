@@ -26,10 +26,10 @@ class FlowlineServer(LanguageServer):
 
 def create_server() -> FlowlineServer:
     """A server with every feature registered."""
-    from flowline.lsp import code_lens, completion, diagnostics, hover, navigation
+    from flowline.lsp import code_actions, code_lens, completion, diagnostics, hover, navigation
 
     server = FlowlineServer()
-    for feature in (diagnostics, completion, hover, navigation, code_lens):
+    for feature in (diagnostics, completion, hover, navigation, code_lens, code_actions):
         feature.register(server)
     return server
 
