@@ -3,6 +3,7 @@ with VS Code's client capabilities. Cursor positions are marked in the texts wit
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import textwrap
 from collections.abc import AsyncIterator
@@ -320,3 +321,91 @@ async def test_quick_fix_adds_a_missing_required_input(client: LanguageClient, t
     lines = (folder / "flow.dag.yaml").read_text().split("\n")
     assert [a.title for a in fixes] == ["Add input 'text' to node 'loud'"]
     assert edits_of(fixes[0]) == [(uri, lines.index("    times: 2") + 1, 0, "    text: \n")]
+
+
+def plain(value: object) -> object:
+    """pygls hands unknown JSON to the client as named tuples; turn them back into dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}  # type: ignore[attr-defined]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+async def test_run_flow_and_node_stream_events_and_remember_outputs(client: LanguageClient, tmp_path: Path) -> None:
+    events: list[dict] = []
+
+    @client.feature("flowline/event")
+    def on_event(ls: object, params: object) -> None:
+        events.append(plain(params))  # type: ignore[arg-type]
+
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    result = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.runFlow", arguments=[uri, {"question": "you"}])))
+    assert result["status"] == "Completed" and result["outputs"] == {"answer": "HELLO YOU!\n "}
+    assert result["run_id"].startswith("flow_")
+    kinds = [(e["type"], e.get("node")) for e in events]
+    assert kinds == [("run_start", None), ("node_start", "greet"), ("node_end", "greet"),
+                     ("node_start", "loud"), ("node_end", "loud"), ("run_end", None)]
+    text = (folder / "flow.dag.yaml").read_text()
+    line = text.split("\n").index("    text: ${greet.output}")
+    hovered = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(line, 14)))
+    assert hovered is not None and '**Last run:**\n```json\n"Hello you!\\n"\n```' in hovered.contents.value
+    node = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.runNode", arguments=[uri, "loud", {"greet.output": "hey"}])))
+    assert node["status"] == "Completed" and node["outputs"] == "HEY "
+    broken = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.runNode", arguments=[uri, "nope"])))
+    assert broken["status"] == "Failed" and "no node 'nope'" in broken["error"]["message"]
+
+
+async def test_cancel_run(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    (folder / "shout.py").write_text(TOOL.replace('    """Repeat the text in capitals."""',
+                                                  '    """Repeat the text in capitals."""\n'
+                                                  '    import time\n    time.sleep(30)'))
+    uri = await open_flow(client, folder)
+    started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    @client.feature("flowline/event")
+    def on_event(ls: object, params: object) -> None:
+        event = plain(params)
+        assert isinstance(event, dict)
+        if event["type"] == "node_start" and event["node"] == "loud" and not started.done():
+            started.set_result(event["run_id"])
+
+    running = asyncio.ensure_future(client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.runFlow", arguments=[uri])))
+    run_id = await asyncio.wait_for(started, 30)
+    assert await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.cancelRun", arguments=[run_id])) is True
+    result = plain(await asyncio.wait_for(running, 30))
+    assert result["status"] == "Canceled"
+
+
+async def test_graph_and_edit_flow(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    shape = plain(await client.protocol.send_request_async("flowline/graph", {"uri": uri}))
+    assert isinstance(shape, dict)
+    assert [n["name"] for n in shape["nodes"]] == ["greet", "loud"]
+    edges = [(e["source"], e["target"], e["port"]) for e in shape["edges"]]
+    assert edges == [("inputs.question", "greet", "name"), ("greet", "loud", "text"),
+                     ("loud", "outputs.answer", "reference")]
+    edit = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.editFlow", arguments=[uri, {"kind": "setInput", "node": "loud", "input": "times",
+                                                      "value": 3, "version": 1}])))
+    assert isinstance(edit, dict)
+    changes = edit["documentChanges"]
+    text_edits = changes[0]["edits"]
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+    assert text_edits == [{"range": {"start": {"line": lines.index("    text: ${greet.output}") + 1, "character": 0},
+                                     "end": {"line": lines.index("    text: ${greet.output}") + 1, "character": 0}},
+                           "newText": "    times: 3\n"}]
+    with pytest.raises(Exception, match="document changed"):
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="flowline.editFlow", arguments=[uri, {"kind": "removeNode", "name": "greet", "version": 7}]))

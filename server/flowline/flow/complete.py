@@ -94,7 +94,8 @@ def _downstream(flow: Flow, name: str) -> set[str]:
     return found
 
 
-def _reference_items(flow: Flow, cursor: Cursor, text: str, read: Reader) -> list[Item] | None:
+def _reference_items(flow: Flow, cursor: Cursor, text: str, read: Reader,
+                     last_outputs: dict[str, Any]) -> list[Item] | None:
     line_text = text.split("\n")[cursor.line]
     before = line_text[:cursor.column]
     start = before.rfind("${")
@@ -121,7 +122,11 @@ def _reference_items(flow: Flow, cursor: Cursor, text: str, read: Reader) -> lis
     if inner.count(".") == 1:
         return [Item("output", "property", span, "output", f"output of {head}")]
     if inner.startswith(f"{head}.output.") and inner.count(".") == 2:
-        return [Item(key, "field", span, key, detail) for key, detail in _output_fields(flow, target, read)]
+        fields = _output_fields(flow, target, read)
+        last = last_outputs.get(head)
+        if not fields and isinstance(last, dict):
+            fields = [(str(key), f"last run: {type(value).__name__}") for key, value in last.items()]
+        return [Item(key, "field", span, key, detail) for key, detail in fields]
     return []
 
 
@@ -244,10 +249,11 @@ def _value_items(flow: Flow, cursor: Cursor, connections: list[str]) -> list[Ite
 
 
 def complete(flow: Flow, text: str, line: int, column: int, connections: list[str] | None = None,
-             read: Reader = read_disk) -> list[Item]:
-    """Completion items at a position (0-based line, code-point column)."""
+             read: Reader = read_disk, last_outputs: dict[str, Any] | None = None) -> list[Item]:
+    """Completion items at a position (0-based line, code-point column); ``last_outputs`` are the
+    node outputs of the flow's last run, by node name."""
     cursor = cursor_at(text, line, column)
-    references = _reference_items(flow, cursor, text, read)
+    references = _reference_items(flow, cursor, text, read, last_outputs or {})
     if references is not None:
         return references
     if cursor.in_value:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flowline.flow.complete import schema_properties, tool_signature
 from flowline.flow.context import cursor_at
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.model import Flow, FlowInput, Node, Value
+from flowline.flow.references import PropertyError, Reference, walk
 from flowline.flow.signatures import read_tool_source
 from flowline.flow.spans import Span
 
@@ -98,8 +101,22 @@ def _describe_input(item: FlowInput) -> str:
     return text + (f"\n\n{item.description}" if item.description else "")
 
 
-def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_disk) -> Hover | None:
-    """What to show for the element under the cursor."""
+def _last_value(ref: Reference, last_outputs: dict[str, Any]) -> str:
+    if ref.name not in last_outputs:
+        return ""
+    try:
+        value = walk(last_outputs[ref.name], ref.steps)
+    except PropertyError:
+        return ""
+    shown = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    if len(shown) > 1500:
+        shown = shown[:1500] + "\n…"
+    return f"\n\n**Last run:**\n```json\n{shown}\n```"
+
+
+def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_disk,
+          last_outputs: dict[str, Any] | None = None) -> Hover | None:
+    """What to show for the element under the cursor (with the last run's value of a reference)."""
     value = _reference_at(flow, line, column)
     if value is not None and value.reference is not None:
         ref = value.reference
@@ -111,6 +128,7 @@ def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_dis
             body = _describe_node(flow, target, read) if target else f"Unknown node `{ref.name}`."
             if target is not None and ref.path:
                 body = f"`{ref.name}.output.{ref.path}`\n\n" + body
+            body += _last_value(ref, last_outputs or {})
         return Hover(body, value.span)
     node = _node_named_at(flow, line, column)
     if node is not None:

@@ -26,7 +26,8 @@ def register(server: FlowlineServer) -> None:
         state = ls.flows.model(uri)
         lines = state.lines
         line, column = from_position(lines, params.position)
-        items = complete(state.flow, state.text, line, column, sorted(ls.connection_names()), ls.flows.read)
+        items = complete(state.flow, state.text, line, column, sorted(ls.connection_names()), ls.flows.read,
+                         ls.last_outputs_for(uri))
         return types.CompletionList(is_incomplete=False, items=[
             types.CompletionItem(
                 label=item.label, kind=_KINDS.get(item.kind, types.CompletionItemKind.Text),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 from pygls.lsp.server import LanguageServer
 
 from flowline import __version__
-from flowline.lsp.documents import FlowDocuments
+from flowline.lsp.documents import FlowDocuments, uri_to_path
 
 
 class FlowlineServer(LanguageServer):
@@ -16,6 +18,14 @@ class FlowlineServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("flowline", __version__)
         self.flows = FlowDocuments(lambda: self.workspace)
+        self.last_outputs: dict[str, dict[str, Any]] = {}
+        """Node outputs of the last run of each flow folder (for hover and completion)."""
+        self.running: dict[str, asyncio.subprocess.Process] = {}
+        """Runs in progress, by run id."""
+
+    def last_outputs_for(self, uri: str) -> dict[str, Any]:
+        """The remembered node outputs of the flow a document belongs to."""
+        return self.last_outputs.get(str(uri_to_path(uri).parent), {})
 
     def connection_names(self) -> frozenset[str]:
         """Names of the stored connections (for diagnostics and completion)."""
@@ -26,10 +36,10 @@ class FlowlineServer(LanguageServer):
 
 def create_server() -> FlowlineServer:
     """A server with every feature registered."""
-    from flowline.lsp import code_actions, code_lens, completion, diagnostics, hover, navigation
+    from flowline.lsp import code_actions, code_lens, commands, completion, diagnostics, hover, navigation
 
     server = FlowlineServer()
-    for feature in (diagnostics, completion, hover, navigation, code_lens, code_actions):
+    for feature in (diagnostics, completion, hover, navigation, code_lens, code_actions, commands):
         feature.register(server)
     return server
 

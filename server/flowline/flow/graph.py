@@ -1,0 +1,48 @@
+"""The flow as a graph (for the visual editor): nodes, edges from references, and source spans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowline.flow.model import Flow, Value
+from flowline.flow.spans import Span
+
+
+def _span(span: Span) -> dict[str, int]:
+    return {"start_line": span.start_line, "start_col": span.start_col, "end_line": span.end_line,
+            "end_col": span.end_col}
+
+
+def _edges_from(target: str, port: str, value: Value) -> list[dict[str, Any]]:
+    ref = value.reference
+    if ref is None:
+        return []
+    source = "inputs." + ref.name if ref.kind == "input" else ref.name
+    return [{"source": source, "target": target, "port": port, "path": ref.path}]
+
+
+def graph(flow: Flow) -> dict[str, Any]:
+    """Nodes (with type, inputs, spans), flow inputs and outputs, and edges between them."""
+    nodes, edges = [], []
+    for node in flow.nodes:
+        nodes.append({
+            "name": node.name, "type": node.type, "aggregation": node.aggregation,
+            "use_variants": node.use_variants, "source": node.source.path if node.source else None,
+            "activate": {"when": node.activate.when.value, "is": node.activate.is_.value} if node.activate else None,
+            "inputs": {i.name: i.value.value for i in node.inputs},
+            "span": _span(node.span), "name_span": _span(node.name_span),
+        })
+        for item in node.inputs:
+            edges += _edges_from(node.name, item.name, item.value)
+        if node.activate is not None:
+            edges += _edges_from(node.name, "activate", node.activate.when)
+    for output in flow.outputs:
+        if output.reference is not None:
+            edges += _edges_from("outputs." + output.name, "reference", output.reference)
+    return {
+        "inputs": [{"name": i.name, "type": i.type, "span": _span(i.span)} for i in flow.inputs],
+        "outputs": [{"name": o.name, "reference": o.reference.value if o.reference else None,
+                     "span": _span(o.span)} for o in flow.outputs],
+        "nodes": nodes,
+        "edges": edges,
+    }
