@@ -86,25 +86,30 @@ def tool_signature(flow: Flow, node: Node, read: Reader = read_disk) -> ToolSign
 
 def _downstream(flow: Flow, name: str) -> set[str]:
     """Nodes that depend on ``name``, directly or not (referencing them would make a cycle)."""
+    dependents: dict[str, list[str]] = {}
+    for node in flow.nodes:
+        for dependency in node.dependencies:
+            dependents.setdefault(dependency, []).append(node.name)
     found: set[str] = set()
-    frontier = {name}
-    while frontier:
-        frontier = {n.name for n in flow.nodes if n.dependencies & frontier and n.name not in found}
-        found |= frontier
+    stack = [name]
+    while stack:
+        for child in dependents.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
     return found
 
 
-def _reference_items(flow: Flow, cursor: Cursor, text: str, read: Reader,
+def _reference_items(flow: Flow, line: int, column: int, line_text: str, read: Reader,
                      last_outputs: dict[str, Any]) -> list[Item] | None:
-    line_text = text.split("\n")[cursor.line]
-    before = line_text[:cursor.column]
+    before = line_text[:column]
     start = before.rfind("${")
     if start < 0 or "}" in before[start:]:
         return None
     inner = before[start + 2:]
-    current = node_at(flow, cursor.line)
+    current = node_at(flow, line)
     word_start = start + 2 + (inner.rfind(".") + 1 if "." in inner else 0)
-    span = Span(cursor.line, word_start, cursor.line, cursor.column)
+    span = Span(line, word_start, line, column)
     if "." not in inner:
         items = [Item("inputs", "module", span, "inputs", "flow inputs", sort_text="0")]
         excluded = {current.name} | _downstream(flow, current.name) if current else set()
@@ -252,10 +257,14 @@ def complete(flow: Flow, text: str, line: int, column: int, connections: list[st
              read: Reader = read_disk, last_outputs: dict[str, Any] | None = None) -> list[Item]:
     """Completion items at a position (0-based line, code-point column); ``last_outputs`` are the
     node outputs of the flow's last run, by node name."""
-    cursor = cursor_at(text, line, column)
-    references = _reference_items(flow, cursor, text, read, last_outputs or {})
+    lines = text.split("\n")
+    if not 0 <= line < len(lines):
+        return []
+    column = min(column, len(lines[line]))
+    references = _reference_items(flow, line, column, lines[line], read, last_outputs or {})
     if references is not None:
         return references
+    cursor = cursor_at(text, line, column)
     if cursor.in_value:
         return _value_items(flow, cursor, connections or [])
     return _key_items(flow, cursor, text, read)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,40 @@ from flowline.flow.spans import Span
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "flow.schema.json"
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Any:
+@dataclass(frozen=True)
+class _Error:
+    """What is kept of a jsonschema error: enough to place and word it."""
+
+    path: tuple[Any, ...]
+    validator: str
+    message: str
+    allowed: frozenset[str]
+
+
+@lru_cache(maxsize=2)
+def _validator(part: str) -> Any:
+    """The validator of the whole flow (``root``) or of one node (``node``)."""
     from jsonschema import Draft202012Validator
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    if part == "node":
+        schema = {"$schema": schema["$schema"], "$ref": "#/$defs/node", "$defs": schema["$defs"]}
     return Draft202012Validator(schema)
 
 
-def _locate(root: YNode, path: list[Any]) -> tuple[YNode, YScalar | None]:
+def _errors(part: str, instance: Any) -> list[_Error]:
+    return [_Error(tuple(e.absolute_path), str(e.validator), e.message,
+                   frozenset(e.schema.get("properties", {})) if isinstance(e.schema, dict) else frozenset())
+            for e in _validator(part).iter_errors(instance)]
+
+
+@lru_cache(maxsize=4096)
+def _node_errors(canonical: str) -> tuple[_Error, ...]:
+    """Errors of one node, cached by its content: an edit re-checks only the node it touched."""
+    return tuple(_errors("node", json.loads(canonical)))
+
+
+def _locate(root: YNode, path: tuple[Any, ...]) -> tuple[YNode, YScalar | None]:
     """The node at a JSON path, and the mapping key it sits under (when it is a mapping value)."""
     node, key = root, None
     for step in path:
@@ -38,17 +64,15 @@ def _locate(root: YNode, path: list[Any]) -> tuple[YNode, YScalar | None]:
     return node, key
 
 
-def _problem(root: YNode, err: Any) -> list[Problem]:
-    node, key = _locate(root, list(err.absolute_path))
-    where = ".".join(str(p) for p in err.absolute_path) or "the flow"
+def _problem(root: YNode, err: _Error) -> list[Problem]:
+    node, key = _locate(root, err.path)
+    where = ".".join(str(p) for p in err.path) or "the flow"
     if err.validator == "additionalProperties" and isinstance(node, YMap):
-        allowed = set(err.schema.get("properties", {}))
         problems = []
         for k, _ in node.items:
-            if k.value not in allowed:
-                hint = did_you_mean(str(k.value), sorted(allowed))
-                problems.append(error(k.span, "schema-unknown-key",
-                                      f"Unknown key '{k.value}' in {where}.{hint}"))
+            if k.value not in err.allowed:
+                hint = did_you_mean(str(k.value), sorted(err.allowed))
+                problems.append(error(k.span, "schema-unknown-key", f"Unknown key '{k.value}' in {where}.{hint}"))
         return problems
     if err.validator == "required":
         span = key.span if key is not None else Span.point(node.span.start_line, node.span.start_col)
@@ -60,8 +84,19 @@ def schema_problems_for(root: YNode | None) -> list[Problem]:
     """Schema errors of a parsed flow, located in the source."""
     if root is None:
         return []
+    data = to_python(root)
+    errors: list[_Error] = []
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if isinstance(nodes, list):
+        errors += _errors("root", {**data, "nodes": []})
+        for index, item in enumerate(nodes):
+            canonical = json.dumps(item, sort_keys=True, default=str)
+            errors += [_Error(("nodes", index, *e.path), e.validator, e.message, e.allowed)
+                       for e in _node_errors(canonical)]
+    else:
+        errors += _errors("root", data)
     problems: list[Problem] = []
-    for err in _validator().iter_errors(to_python(root)):
+    for err in errors:
         problems.extend(_problem(root, err))
     return problems
 

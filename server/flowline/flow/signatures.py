@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,12 @@ def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | N
     )
 
 
+@lru_cache(maxsize=512)
 def read_tool_source(text: str) -> ToolFile:
-    """Find the ``@tool`` functions (and ``@tool`` methods of classes) in Python source text."""
+    """Find the ``@tool`` functions (and ``@tool`` methods of classes) in Python source text.
+
+    Results are cached by text: an editor asks again for every keystroke in the flow.
+    """
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:

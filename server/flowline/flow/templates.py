@@ -20,13 +20,14 @@ def _environment() -> Any:
     return SandboxedEnvironment(trim_blocks=True, keep_trailing_newline=True)
 
 
-def template_variables(text: str) -> set[str]:
-    """The undeclared variables a template reads."""
+@lru_cache(maxsize=512)
+def template_variables(text: str) -> frozenset[str]:
+    """The undeclared variables a template reads (cached by text)."""
     import jinja2
     from jinja2 import meta
 
     try:
-        return set(meta.find_undeclared_variables(_environment().parse(text)))
+        return frozenset(meta.find_undeclared_variables(_environment().parse(text)))
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"has a syntax error at line {exc.lineno}: {exc.message}.") from exc
 

@@ -24,9 +24,16 @@ from flowline.flow.variants import apply_variants
 @dataclass
 class _Context:
     flow: Flow
-    read: Reader
+    read_file: Reader
     connections: frozenset[str] | None = None
     problems: list[Problem] = field(default_factory=list)
+    files: dict[Path, str | None] = field(default_factory=dict)
+
+    def read(self, path: Path) -> str | None:
+        """A file's text, read once per validation however many nodes use it."""
+        if path not in self.files:
+            self.files[path] = self.read_file(path)
+        return self.files[path]
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)

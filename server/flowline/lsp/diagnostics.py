@@ -1,13 +1,16 @@
 """textDocument/publishDiagnostics: every problem of an open flow, as the user types.
 
-Validation waits 50 ms after the last change (typing bursts give one pass), is cached per
-document version, and reruns for every open flow when a tool or template file changes.
+A change after a quiet moment is validated at once; changes that follow within 50 ms of a pass
+wait until 50 ms after the last one, so a typing burst costs one more pass, not one per key.
+Results are cached per document version, and every open flow is checked again when a tool or
+template file changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from lsprotocol import types
 
@@ -42,16 +45,22 @@ def publish(server: FlowlineServer, uri: str, refresh: bool = False) -> None:
 
 def register(server: FlowlineServer) -> None:
     """Wire the document events to validation."""
-    pending: dict[str, asyncio.TimerHandle] = {}
+    pending: dict[str, asyncio.Handle] = {}
+    last_pass: dict[str, float] = {}
 
     def schedule(uri: str, refresh: bool = False) -> None:
-        if uri in pending:
-            pending[uri].cancel()
         def run() -> None:
             pending.pop(uri, None)
+            last_pass[uri] = time.monotonic()
             publish(server, uri, refresh)
 
-        pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_S, run)
+        loop = asyncio.get_running_loop()
+        if uri in pending:
+            pending[uri].cancel()
+        elif time.monotonic() - last_pass.get(uri, 0.0) >= DEBOUNCE_S:
+            pending[uri] = loop.call_soon(run)
+            return
+        pending[uri] = loop.call_later(DEBOUNCE_S, run)
 
     def others_changed(uri: str) -> None:
         if uri.endswith((".py", ".jinja2", ".j2")):
