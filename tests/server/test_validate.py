@@ -145,3 +145,35 @@ def test_valid_samples_have_no_problems(tmp_path: Path) -> None:
     for sample in sorted(p for p in SAMPLES.iterdir() if (p / "flow.dag.yaml").exists()):
         result = run_cli("flow", "validate", "--source", str(sample), "--json")
         assert result.code == 0 and result.json() == [], (sample, result.stdout)
+
+
+def test_run_and_connection_schemas_accept_the_samples_and_describe_every_property() -> None:
+    import json
+
+    from conftest import REPO, SAMPLES
+    from flowline.flow.parse import parse, to_python
+    from jsonschema import Draft202012Validator
+
+    def described(node: object) -> bool:
+        if isinstance(node, dict):
+            for key in ("properties",):
+                for spec in (node.get(key) or {}).values():
+                    if isinstance(spec, dict) and "description" not in spec:
+                        return False
+            # `if` / `not` blocks are conditions, not documentation.
+            return all(described(v) for k, v in node.items() if k not in ("if", "not"))
+        if isinstance(node, list):
+            return all(described(v) for v in node)
+        return True
+
+    for name in ("flow", "run", "connection"):
+        schema = json.loads((REPO / "schemas" / f"{name}.schema.json").read_text())
+        Draft202012Validator.check_schema(schema)
+        assert described(schema), name
+    connection = Draft202012Validator(json.loads((REPO / "schemas" / "connection.schema.json").read_text()))
+    for path in (SAMPLES / "connections").glob("*.yaml"):
+        assert list(connection.iter_errors(to_python(parse(path.read_text()).root))) == [], path
+    run = Draft202012Validator(json.loads((REPO / "schemas" / "run.schema.json").read_text()))
+    assert list(run.iter_errors({"flow": "../x", "data": "d.jsonl", "column_mapping": {"q": "${data.q}"},
+                                 "variant": "${n.variant_1}"})) == []
+    assert list(run.iter_errors({"data": "d.jsonl"}))

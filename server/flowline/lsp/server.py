@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from typing import Any
 
 from pygls.lsp.server import LanguageServer
@@ -23,16 +24,22 @@ class FlowlineServer(LanguageServer):
         """Node outputs of the last run of each flow folder (for hover and completion)."""
         self.running: dict[str, asyncio.subprocess.Process] = {}
         """Runs in progress, by run id."""
+        self._connections: frozenset[str] = frozenset()
+        self._connections_read = float("-inf")
 
     def last_outputs_for(self, uri: str) -> dict[str, Any]:
         """The remembered node outputs of the flow a document belongs to."""
         return self.last_outputs.get(str(uri_to_path(uri).parent), {})
 
     def connection_names(self) -> frozenset[str]:
-        """Names of the stored connections (for diagnostics and completion)."""
+        """Names of the stored connections (for diagnostics and completion), re-read every 2 s at most."""
         from flowline.connections.store import ConnectionStore
 
-        return frozenset(ConnectionStore().names())
+        now = time.monotonic()
+        if now - self._connections_read > 2.0:
+            self._connections = frozenset(ConnectionStore().names())
+            self._connections_read = now
+        return self._connections
 
 
 def create_server() -> FlowlineServer:
