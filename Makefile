@@ -47,6 +47,7 @@ test: install local-llm-install system-deps lint typecheck
 bench: install
 	$(PY) bench/flow_test.py
 	$(PY) bench/batch.py
+	$(PY) bench/lsp.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

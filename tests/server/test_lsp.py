@@ -409,3 +409,26 @@ async def test_graph_and_edit_flow(client: LanguageClient, tmp_path: Path) -> No
     with pytest.raises(Exception, match="document changed"):
         await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="flowline.editFlow", arguments=[uri, {"kind": "removeNode", "name": "greet", "version": 7}]))
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "flowline", "lsp"]))
+async def samples_client(lsp_client: LanguageClient) -> AsyncIterator[None]:
+    from conftest import SAMPLES
+
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        workspace_folders=[types.WorkspaceFolder(SAMPLES.as_uri(), "samples")]))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_workspace_symbols_span_every_flow(samples_client: LanguageClient) -> None:
+    from conftest import SAMPLES
+
+    client = samples_client  # type: ignore[assignment]
+    found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="classif"))  # type: ignore[attr-defined]
+    assert found is not None
+    names = sorted((s.name, s.container_name) for s in found)
+    assert ("classify", "conditional") in names and ("classify_with_llm", "web-classification") in names
+    target = next(s for s in found if s.name == "classify" and s.container_name == "conditional")
+    assert target.location.uri == (SAMPLES / "conditional" / "flow.dag.yaml").as_uri()

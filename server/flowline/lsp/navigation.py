@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from lsprotocol import types
 
 from flowline.flow.navigate import Symbol, definition, prepare_rename, references, rename, symbols
-from flowline.lsp.documents import FlowState, from_position, is_flow_uri, to_range
+from flowline.lsp.documents import FlowState, from_position, is_flow_uri, to_range, uri_to_path
 from flowline.lsp.server import FlowlineServer
 
 _SYMBOL_KINDS = {"section": types.SymbolKind.Namespace, "input": types.SymbolKind.Variable,
                  "output": types.SymbolKind.Property, "node": types.SymbolKind.Function}
+
+
+_SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".flowline", ".runs"}
+
+
+def flow_files(roots: list[Path], limit: int = 2000) -> list[Path]:
+    """flow.dag.yaml files under the workspace folders (skipping environments and state folders)."""
+    found: list[Path] = []
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in _SKIP]
+            found += [Path(folder) / f for f in files if f in ("flow.dag.yaml", "flow.dag.yml")]
+            if len(found) >= limit:
+                return found
+    return found
 
 
 def _state(ls: FlowlineServer, uri: str) -> FlowState | None:
@@ -60,6 +78,26 @@ def register(server: FlowlineServer) -> None:
             return None
         return types.WorkspaceEdit(changes={params.text_document.uri: [
             types.TextEdit(to_range(state.lines, span), text) for span, text in edits]})
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    def on_workspace_symbols(ls: FlowlineServer, params: types.WorkspaceSymbolParams) -> list[types.WorkspaceSymbol]:
+        from flowline.flow.build import load_flow_text
+
+        query = params.query.lower()
+        found: list[types.WorkspaceSymbol] = []
+        for path in flow_files([uri_to_path(f.uri) for f in ls.workspace.folders.values()]):
+            text = ls.flows.read(path)
+            if text is None:
+                continue
+            flow, _ = load_flow_text(text, path)
+            lines = text.split("\n")
+            for symbol in symbols(flow):
+                for child in symbol.children:
+                    if query in child.name.lower():
+                        found.append(types.WorkspaceSymbol(
+                            name=child.name, kind=_SYMBOL_KINDS[child.kind], container_name=path.parent.name,
+                            location=types.Location(path.as_uri(), to_range(lines, child.selection))))
+        return found
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def on_symbols(ls: FlowlineServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
