@@ -432,3 +432,44 @@ async def test_workspace_symbols_span_every_flow(samples_client: LanguageClient)
     assert ("classify", "conditional") in names and ("classify_with_llm", "web-classification") in names
     target = next(s for s in found if s.name == "classify" and s.container_name == "conditional")
     assert target.location.uri == (SAMPLES / "conditional" / "flow.dag.yaml").as_uri()
+
+
+async def complete_at(client: LanguageClient, uri: str, position: types.Position) -> list[str]:
+    result = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), position))
+    return [item.label for item in (result.items if isinstance(result, types.CompletionList) else result or [])]
+
+
+async def test_value_key_and_output_field_completions(client: LanguageClient, tmp_path: Path) -> None:
+    from conftest import create_connection
+
+    create_connection(tmp_path, "name: local\ntype: open_ai\napi_key: k\nbase_url: http://127.0.0.1:9/v1\n")
+    typed_tool = TOOL.replace("from flowline import tool", "from typing import TypedDict\n\nfrom flowline import tool\n\n\n"
+                              "class Loud(TypedDict):\n    text: str\n    count: int")
+    typed_tool = typed_tool.replace("-> str:", "-> Loud:")
+    folder = flow_folder(tmp_path)
+    (folder / "shout.py").write_text(typed_tool)
+    base = (folder / "flow.dag.yaml").read_text()
+    uri = await open_flow(client, folder)
+    version = 1
+    for edit, expected in (
+            (base.replace("reference: ${loud.output}", "reference: ${loud.output.|"), ["text", "count"]),
+            (base.replace("  type: prompt\n", "  type: llm\n  connection: |\n"), ["local"]),
+            (base.replace("  type: prompt\n", "  type: llm\n  api: |\n"), ["chat", "completion"]),
+            (base.replace("    path: shout.py", "    path: |"), ["greet.jinja2", "shout.py"]),
+    ):
+        text, position = marked(edit)
+        version += 1
+        await change(client, uri, version, text)
+        assert await complete_at(client, uri, position) == expected, edit
+    text, position = marked(base + "|")
+    version += 1
+    await change(client, uri, version, text)
+    assert [label for label in await complete_at(client, uri, position) if label.startswith("new ")] == [
+        "new python node", "new prompt node", "new llm node"]
+    node_keys = base.replace("  type: python\n", "  type: python\n  |\n")
+    text, position = marked(node_keys)
+    version += 1
+    await change(client, uri, version, text)
+    labels = await complete_at(client, uri, position)
+    assert "activate" in labels and "aggregation" in labels and "type" not in labels and "source" not in labels

@@ -190,9 +190,17 @@ def _key_items(flow: Flow, cursor: Cursor, text: str, read: Reader) -> list[Item
             continue
         items.append(Item(key, "property", span, f"{key}: ", spec.get("type", "") if isinstance(spec.get("type"), str)
                           else "", spec.get("description", "")))
-    if cursor.path == ("nodes",):
+    if cursor.path == ("nodes",) or cursor.path == () and _last_section(text, cursor.line) == "nodes":
         items.extend(_snippets(span))
     return items
+
+
+def _last_section(text: str, line: int) -> str | None:
+    """The top-level key whose block is above ``line`` (a new node may go at column 0 under ``nodes:``)."""
+    for raw in reversed(text.split("\n")[:line]):
+        if raw and not raw[0].isspace() and not raw.startswith(("-", "#")) and ":" in raw:
+            return raw.split(":")[0].strip()
+    return None
 
 
 def _input_key_items(flow: Flow, node: Node, span: Span, read: Reader) -> list[Item]:
