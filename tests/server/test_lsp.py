@@ -444,7 +444,8 @@ async def test_value_key_and_output_field_completions(client: LanguageClient, tm
     from conftest import create_connection
 
     create_connection(tmp_path, "name: local\ntype: open_ai\napi_key: k\nbase_url: http://127.0.0.1:9/v1\n")
-    typed_tool = TOOL.replace("from flowline import tool", "from typing import TypedDict\n\nfrom flowline import tool\n\n\n"
+    typed_tool = TOOL.replace("from flowline import tool",
+                              "from typing import TypedDict\n\nfrom flowline import tool\n\n\n"
                               "class Loud(TypedDict):\n    text: str\n    count: int")
     typed_tool = typed_tool.replace("-> str:", "-> Loud:")
     folder = flow_folder(tmp_path)
