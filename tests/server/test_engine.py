@@ -54,7 +54,8 @@ def test_independent_sync_nodes_run_in_parallel(flow_dir: Path, tmp_path: Path) 
     ends = {e["node"]: e for e in events if e["type"] == "node_end"}
     # Both 0.5 s naps were in flight at once: each started before the other ended.
     assert ends["left"]["start"] < ends["right"]["end"] and ends["right"]["start"] < ends["left"]["end"]
-    assert order[-2:] == [("node_start", "join"), ("node_end", "join")]
+    # join waits only for left (it references nothing else), so it may run while right still naps.
+    assert order.index(("node_start", "join")) > order.index(("node_end", "left"))
 
 
 def test_events_follow_the_schema(tmp_path: Path) -> None:
