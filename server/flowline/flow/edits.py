@@ -10,7 +10,7 @@ from typing import Any
 
 from flowline.flow.model import Flow
 from flowline.flow.navigate import rename
-from flowline.flow.parse import YMap, YNode, YScalar, YSeq
+from flowline.flow.parse import YMap, YNode, YScalar, YSeq, block_end_line
 from flowline.flow.spans import Span
 
 TextEdits = list[tuple[Span, str]]
@@ -29,10 +29,6 @@ def yaml_value(value: Any) -> str:
             return value
         return json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False)
-
-
-def _end_line(node: YNode) -> int:
-    return node.span.end_line if node.span.end_col == 0 else node.span.end_line + 1
 
 
 def _nodes(root: YNode | None) -> YSeq | None:
@@ -63,7 +59,7 @@ def add_node(text: str, root: YNode | None, name: str, kind: str = "python", pat
         pad = " " * dash
         block = (f"{pad}- name: {name}\n{pad}  type: {kind}\n{pad}  source:\n{pad}    type: code\n"
                  f"{pad}    path: {source}\n{pad}  inputs: {{}}\n")
-        line = _end_line(nodes)
+        line = block_end_line(nodes)
         return [(Span.point(min(line, len(lines)), 0), block)]
     block = f"- name: {name}\n  type: {kind}\n  source:\n    type: code\n    path: {source}\n  inputs: {{}}\n"
     prefix = "" if text.endswith("\n") or not text else "\n"
@@ -74,7 +70,7 @@ def add_node(text: str, root: YNode | None, name: str, kind: str = "python", pat
 def remove_node(root: YNode | None, name: str) -> TextEdits:
     """Delete a node's lines (its references elsewhere are left for diagnostics to point at)."""
     block = _node_block(root, name)
-    return [(Span(block.span.start_line, 0, _end_line(block), 0), "")]
+    return [(Span(block.span.start_line, 0, block_end_line(block), 0), "")]
 
 
 def rename_node(flow: Flow, name: str, new_name: str) -> TextEdits:
@@ -110,12 +106,12 @@ def set_input(text: str, root: YNode | None, node: str, name: str, value: Any) -
             entries = "".join(f"\n{pad}{k.value}: {_raw(lines, v.span)}" for k, v in inputs.items)
             return [(inputs.span, f"{entries}\n{pad}{name}: {written}")]
         indent = " " * inputs.items[0][0].span.start_col
-        return [(Span.point(_end_line(inputs), 0), f"{indent}{name}: {written}\n")]
+        return [(Span.point(block_end_line(inputs), 0), f"{indent}{name}: {written}\n")]
     inputs_key = block.key("inputs")
     if inputs_key is not None and inputs is not None:  # `inputs:` with no value yet
         return [(Span(inputs_key.span.end_line, inputs_key.span.end_col, inputs.span.end_line, inputs.span.end_col),
                  f":\n{pad}{name}: {written}")]
-    return [(Span.point(_end_line(block), 0), f"{' ' * key_col}inputs:\n{pad}{name}: {written}\n")]
+    return [(Span.point(block_end_line(block), 0), f"{' ' * key_col}inputs:\n{pad}{name}: {written}\n")]
 
 
 def clear_input(root: YNode | None, node: str, name: str) -> TextEdits:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flowline.flow.files import resolve_source
 from flowline.flow.model import Flow, Node
-from flowline.flow.parse import YMap, YNode, YSeq
+from flowline.flow.parse import YMap, YNode, YSeq, block_end_line
 from flowline.flow.problems import Problem
 from flowline.flow.spans import Span
 
@@ -42,12 +42,6 @@ def _insert_at(line: int) -> Span:
     return Span.point(line, 0)
 
 
-def _end_line(node: YNode) -> int:
-    """The line after a block's last content (spans of block mappings end where the next key starts)."""
-    end = node.span.end_line
-    return end if node.span.end_col == 0 else end + 1
-
-
 def _stub(flow: Flow, node: Node) -> tuple[Path, str] | None:
     if node.source is None or not node.source.path:
         return None
@@ -77,7 +71,7 @@ def actions_for(flow: Flow, root: YNode | None, problem: Problem) -> list[Action
         inputs = root.get("inputs") if isinstance(root, YMap) else None
         entry = f"  {problem.subject}:\n    type: string\n"
         if isinstance(inputs, YMap) and inputs.items:
-            edit = FileEdit(flow.path, _insert_at(_end_line(inputs)), entry)
+            edit = FileEdit(flow.path, _insert_at(block_end_line(inputs)), entry)
         else:
             edit = FileEdit(flow.path, _insert_at(0), "inputs:\n" + entry)
         actions.append(Action(f"Add flow input '{problem.subject}'", (edit,)))
@@ -88,10 +82,10 @@ def actions_for(flow: Flow, root: YNode | None, problem: Problem) -> list[Action
             inputs = block.get("inputs")
             if isinstance(inputs, YMap) and inputs.items:
                 indent = " " * inputs.items[0][0].span.start_col
-                edit = FileEdit(flow.path, _insert_at(_end_line(inputs)), f"{indent}{problem.subject}: \n")
+                edit = FileEdit(flow.path, _insert_at(block_end_line(inputs)), f"{indent}{problem.subject}: \n")
             else:
                 indent = " " * block.items[0][0].span.start_col
-                edit = FileEdit(flow.path, _insert_at(_end_line(block)),
+                edit = FileEdit(flow.path, _insert_at(block_end_line(block)),
                                 f"{indent}inputs:\n{indent}  {problem.subject}: \n")
             actions.append(Action(f"Add input '{problem.subject}' to node '{node.name if node else ''}'", (edit,)))
     return actions

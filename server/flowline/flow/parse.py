@@ -108,6 +108,12 @@ class Document:
     text: str
 
 
+def block_end_line(node: YNode) -> int:
+    """The line after a block's last content (a block mapping's span ends where the next key starts)."""
+    end = node.span.end_line
+    return end if node.span.end_col == 0 else end + 1
+
+
 def to_python(node: YNode | None) -> Any:
     """The plain Python value of a node (what ``yaml.safe_load`` would give)."""
     if node is None:
