@@ -7,22 +7,19 @@ the items to LSP types.
 from __future__ import annotations
 
 import ast
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from flowline.flow.context import Cursor, cursor_at
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node
+from flowline.flow.schema import flow_schema
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
 from flowline.flow.templates import TemplateError, template_variables
 
 LLM_INPUTS = ("deployment_name", "model", "temperature", "top_p", "max_tokens", "stop", "presence_penalty",
               "frequency_penalty", "seed", "response_format", "tools", "tool_choice", "logit_bias")
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "flow.schema.json"
 
 
 @dataclass(frozen=True)
@@ -39,16 +36,9 @@ class Item:
     sort_text: str = ""
 
 
-@lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    """The flow JSON Schema (read once)."""
-    data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return data
-
-
 def schema_properties(path: tuple[str, ...]) -> dict[str, Any]:
     """The schema's properties of the mapping at ``path`` (``-`` for list items)."""
-    root = schema()
+    root = flow_schema()
     defs = root["$defs"]
     if path == ():
         return dict(root["properties"])

@@ -25,12 +25,19 @@ class _Error:
     allowed: frozenset[str]
 
 
+@lru_cache(maxsize=1)
+def flow_schema() -> dict[str, Any]:
+    """schemas/flow.schema.json, read once (validation, completion and hover use it)."""
+    data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return data
+
+
 @lru_cache(maxsize=2)
 def _validator(part: str) -> Any:
     """The validator of the whole flow (``root``) or of one node (``node``)."""
     from jsonschema import Draft202012Validator
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = flow_schema()
     if part == "node":
         schema = {"$schema": schema["$schema"], "$ref": "#/$defs/node", "$defs": schema["$defs"]}
     return Draft202012Validator(schema)
@@ -101,8 +108,8 @@ def schema_problems_for(root: YNode | None) -> list[Problem]:
     return problems
 
 
-def schema_problems(root: YNode | None, known: list[Problem]) -> list[Problem]:
-    """Schema errors of a parsed flow that no already-known problem reports at the same place."""
+def with_schema_problems(root: YNode | None, known: list[Problem]) -> list[Problem]:
+    """``known`` plus the schema errors that no known problem reports at the same place, in source order."""
     taken = {(p.span.start_line, p.span.start_col) for p in known}
     seen: set[tuple[int, int, str]] = set()
     result = []
@@ -112,4 +119,4 @@ def schema_problems(root: YNode | None, known: list[Problem]) -> list[Problem]:
             continue
         seen.add((*spot, problem.message))
         result.append(problem)
-    return result
+    return sorted(known + result, key=lambda p: p.span)

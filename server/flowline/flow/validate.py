@@ -421,7 +421,7 @@ def validate_file(path: Path, with_schema: bool = False,
     flow, document = load_flow_text(text, path)
     problems = validate(flow, connections=connections)
     if with_schema:
-        from flowline.flow.schema import schema_problems
+        from flowline.flow.schema import with_schema_problems
 
-        problems = sorted(problems + schema_problems(document.root, problems), key=lambda p: p.span)
+        problems = with_schema_problems(document.root, problems)
     return flow, problems

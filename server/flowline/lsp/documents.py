@@ -104,7 +104,7 @@ class FlowDocuments:
 
     def state(self, uri: str, connections: frozenset[str] | None = None, refresh: bool = False) -> FlowState:
         """The state of an open flow document (computed once per version unless ``refresh``)."""
-        from flowline.flow.schema import schema_problems
+        from flowline.flow.schema import with_schema_problems
         from flowline.flow.validate import validate
 
         document = self.workspace.get_text_document(uri)
@@ -115,8 +115,7 @@ class FlowDocuments:
         text = document.source
         flow, parsed = load_flow_text(text, uri_to_path(uri))
         try:
-            problems = validate(flow, self.read, connections)
-            problems = sorted(problems + schema_problems(parsed.root, problems), key=lambda p: p.span)
+            problems = with_schema_problems(parsed.root, validate(flow, self.read, connections))
         except Exception:  # a bug in a check must not take the server down; log it and show what we have
             log.exception("validating %s failed", uri)
             problems = list(flow.problems)
