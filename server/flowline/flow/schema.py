@@ -87,11 +87,20 @@ def _problem(root: YNode, err: _Error) -> list[Problem]:
     return [error(node.span, "schema", f"{where}: {err.message}.")]
 
 
+def _json_keys(value: Any) -> Any:
+    """The value with every mapping key a string, as JSON has them (YAML allows `~:` or `1:` keys)."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: _json_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_keys(v) for v in value]
+    return value
+
+
 def schema_problems_for(root: YNode | None) -> list[Problem]:
     """Schema errors of a parsed flow, located in the source."""
     if root is None:
         return []
-    data = to_python(root)
+    data = _json_keys(to_python(root))
     errors: list[_Error] = []
     nodes = data.get("nodes") if isinstance(data, dict) else None
     if isinstance(nodes, list):
