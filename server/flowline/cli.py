@@ -327,7 +327,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     """``flowline lsp``: the language server on stdin/stdout."""
     from flowline.lsp.server import main as serve
 
-    serve()
+    serve(args.log_level)
     return EXIT_OK
 
 
@@ -430,7 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
     visualize.add_argument("--html-path", help="where to write the report (default: in FLOWLINE_HOME)")
     visualize.set_defaults(handler=cmd_run_visualize)
 
-    groups.add_parser("lsp", help="run the language server on stdin/stdout").set_defaults(handler=cmd_lsp)
+    lsp = groups.add_parser("lsp", help="run the language server on stdin/stdout (its log goes to stderr)")
+    lsp.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning",
+                     help="debug also logs each validation pass and its time (default: warning)")
+    lsp.set_defaults(handler=cmd_lsp)
 
     local = groups.add_parser("local-llm", help="start or stop the local model (SmolLM2 via llama.cpp)")
     local.add_argument("action", choices=("start", "stop"))

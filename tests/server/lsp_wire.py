@@ -18,10 +18,10 @@ from typing import Any
 class WireClient:
     """Starts `python -m flowline lsp` and talks to it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *options: str) -> None:
         # stderr goes to a file: a pipe nobody reads would block the server once it fills up.
         self.stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([sys.executable, "-m", "flowline", "lsp"], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-m", "flowline", "lsp", *options], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=self.stderr)
         self.next_id = 0
         self.notifications: list[dict[str, Any]] = []

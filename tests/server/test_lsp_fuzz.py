@@ -3,17 +3,18 @@ and never logs an exception (hypothesis drives the edits; the server is the real
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsp_wire import WireClient
+from random_edits import apply, edit
 
-SNIPPETS = ["${", "}", ":", "\t", "é", "😀", "- ", "\n", "{", "[", "]", "'", '"', "${inputs.", "${greet.output.",
-            "  ", "#", "&a", "*a", "nodes:", "- name: x\n", "type: ", "\x00", "\r\n", "!!str ", "|\n"]
 FLOWS = ["hello", "conditional", "web-classification", "chat-basic"]
 
 
@@ -34,25 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WireClien
     stderr = client.close()
     assert "Traceback" not in stderr and "ERROR" not in stderr, stderr[-3000:]
     assert logs == []
-
-
-edit = st.one_of(
-    st.tuples(st.just("delete"), st.integers(0, 5000), st.integers(1, 40)),
-    st.tuples(st.just("insert"), st.integers(0, 5000), st.sampled_from(SNIPPETS)),
-    st.tuples(st.just("truncate"), st.integers(0, 5000), st.just(0)),
-)
-
-
-def apply(text: str, changes: list[tuple[str, int, object]]) -> str:
-    for kind, where, what in changes:
-        at = where % (len(text) + 1)
-        if kind == "delete":
-            text = text[:at] + text[at + int(what):]  # type: ignore[call-overload]
-        elif kind == "insert":
-            text = text[:at] + str(what) + text[at:]
-        else:
-            text = text[:at]
-    return text
 
 
 versions = {"n": 1}
@@ -80,3 +62,19 @@ def test_server_survives_random_edits(server: tuple[WireClient, dict[str, tuple[
     client.request("textDocument/codeAction", {"textDocument": doc, "range": {"start": position, "end": position},
                                                "context": {"diagnostics": []}})
     client.request("textDocument/prepareRename", {"textDocument": doc, "position": position})
+
+
+def test_debug_log_times_each_validation_pass(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLES / "hello", tmp_path / "hello")
+    path = tmp_path / "hello" / "flow.dag.yaml"
+    text = path.read_text().replace("${inputs.name}", "${inputs.nmae}", 1)
+    client = WireClient(tmp_path, "--log-level", "debug")
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": path.as_uri(), "languageId": "yaml",
+                                                            "version": 3, "text": text}})
+    client.wait_for("textDocument/publishDiagnostics")
+    client.request("textDocument/completion", {"textDocument": {"uri": path.as_uri()},
+                                               "position": {"line": 0, "character": 0}})
+    log = client.close()
+    assert re.search(rf"DEBUG flowline.lsp.diagnostics: diagnostics {re.escape(path.as_uri())} v3: 1 problems, "
+                     r"[\d.]+ ms after the change", log), log
+    assert re.search(r"completion \S+ 0:0: \d+ items in [\d.]+ ms", log), log

@@ -16,15 +16,22 @@ from flowline.flow.model import (
     Value,
     Variant,
 )
-from flowline.flow.parse import Document, YMap, YNode, YScalar, YSeq, parse, to_python
+from flowline.flow.parse import Document, YMap, YNode, YScalar, YSeq, to_python
 from flowline.flow.problems import Problem, error
 from flowline.flow.references import parse_reference
+from flowline.flow.reparse import reparse
 from flowline.flow.spans import Span
+
+NodeCache = dict[int, tuple[YNode, "Node | None", tuple[Problem, ...]]]
+"""Nodes built from parsed items, by the item's identity: a re-parse after an edit keeps the items
+it did not touch, so their nodes need not be built again (the item is kept, so its id stays its own)."""
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, cache: NodeCache | None = None) -> None:
         self.problems: list[Problem] = []
+        self.cache = cache
+        self.built: NodeCache = {}
 
     def expect_map(self, node: YNode | None, what: str) -> YMap | None:
         if node is None or isinstance(node, YScalar) and node.value is None:
@@ -164,8 +171,23 @@ class _Builder:
 
     def nodes(self, node: YNode | None) -> tuple[Node, ...]:
         seq = self.expect_seq(node, "'nodes'")
-        built = (self.node(item) for item in (seq.items if seq else ()))
-        return tuple(n for n in built if n is not None)
+        if self.cache is None:
+            built = (self.node(item) for item in (seq.items if seq else ()))
+            return tuple(n for n in built if n is not None)
+        result = []
+        for item in seq.items if seq else ():
+            known = self.cache.get(id(item))
+            if known is not None and known[0] is item:
+                _, made, problems = known
+                self.problems.extend(problems)
+            else:
+                mark = len(self.problems)
+                made = self.node(item)
+                problems = tuple(self.problems[mark:])
+            self.built[id(item)] = (item, made, problems)
+            if made is not None:
+                result.append(made)
+        return tuple(result)
 
     def node_variants(self, node: YNode | None) -> tuple[NodeVariants, ...]:
         mapping = self.expect_map(node, "'node_variants'")
@@ -202,9 +224,14 @@ class _Builder:
         return tuple(self.value(i) for i in seq.items) if seq else ()
 
 
-def build_flow(root: YNode | None, path: Path, problems: tuple[Problem, ...] = ()) -> Flow:
-    """Build the model from a parsed tree; ``problems`` (e.g. syntax errors) are carried along."""
-    builder = _Builder()
+def build_flow(root: YNode | None, path: Path, problems: tuple[Problem, ...] = (),
+               cache: NodeCache | None = None) -> Flow:
+    """Build the model from a parsed tree; ``problems`` (e.g. syntax errors) are carried along.
+
+    ``cache`` (kept by the caller between versions of one file) reuses the nodes of unchanged items
+    and is updated to hold this tree's nodes only.
+    """
+    builder = _Builder(cache)
     builder.problems.extend(problems)
     if root is None or isinstance(root, YScalar) and root.value is None:
         return Flow(path, problems=tuple(builder.problems))
@@ -212,7 +239,7 @@ def build_flow(root: YNode | None, path: Path, problems: tuple[Problem, ...] = (
     if top is None:
         return Flow(path, problems=tuple(builder.problems))
     description = top.get("description")
-    return Flow(
+    flow = Flow(
         path=path,
         inputs=builder.inputs(top.get("inputs")),
         outputs=builder.outputs(top.get("outputs")),
@@ -223,12 +250,21 @@ def build_flow(root: YNode | None, path: Path, problems: tuple[Problem, ...] = (
         description=builder.text(description),
         problems=tuple(builder.problems),
     )
+    if cache is not None:
+        cache.clear()
+        cache.update(builder.built)
+    return flow
 
 
-def load_flow_text(text: str, path: Path) -> tuple[Flow, Document]:
-    """Parse and build a flow from text; returns the flow and the parsed document."""
-    document = parse(text)
-    return build_flow(document.root, path, document.problems), document
+def load_flow_text(text: str, path: Path, previous: Document | None = None,
+                   cache: NodeCache | None = None) -> tuple[Flow, Document]:
+    """Parse and build a flow from text; returns the flow and the parsed document.
+
+    ``previous`` — the parse of an earlier version of the same file — and ``cache`` (see
+    :func:`build_flow`) let an edit confined to one node parse and build only that node.
+    """
+    document = reparse(previous, text)
+    return build_flow(document.root, path, document.problems, cache), document
 
 
 def resolve_flow_path(location: Path) -> Path:

@@ -179,9 +179,16 @@ class Flow:
         """The flow folder."""
         return self.path.parent
 
+    @cached_property
+    def _nodes_by_name(self) -> dict[str, Node]:
+        by_name: dict[str, Node] = {}
+        for node in self.nodes:
+            by_name.setdefault(node.name, node)
+        return by_name
+
     def node(self, name: str) -> Node | None:
-        """The first node called ``name``."""
-        return next((n for n in self.nodes if n.name == name), None)
+        """The first node called ``name`` (looked up in a map: checks ask for every reference)."""
+        return self._nodes_by_name.get(name)
 
     def input(self, name: str) -> FlowInput | None:
         """The flow input called ``name``."""

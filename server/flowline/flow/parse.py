@@ -66,16 +66,14 @@ class YScalar(NamedTuple):
     quoted: bool = False
 
 
-@dataclass(frozen=True)
-class YSeq:
-    """A sequence of nodes."""
+class YSeq(NamedTuple):
+    """A sequence of nodes (a named tuple, like ``YScalar``: cheap to create and to move)."""
 
     items: tuple[YNode, ...]
     span: Span
 
 
-@dataclass(frozen=True)
-class YMap:
+class YMap(NamedTuple):
     """A mapping; ``items`` keep source order and duplicates (the last one wins in ``get``)."""
 
     items: tuple[tuple[YScalar, YNode], ...]
@@ -106,6 +104,9 @@ class Document:
     root: YNode | None
     problems: tuple[Problem, ...]
     text: str
+    plain: bool = False
+    """True when the text is one document of block style without anchors, aliases or tags: then a
+    node block's meaning does not depend on the rest of the text (see ``flow/reparse.py``)."""
 
 
 def block_end_line(node: YNode) -> int:
@@ -181,6 +182,7 @@ def parse(text: str) -> Document:
     root: YNode | None = None
     problems: list[Problem] = []
     last_mark: Any = None
+    plain = True
 
     def attach(node: YNode, anchor: str | None) -> None:
         nonlocal root
@@ -195,19 +197,24 @@ def parse(text: str) -> Document:
         for event in yaml.parse(text, Loader=_Loader):
             last_mark = event.end_mark
             if isinstance(event, yaml.ScalarEvent):
+                plain = plain and event.anchor is None and (event.tag is None or event.tag == "!")
                 attach(_scalar(event), event.anchor)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                plain = plain and event.anchor is None and not event.flow_style and event.implicit
                 stack.append(_Open(isinstance(event, yaml.MappingStartEvent), event.start_mark, event.anchor))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 opened = stack.pop()
                 attach(opened.close(event.end_mark), opened.anchor)
             elif isinstance(event, yaml.AliasEvent):
+                plain = False
                 target = anchors.get(event.anchor or "")
                 if target is None:
                     problems.append(error(_span(event.start_mark, event.end_mark), "yaml-syntax",
                                           f"Unknown YAML alias '*{event.anchor}'."))
                     target = YScalar(None, "", _span(event.start_mark, event.end_mark))
                 attach(target, None)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                plain = plain and not event.explicit and not event.tags and event.version is None
             elif isinstance(event, yaml.DocumentEndEvent) and root is not None:
                 break  # only the first document of a stream is a flow
     except yaml.MarkedYAMLError as exc:
@@ -228,4 +235,4 @@ def parse(text: str) -> Document:
             attach(node, opened.anchor)
     except yaml.YAMLError as exc:
         problems.append(error(Span(0, 0, 0, 1), "yaml-syntax", f"YAML error: {exc}."))
-    return Document(root, tuple(problems), text)
+    return Document(root, tuple(problems), text, plain and not problems)

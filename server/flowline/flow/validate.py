@@ -28,12 +28,20 @@ class _Context:
     connections: frozenset[str] | None = None
     problems: list[Problem] = field(default_factory=list)
     files: dict[Path, str | None] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)
 
     def read(self, path: Path) -> str | None:
         """A file's text, read once per validation however many nodes use it."""
         if path not in self.files:
             self.files[path] = self.read_file(path)
         return self.files[path]
+
+    def source_path(self, relative: str) -> Path:
+        """Where a source path of the flow is, looked up once per validation (nodes share tool files)."""
+        path = self.sources.get(relative)
+        if path is None:
+            path = self.sources[relative] = resolve_source(self.flow, relative)
+        return path
 
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
@@ -211,7 +219,7 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     """Check a python node's source file and return its single tool signature."""
     source = node.source
     if source is not None and source.type == "package_with_prompt" and source.path:
-        if ctx.read(resolve_source(ctx.flow, source.path)) is None:
+        if ctx.read(ctx.source_path(source.path)) is None:
             ctx.add(error(source.path_span, "source-not-found",
                           f"Prompt file '{source.path}' of node '{node.name}' was not found in {ctx.flow.directory}."))
         return None
@@ -223,7 +231,7 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     if not source.path:
         ctx.add(error(source.span, "source-path-missing", f"The source of node '{node.name}' needs a 'path'."))
         return None
-    path = resolve_source(ctx.flow, source.path)
+    path = ctx.source_path(source.path)
     text = ctx.read(path)
     if text is None:
         ctx.add(error(source.path_span, "source-not-found",
@@ -314,7 +322,7 @@ def _check_templates(ctx: _Context) -> None:
     for node in _all_nodes(ctx.flow):
         if node.type not in ("prompt", "llm", "custom_llm") or node.source is None or not node.source.path:
             continue
-        path = resolve_source(ctx.flow, node.source.path)
+        path = ctx.source_path(node.source.path)
         text = ctx.read(path)
         if text is None:
             continue

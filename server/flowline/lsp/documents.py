@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.workspace import Workspace
 
-from flowline.flow.build import load_flow_text
+from flowline.flow.build import NodeCache, load_flow_text
 from flowline.flow.model import Flow
 from flowline.flow.parse import Document
 from flowline.flow.problems import Problem
@@ -73,9 +74,9 @@ class FlowState:
     flow: Flow
     problems: tuple[Problem, ...]
 
-    @property
+    @cached_property
     def lines(self) -> list[str]:
-        """The text's lines."""
+        """The text's lines (split once: every request converts positions with them)."""
         return self.text.split("\n")
 
 
@@ -86,6 +87,7 @@ class FlowDocuments:
         self._workspace = workspace
         self._states: dict[str, FlowState] = {}
         self._good: dict[str, FlowState] = {}
+        self._nodes: dict[str, NodeCache] = {}
 
     @property
     def workspace(self) -> Workspace:
@@ -113,7 +115,8 @@ class FlowDocuments:
                 and not refresh:
             return cached
         text = document.source
-        flow, parsed = load_flow_text(text, uri_to_path(uri))
+        flow, parsed = load_flow_text(text, uri_to_path(uri), cached.document if cached is not None else None,
+                                      self._nodes.setdefault(uri, {}))
         try:
             problems = with_schema_problems(parsed.root, validate(flow, self.read, connections))
         except Exception:  # a bug in a check must not take the server down; log it and show what we have
@@ -137,6 +140,7 @@ class FlowDocuments:
         """Forget a closed document."""
         self._states.pop(uri, None)
         self._good.pop(uri, None)
+        self._nodes.pop(uri, None)
 
     def open_flows(self) -> list[str]:
         """URIs of the open flow documents."""

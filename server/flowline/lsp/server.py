@@ -52,9 +52,10 @@ def create_server() -> FlowlineServer:
     return server
 
 
-def main() -> None:
-    """Serve LSP on stdin/stdout (`flowline lsp`)."""
+def main(log_level: str = "warning") -> None:
+    """Serve LSP on stdin/stdout (`flowline lsp`); the log goes to stderr."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("flowline").setLevel(log_level.upper())
     server = create_server()
     # Every keystroke builds a few thousand small objects; collecting the young generation less
     # often, and never scanning what start-up loaded, keeps pauses out of typing latency.
