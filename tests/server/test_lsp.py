@@ -474,3 +474,147 @@ async def test_value_key_and_output_field_completions(client: LanguageClient, tm
     await change(client, uri, version, text)
     labels = await complete_at(client, uri, position)
     assert "activate" in labels and "aggregation" in labels and "type" not in labels and "source" not in labels
+
+
+GRAPH_FLOW = """
+inputs:
+  question:
+    type: string
+outputs:
+  answer:
+    reference: ${a.output}
+nodes:
+- name: a
+  type: python
+  source:
+    type: code
+    path: shout.py
+  inputs:
+    text: ${b.output}
+- name: b
+  type: python
+  source:
+    type: code
+    path: shout.py
+  inputs:
+    text: ${a.output}
+  colour: red
+"""
+
+
+async def test_schema_and_cycle_diagnostics_stand_at_the_key_and_on_each_node(client: LanguageClient,
+                                                                              tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path, GRAPH_FLOW)
+    uri = await open_flow(client, folder)
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+    a, b, colour = lines.index("- name: a"), lines.index("- name: b"), lines.index("  colour: red")
+
+    def at(line: int, start: int, end: int, message: str, code: str) -> types.Diagnostic:
+        return types.Diagnostic(range=types.Range(types.Position(line, start), types.Position(line, end)),
+                                message=message, severity=types.DiagnosticSeverity.Error, code=code,
+                                source="flowline")
+
+    assert list(client.diagnostics[uri]) == [
+        at(a, 8, 9, "Node 'a' is on a dependency cycle: a -> b -> a.", "cycle"),
+        at(b, 8, 9, "Node 'b' is on a dependency cycle: a -> b -> a.", "cycle"),
+        at(colour, 2, 8, "Unknown key 'colour' in nodes.1.", "schema-unknown-key"),
+    ]
+
+
+AGGREGATION_FLOW = """
+inputs:
+  question:
+    type: string
+outputs:
+  answer:
+    reference: ${c.output}
+nodes:
+- name: a
+  type: python
+  source: {type: code, path: shout.py}
+  inputs: {text: '${inputs.question}'}
+- name: b
+  type: python
+  source: {type: code, path: shout.py}
+  inputs: {text: '${a.output}'}
+- name: c
+  type: python
+  source: {type: code, path: shout.py}
+  inputs: {text: '${b.output}'}
+- name: total
+  type: python
+  source: {type: code, path: shout.py}
+  aggregation: true
+  inputs: {text: '${c.output}'}
+"""
+
+
+async def test_reference_completion_leaves_out_cycles_and_aggregation_nodes(client: LanguageClient,
+                                                                           tmp_path: Path) -> None:
+    text, position = marked(AGGREGATION_FLOW.replace("{text: '${a.output}'}", "{text: '${|'}"))
+    uri = await open_flow(client, flow_folder(tmp_path, text), text)
+    assert await complete_at(client, uri, position) == ["inputs", "a"]
+    text, position = marked(AGGREGATION_FLOW.replace("{text: '${c.output}'}", "{text: '${|'}"))
+    await change(client, uri, 2, text)
+    assert await complete_at(client, uri, position) == ["inputs", "a", "b", "c"]
+
+
+async def test_broken_yaml_keeps_the_last_good_model_for_completion(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    text, position = marked(FLOW.replace("    default: hi", "    default: [hi").replace(
+        "text: ${greet.output}", "text: ${|"))
+    diagnostics = await change(client, uri, 2, text)
+    assert [d.code for d in diagnostics] == ["yaml-syntax"]
+    assert await complete_at(client, uri, position) == ["inputs", "greet"]
+
+
+async def test_hover_on_an_input_key_shows_the_parameter(client: LanguageClient, tmp_path: Path) -> None:
+    text, position = marked(FLOW.replace("    text: ${greet.output}\n", "    text: ${greet.output}\n    ti|mes: 2\n"))
+    uri = await open_flow(client, flow_folder(tmp_path, text), text)
+    result = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), position))
+    assert result is not None and result.range == types.Range(types.Position(position.line, 4),
+                                                              types.Position(position.line, 9))
+    assert result.contents.value == "Parameter of `shout`: `times: int` = `1`"
+
+
+async def test_rename_a_flow_input_everywhere(client: LanguageClient, tmp_path: Path) -> None:
+    text, position = marked(FLOW.replace("name: ${inputs.question}", "name: ${inputs.ques|tion}"))
+    uri = await open_flow(client, flow_folder(tmp_path, text), text)
+    lines = text.split("\n")
+    edit = await client.text_document_rename_async(types.RenameParams(
+        types.TextDocumentIdentifier(uri), position, "topic"))
+    assert edit is not None and edit.changes is not None
+    assert sorted((e.range.start.line, e.range.start.character, e.range.end.character, e.new_text)
+                  for e in edit.changes[uri]) == [(lines.index("  question:"), 2, 10, "topic"),
+                                                  (position.line, 19, 27, "topic")]
+
+
+async def test_quick_fix_for_a_misspelled_type(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path, FLOW.replace("  type: python", "  type: pyhton"))
+    uri = await open_flow(client, folder)
+    wrong = next(d for d in client.diagnostics[uri] if d.range.start.character == 8 and "pyhton" in d.message)
+    fixes = await actions(client, uri, wrong)
+    line = (folder / "flow.dag.yaml").read_text().split("\n").index("  type: pyhton")
+    assert [a.title for a in fixes][:1] == ["Change to 'python'"]
+    assert edits_of(fixes[0]) == [(uri, line, 8, "python")]
+
+
+async def test_output_keys_of_the_last_run_are_completed(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    (folder / "info.py").write_text("from flowline import tool\n\n\n@tool\ndef info(text: str) -> dict:\n"
+                                    "    return {'size': len(text), 'upper': text.upper()}\n")
+    flow = FLOW.replace("    reference: ${loud.output}", "    reference: ${info.output}") + (
+        "- name: info\n  type: python\n  source:\n    type: code\n    path: info.py\n  inputs:\n"
+        "    text: ${loud.output}\n")
+    (folder / "flow.dag.yaml").write_text(textwrap.dedent(flow).lstrip("\n"))
+    uri = await open_flow(client, folder)
+    result = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.runFlow", arguments=[uri, {"question": "you"}])))
+    assert result["status"] == "Completed"
+    text, position = marked((folder / "flow.dag.yaml").read_text().replace("${info.output}", "${info.output.|"))
+    await change(client, uri, 2, text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri), position))
+    assert result is not None
+    assert [(i.label, i.detail) for i in result.items] == [("size", "last run: int"), ("upper", "last run: str")]
