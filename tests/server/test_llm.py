@@ -169,6 +169,7 @@ def test_streaming_tokens_arrive_in_order_and_outputs_are_joined(server: FakeOpe
     assert types.index("node_start") < types.index("llm_token") < types.index("node_end")
     end = next(e for e in events if e["type"] == "node_end")
     assert end["tokens"] == {"prompt": 3, "completion": 4, "total": 7}
+    assert end["prompt"] == [{"role": "user", "content": "one two three"}]  # what was sent, for the run panel
 
 
 def test_token_usage_is_summed_per_run(server: FakeOpenAI, flow_dir: Path, tmp_path: Path) -> None:

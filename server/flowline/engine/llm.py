@@ -114,6 +114,7 @@ class LLMRunner:
 
     async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
         request = self.request(inputs, ctx.untrusted)
+        ctx.on_prompt(request.get("messages", request.get("prompt")))
         stream = ctx.stream and not request["params"].get("tools") and not request["params"].get("functions")
         if self.cache is not None and self.cache.mode == "replay":
             response = self.cache.load(request)

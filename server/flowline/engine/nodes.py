@@ -21,6 +21,8 @@ class NodeContext:
     stream: bool = False
     untrusted: frozenset[str] = frozenset()
     """Inputs fed straight from flow inputs: user text that must not add chat roles."""
+    on_prompt: Callable[[Any], None] = lambda prompt: None
+    """Receives what an LLM node sends: its chat messages, or its completion prompt."""
 
 
 class NodeRunner(Protocol):

@@ -184,11 +184,13 @@ class _Run:
             self.metrics[key] = value
 
         usage: list[dict[str, int]] = []
+        sent: dict[str, Any] = {}  # an LLM node's prompt, shown with its end event
         ctx = NodeContext(
             on_token=lambda text: self.emit("llm_token", node.name, message=text),
             add_usage=usage.append,
             stream=node.name in self.exe.streaming,
             untrusted=node.inputs_from_flow,
+            on_prompt=lambda prompt: sent.update(prompt=to_jsonable(prompt)),
         )
         token = metrics_sink.set(metric)
         try:
@@ -203,14 +205,14 @@ class _Run:
             duration = _ms(started)
             tokens = sum_tokens(usage) or None
             self.emit("node_end", node.name, status=FAILED, start=start, end=now_iso(), duration_ms=duration,
-                      error=info, tokens=tokens)
+                      error=info, tokens=tokens, extra=sent)
             return NodeResult(node.name, FAILED, error=info, duration_ms=duration, tokens=tokens)
         finally:
             metrics_sink.reset(token)
         duration = _ms(started)
         tokens = sum_tokens(usage) or None
         self.emit("node_end", node.name, status=COMPLETED, start=start, end=now_iso(), duration_ms=duration,
-                  output=to_jsonable(plain(output)), tokens=tokens)
+                  output=to_jsonable(plain(output)), tokens=tokens, extra=sent)
         return NodeResult(node.name, COMPLETED, output, duration_ms=duration, tokens=tokens)
 
     def bypass_ready(self) -> Node | None:

@@ -40,7 +40,9 @@ def graph(flow: Flow) -> dict[str, Any]:
         if output.reference is not None:
             edges += _edges_from("outputs." + output.name, "reference", output.reference)
     return {
-        "inputs": [{"name": i.name, "type": i.type, "span": _span(i.span)} for i in flow.inputs],
+        "inputs": [{"name": i.name, "type": i.type, "default": i.default.value if i.default else None,
+                    "description": i.description, "is_chat_history": i.is_chat_history, "span": _span(i.span)}
+                   for i in flow.inputs],
         "outputs": [{"name": o.name, "reference": o.reference.value if o.reference else None,
                      "span": _span(o.span)} for o in flow.outputs],
         "nodes": nodes,

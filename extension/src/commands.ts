@@ -1,0 +1,284 @@
+/**
+ * The extension's commands. The language server owns `flowline.runFlow`, `flowline.runNode` and
+ * `flowline.cancelRun` (vscode-languageclient registers them from the server's capabilities); the
+ * middleware below sends them through `Runs`, so code lenses, the palette and keybindings all get
+ * the remembered inputs, the run panel and the inline results.
+ */
+
+import * as cp from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as vscode from "vscode";
+import type { FlowlineServer } from "./python";
+import type { RunPanel } from "./runPanel";
+import type { Runs } from "./runs";
+import { readSettings, SECTION } from "./settings";
+
+const FLOW_FILE = /[\\/]flow\.dag\.ya?ml$/;
+
+/** The flow a command applies to: its argument, else the active editor's flow.dag.yaml. */
+function flowUri(argument: unknown): string | undefined {
+  if (typeof argument === "string" && argument) {
+    return argument;
+  }
+  if (argument instanceof vscode.Uri) {
+    return argument.toString();
+  }
+  const document = vscode.window.activeTextEditor?.document;
+  return document && FLOW_FILE.test(document.uri.fsPath) ? document.uri.toString() : undefined;
+}
+
+function noFlow(): undefined {
+  void vscode.window.showWarningMessage("Open a flow.dag.yaml first (Flowline runs the flow of the active editor).");
+  return undefined;
+}
+
+export class Commands {
+  constructor(private readonly server: FlowlineServer, private readonly runs: Runs, private readonly panel: RunPanel,
+              private readonly log: vscode.LogOutputChannel) {}
+
+  /** Routes the server's commands (run, run node, cancel) through the extension (client middleware). */
+  route(command: string, args: unknown[], next: (command: string, args: unknown[]) => unknown): unknown {
+    switch (command) {
+      case "flowline.runFlow":
+        return this.runFlow(args[0], args[1]);
+      case "flowline.runNode":
+        return this.runNode(args[0], args[1]);
+      case "flowline.cancelRun":
+        return this.cancel(args[0]);
+      default:
+        return next(command, args);
+    }
+  }
+
+  private async report<T>(work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(message);
+      void vscode.window.showErrorMessage(`Flowline: ${message}`);
+      return undefined;
+    }
+  }
+
+  private async beforeRun(uri: string): Promise<void> {
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    if (document?.isDirty) {
+      await document.save();  // the run reads the flow from disk
+    }
+    if (readSettings(vscode.Uri.parse(uri)).revealPanel) {
+      await this.panel.reveal();
+    }
+    await this.panel.select(uri);
+  }
+
+  async runFlow(argument: unknown, values?: unknown): Promise<unknown> {
+    const uri = flowUri(argument);
+    if (!uri) {
+      return noFlow();
+    }
+    return this.report(async () => {
+      await this.beforeRun(uri);
+      const given = typeof values === "object" && values !== null ? values as Record<string, unknown> : undefined;
+      return this.runs.runFlow(uri, given);
+    });
+  }
+
+  async runNode(argument: unknown, node: unknown): Promise<unknown> {
+    const uri = flowUri(argument);
+    if (!uri) {
+      return noFlow();
+    }
+    return this.report(async () => {
+      let name = typeof node === "string" ? node : undefined;
+      if (!name) {
+        name = await this.nodeAtCursor(uri);
+      }
+      if (!name) {
+        void vscode.window.showWarningMessage("Put the cursor inside a node (or use the Run node code lens).");
+        return undefined;
+      }
+      await this.beforeRun(uri);
+      return this.runs.runNode(uri, name);
+    });
+  }
+
+  private async nodeAtCursor(uri: string): Promise<string | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.uri.toString() !== uri) {
+      return undefined;
+    }
+    const line = editor.selection.active.line;
+    const graph = await this.runs.graph(uri);
+    return graph.nodes.find((n) => n.span.start_line <= line && line <= n.span.end_line)?.name;
+  }
+
+  async cancel(argument: unknown): Promise<void> {
+    const ids = typeof argument === "string" ? [argument] : [...this.runs.running];
+    await this.report(async () => {
+      for (const id of ids) {
+        await this.runs.cancel(id);
+      }
+    });
+  }
+
+  private python(): string {
+    const interpreter = this.server.interpreter;
+    if (!interpreter) {
+      throw new Error("No Python interpreter is set up yet (see the Flowline output).");
+    }
+    return interpreter.path;
+  }
+
+  /** Runs the flowline CLI with the server's interpreter; resolves with stdout. */
+  private cli(args: string[], cwd?: string): Promise<string> {
+    const python = this.python();
+    return new Promise((resolve, reject) => {
+      cp.execFile(python, ["-m", "flowline", ...args], { env: this.server.environment(), cwd,
+        maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(stderr.trim().split("\n").pop() || error.message));
+        } else {
+          resolve(stdout);
+        }
+      });
+    });
+  }
+
+  async createFlow(): Promise<void> {
+    const kind = await vscode.window.showQuickPick([
+      { label: "standard", description: "inputs → a prompt → a Python tool → outputs" },
+      { label: "chat", description: "a chat flow with history and an LLM node" },
+      { label: "evaluation", description: "grades another run's outputs and logs metrics" },
+    ], { title: "Flowline: create a flow", placeHolder: "Template" });
+    if (!kind) {
+      return;
+    }
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+    const name = await vscode.window.showInputBox({ title: "Folder of the new flow", value: path.join(base, `my-${kind.label}-flow`),
+      validateInput: (value) => fs.existsSync(path.join(value, "flow.dag.yaml")) ? "A flow already exists there." : null });
+    if (!name) {
+      return;
+    }
+    await this.report(async () => {
+      await this.cli(["flow", "init", "--flow", name, "--type", kind.label]);
+      await vscode.window.showTextDocument(vscode.Uri.file(path.join(name, "flow.dag.yaml")));
+    });
+  }
+
+  async createConnection(): Promise<void> {
+    const type = await vscode.window.showQuickPick([
+      { label: "open_ai", description: "OpenAI, or any OpenAI-compatible server (llama.cpp, vLLM, Ollama…)" },
+      { label: "azure_open_ai", description: "Azure OpenAI" },
+    ], { title: "Flowline: create a connection", placeHolder: "Type" });
+    if (!type) {
+      return;
+    }
+    const name = await vscode.window.showInputBox({ title: "Connection name (flows write it in 'connection:')",
+      value: type.label === "open_ai" ? "openai" : "azure",
+      validateInput: (v) => /^[A-Za-z0-9_.-]+$/.test(v) ? null : "Letters, digits, '_', '.' and '-' only." });
+    if (!name) {
+      return;
+    }
+    const endpoint = await vscode.window.showInputBox({
+      title: type.label === "open_ai" ? "Base URL (empty: https://api.openai.com/v1)" : "Endpoint (https://<resource>.openai.azure.com/)",
+      value: type.label === "open_ai" ? "" : "https://" });
+    if (endpoint === undefined) {
+      return;
+    }
+    const key = await vscode.window.showInputBox({ title: "API key (stored encrypted; never shown again)", password: true });
+    if (key === undefined) {
+      return;
+    }
+    await this.report(async () => {
+      const lines = [`name: ${name}`, `type: ${type.label}`, `api_key: ${JSON.stringify(key)}`];
+      if (endpoint) {
+        lines.push(type.label === "open_ai" ? `base_url: ${JSON.stringify(endpoint)}` : `api_base: ${JSON.stringify(endpoint)}`);
+      }
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-connection-"));
+      const file = path.join(folder, "connection.yaml");
+      fs.writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
+      try {
+        await this.cli(["connection", "create", "--file", file]);
+      } finally {
+        fs.rmSync(folder, { recursive: true, force: true });
+      }
+      void vscode.window.showInformationMessage(`Connection '${name}' saved; use it as 'connection: ${name}'.`);
+    });
+  }
+
+  async selectInterpreter(): Promise<void> {
+    const current = this.server.interpreter;
+    const picked = await vscode.window.showQuickPick([
+      { label: "$(folder-opened) Browse…", id: "browse" },
+      { label: "$(discard) Find automatically", id: "auto",
+        description: "setting empty: the Python extension, .venv, python3" },
+    ], { title: "Python for Flowline", placeHolder: current ? `Now: ${current.path} (${current.version})` : "None found yet" });
+    if (!picked) {
+      return;
+    }
+    let value = "";
+    if (picked.id === "browse") {
+      const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, title: "Python interpreter" });
+      if (!chosen?.length) {
+        return;
+      }
+      value = chosen[0].fsPath;
+    }
+    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration(SECTION).update("python.interpreterPath", value, target);
+  }
+
+  private async pickRuns(many: boolean): Promise<string[]> {
+    const listed = JSON.parse(await this.cli(["run", "list", "--max-results", "50"])) as
+      { name: string; status: string; flow?: string; created?: string; metrics?: Record<string, unknown> }[];
+    if (!listed.length) {
+      void vscode.window.showInformationMessage("No stored runs yet: `flowline run create` makes one.");
+      return [];
+    }
+    const items = listed.map((r) => ({ label: r.name, description: r.status,
+      detail: [r.flow, r.created, r.metrics && Object.keys(r.metrics).length ? JSON.stringify(r.metrics) : ""]
+        .filter(Boolean).join(" · ") }));
+    if (many) {
+      const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: "Runs to compare" });
+      return (picked ?? []).map((p) => p.label);
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: "Run to show" });
+    return picked ? [picked.label] : [];
+  }
+
+  private async showReport(names: string[]): Promise<void> {
+    const file = path.join(os.tmpdir(), `flowline-report-${Date.now()}.html`);
+    await this.cli(["run", "visualize", "--names", names.join(","), "--html-path", file]);
+    const panel = vscode.window.createWebviewPanel("flowline.report", `Runs: ${names.join(", ")}`,
+      vscode.ViewColumn.Active, { enableScripts: false });
+    panel.webview.html = fs.readFileSync(file, "utf-8");
+    fs.rmSync(file, { force: true });
+  }
+
+  async showRun(): Promise<void> {
+    await this.report(async () => {
+      const names = await this.pickRuns(false);
+      if (names.length) {
+        await this.showReport(names);
+      }
+    });
+  }
+
+  async compareRuns(): Promise<void> {
+    await this.report(async () => {
+      const names = await this.pickRuns(true);
+      if (names.length) {
+        await this.showReport(names);
+      }
+    });
+  }
+
+  /** Debugging and the visual editor are separate features; until they ship, say so plainly. */
+  notYet(what: string): void {
+    void vscode.window.showInformationMessage(`${what} is not available in this version of Flowline yet.`);
+  }
+}

@@ -1,0 +1,70 @@
+/** activate(): wires the parts of the extension together, nothing else. */
+
+import * as vscode from "vscode";
+import type { Middleware } from "vscode-languageclient/node";
+import { Commands } from "./commands";
+import { InlineResults } from "./inline";
+import { FlowlineServer } from "./python";
+import { RunPanel, VIEW_ID } from "./runPanel";
+import { Runs } from "./runs";
+import { needsRestart } from "./settings";
+
+let server: FlowlineServer | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel("Flowline", { log: true });
+  const runs = new Runs(context.workspaceState, log);
+  const panel = new RunPanel(context.extensionUri, runs, log);
+  const middleware: Middleware = {
+    executeCommand: (command, args, next) => commands.route(command, args, next),
+  };
+  server = new FlowlineServer(context, log, middleware);
+  const commands = new Commands(server, runs, panel, log);
+  const started = server;
+  let listening: vscode.Disposable | undefined;
+  context.subscriptions.push(
+    log, runs, panel, server, new InlineResults(runs),
+    vscode.window.registerWebviewViewProvider(VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
+    server.onDidStart((client) => {
+      listening?.dispose();
+      listening = runs.attach(client);
+    }),
+    { dispose: () => listening?.dispose() },
+    vscode.commands.registerCommand("flowline.debugFlow", () => commands.notYet("Debugging a flow")),
+    vscode.commands.registerCommand("flowline.debugNode", () => commands.notYet("Debugging a node")),
+    vscode.commands.registerCommand("flowline.openVisualEditor", () => commands.notYet("The visual editor")),
+    vscode.commands.registerCommand("flowline.createFlow", () => commands.createFlow()),
+    vscode.commands.registerCommand("flowline.createConnection", () => commands.createConnection()),
+    vscode.commands.registerCommand("flowline.selectInterpreter", () => commands.selectInterpreter()),
+    vscode.commands.registerCommand("flowline.restartServer", () => started.restart()),
+    vscode.commands.registerCommand("flowline.showRun", () => commands.showRun()),
+    vscode.commands.registerCommand("flowline.compareRuns", () => commands.compareRuns()),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (needsRestart(event)) {
+        void started.restart();
+      }
+    }),
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      if (editor && /[\\/]flow\.dag\.ya?ml$/.test(editor.document.uri.fsPath) && started.client?.isRunning()) {
+        void panel.select(editor.document.uri.toString());
+      }
+    }),
+  );
+  const python = vscode.extensions.getExtension("ms-python.python");
+  if (python?.isActive) {
+    const api = python.exports as { environments?: { onDidChangeActiveEnvironmentPath?: vscode.Event<unknown> } };
+    const changed = api.environments?.onDidChangeActiveEnvironmentPath;
+    if (changed) {
+      context.subscriptions.push(changed(() => void started.restart()));
+    }
+  }
+  await server.start();
+  const editor = vscode.window.activeTextEditor;
+  if (editor && /[\\/]flow\.dag\.ya?ml$/.test(editor.document.uri.fsPath)) {
+    void panel.select(editor.document.uri.toString());
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+}

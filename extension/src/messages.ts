@@ -1,0 +1,36 @@
+/**
+ * Messages between the run panel's webview and the extension: one discriminated union each way,
+ * shared by both sides (the webview bundle imports this file too). The webview starts with `ready`.
+ */
+
+import type { RunHistory } from "./runModel";
+
+/** A flow input as the run form shows it. */
+export interface InputField {
+  name: string;
+  type: string | null;
+  default: unknown;
+  description: string | null;
+}
+
+/** A flow the panel can run, with its form. */
+export interface FlowForm {
+  uri: string;
+  /** Folder name, for display. */
+  name: string;
+  fields: InputField[];
+  /** The values last used for this flow (remembered per flow). */
+  values: Record<string, unknown>;
+}
+
+export type ToWebview =
+  | { type: "state"; runs: RunHistory; flows: FlowForm[]; selected: string | null; running: string[] };
+
+export type FromWebview =
+  | { type: "ready" }
+  | { type: "run"; uri: string; values: Record<string, unknown> }
+  | { type: "rerun"; runId: string }
+  | { type: "cancel"; runId: string }
+  | { type: "select"; uri: string }
+  | { type: "open"; file: string; line?: number }
+  | { type: "clear" };

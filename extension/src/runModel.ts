@@ -1,0 +1,137 @@
+/**
+ * Run events → the tree the run panel shows: each run, its nodes in execution order, their details.
+ * Pure and free of VS Code, so it is unit-tested in plain Node and shared with the webview.
+ */
+
+import type { ErrorInfo, FlowEvent, Status, Tokens } from "./protocol";
+
+export interface NodeView {
+  name: string;
+  status: Status;
+  start?: string;
+  durationMs?: number;
+  tokens?: Tokens;
+  inputs?: Record<string, unknown>;
+  output?: unknown;
+  /** Lines the node printed or logged, with their stream. */
+  logs: { stream: string; message: string }[];
+  /** Text streamed by an LLM node so far. */
+  streamed: string;
+  /** What an LLM node sent: chat messages or a completion prompt. */
+  prompt?: unknown;
+  error?: ErrorInfo;
+}
+
+export interface RunView {
+  runId: string;
+  /** flow.dag.yaml the run belongs to (as the engine reported it). */
+  flow: string;
+  /** The node, for a single-node run. */
+  node?: string;
+  status: Status;
+  start?: string;
+  durationMs?: number;
+  inputs?: Record<string, unknown>;
+  outputs?: unknown;
+  error?: ErrorInfo;
+  failedNode?: string;
+  tokens?: Tokens;
+  metrics?: Record<string, unknown>;
+  nodes: NodeView[];
+}
+
+/** Runs, newest first. */
+export type RunHistory = readonly RunView[];
+
+const HISTORY_LIMIT = 50;
+
+function updateNode(run: RunView, name: string, change: (node: NodeView) => NodeView): RunView {
+  const index = run.nodes.findIndex((n) => n.name === name);
+  const current: NodeView = index >= 0 ? run.nodes[index] : { name, status: "Running", logs: [], streamed: "" };
+  const nodes = [...run.nodes];
+  if (index >= 0) {
+    nodes[index] = change(current);
+  } else {
+    nodes.push(change(current));
+  }
+  return { ...run, nodes };
+}
+
+/** The run after one event (a new object; the old one is left as it was). */
+export function applyToRun(run: RunView, event: FlowEvent): RunView {
+  switch (event.type) {
+    case "run_start":
+      return { ...run, start: event.start, inputs: event.inputs, flow: String(event.flow ?? run.flow) };
+    case "node_start":
+      return updateNode(run, event.node ?? "?", (n) => ({ ...n, status: "Running", start: event.start,
+        inputs: event.inputs }));
+    case "node_end":
+      return updateNode(run, event.node ?? "?", (n) => ({
+        ...n, status: event.status ?? "Completed", start: n.start ?? event.start, durationMs: event.duration_ms,
+        tokens: event.tokens, output: event.output, error: event.error, prompt: event.prompt ?? n.prompt,
+      }));
+    case "log":
+      return updateNode(run, event.node ?? "?", (n) => ({
+        ...n, logs: [...n.logs, { stream: event.stream ?? "stdout", message: event.message ?? "" }],
+      }));
+    case "llm_token":
+      return updateNode(run, event.node ?? "?", (n) => ({ ...n, streamed: n.streamed + (event.message ?? "") }));
+    case "run_end":
+      return {
+        ...run, status: event.status ?? "Completed", durationMs: event.duration_ms, outputs: event.output,
+        error: event.error, tokens: event.tokens,
+        failedNode: typeof event.failed_node === "string" ? event.failed_node : undefined,
+        metrics: isRecord(event.metrics) ? event.metrics : undefined,
+        // a node still running when the run ended was stopped with it
+        nodes: run.nodes.map((n) => n.status === "Running" ? { ...n, status: "Canceled" } : n),
+      };
+    default:
+      return run;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The history after one event: a `run_start` adds a run on top, other events update theirs. */
+export function applyEvent(history: RunHistory, event: FlowEvent): RunHistory {
+  const index = history.findIndex((r) => r.runId === event.run_id);
+  if (index < 0) {
+    if (event.type !== "run_start") {
+      return history;  // an event of a run this panel never saw start
+    }
+    const fresh: RunView = { runId: event.run_id, flow: String(event.flow ?? ""), node: event.node, status: "Running",
+      nodes: [] };
+    return [applyToRun(fresh, event), ...history].slice(0, HISTORY_LIMIT);
+  }
+  const updated = [...history];
+  updated[index] = applyToRun(history[index], event);
+  return updated;
+}
+
+/** A run that could not start (an invalid flow, bad inputs): shown in the history with its reason. */
+export function failedToStart(history: RunHistory, flow: string, node: string | undefined, error: ErrorInfo,
+                              runId: string): RunHistory {
+  const run: RunView = { runId, flow, node, status: "Failed", error, nodes: [] };
+  return [run, ...history].slice(0, HISTORY_LIMIT);
+}
+
+/** "1.2 s", "35 ms", "0.4 ms": short durations for the tree. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) {
+    return "";
+  }
+  if (ms >= 1000) {
+    return `${(ms / 1000).toFixed(ms >= 10000 ? 0 : 1)} s`;
+  }
+  return ms >= 10 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+/** "12 tokens (8 + 4)" or "". */
+export function formatTokens(tokens: Tokens | undefined): string {
+  if (!tokens || !tokens.total) {
+    return "";
+  }
+  return `${tokens.total} tokens (${tokens.prompt ?? 0} + ${tokens.completion ?? 0})`;
+}

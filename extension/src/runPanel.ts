@@ -1,0 +1,124 @@
+/**
+ * The run panel: a webview view in the panel area that shows the session's runs as they stream
+ * (flow → nodes with status, duration, tokens; details of each node), a form for the flow's inputs,
+ * re-run and cancel. The webview renders the last `state` message; it asks for everything else.
+ */
+
+import * as crypto from "crypto";
+import * as vscode from "vscode";
+import type { FlowForm, FromWebview, ToWebview } from "./messages";
+import type { Runs } from "./runs";
+
+export const VIEW_ID = "flowline.runPanel";
+
+export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private readonly forms = new Map<string, FlowForm>();
+  private selected: string | null = null;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly runs: Runs,
+              private readonly log: vscode.LogOutputChannel) {
+    this.subscriptions.push(runs.onDidChange(() => this.post()));
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const dist = vscode.Uri.joinPath(this.extensionUri, "dist", "webview");
+    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    view.webview.html = this.html(view.webview, dist);
+    this.subscriptions.push(
+      view.webview.onDidReceiveMessage((message: FromWebview) => this.receive(message)),
+      view.onDidDispose(() => { this.view = undefined; }),
+      view.onDidChangeVisibility(() => this.post()),
+    );
+  }
+
+  /** Shows the panel (without taking the focus from the editor). */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${VIEW_ID}.focus`, { preserveFocus: true });
+    this.view?.show(true);
+  }
+
+  /** Makes a flow the one the form shows (and refreshes its inputs from the server). */
+  async select(uri: string): Promise<void> {
+    this.selected = uri;
+    try {
+      this.forms.set(uri, await this.runs.form(uri));
+    } catch (error) {
+      this.log.warn(`Cannot read the inputs of ${uri}: ${String(error)}`);
+    }
+    this.post();
+  }
+
+  private post(): void {
+    if (!this.view) {
+      return;
+    }
+    for (const [uri, form] of this.forms) {
+      this.forms.set(uri, { ...form, values: this.runs.values(uri) });
+    }
+    const message: ToWebview = { type: "state", runs: this.runs.history, flows: [...this.forms.values()],
+      selected: this.selected, running: [...this.runs.running] };
+    void this.view.webview.postMessage(message);
+  }
+
+  private async receive(message: FromWebview): Promise<void> {
+    try {
+      switch (message.type) {
+        case "ready":
+          this.post();
+          break;
+        case "run":
+          await this.runs.runFlow(message.uri, message.values);
+          break;
+        case "rerun":
+          await this.runs.rerun(message.runId);
+          break;
+        case "cancel":
+          await this.runs.cancel(message.runId);
+          break;
+        case "select":
+          await this.select(message.uri);
+          break;
+        case "open": {
+          const line = Math.max(0, (message.line ?? 1) - 1);
+          await vscode.window.showTextDocument(vscode.Uri.file(message.file), {
+            selection: new vscode.Range(line, 0, line, 0), preview: false });
+          break;
+        }
+        case "clear":
+          this.runs.clear();
+          break;
+      }
+    } catch (error) {
+      void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri): string {
+    const nonce = crypto.randomBytes(16).toString("base64");
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, "runPanel.js"));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, "runPanel.css"));
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Flowline runs</title>
+</head>
+<body>
+<div id="app" role="application" aria-label="Flowline runs"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    for (const subscription of this.subscriptions) {
+      subscription.dispose();
+    }
+  }
+}

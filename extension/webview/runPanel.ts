@@ -1,0 +1,232 @@
+/**
+ * The run panel's page: renders the extension's last `state` message (runs as trees, the run form)
+ * and posts what the user asks for. Built with DOM calls and textContent only: outputs are user
+ * data and never become markup.
+ */
+
+import type { FlowForm, FromWebview, InputField, ToWebview } from "../src/messages";
+import type { NodeView, RunView } from "../src/runModel";
+import { formatDuration, formatTokens } from "../src/runModel";
+import { display } from "../src/inputs";
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById("app") as HTMLElement;
+
+const ICONS: Record<string, string> = { Completed: "✓", Failed: "✗", Running: "⟳", Bypassed: "⤼", Canceled: "⊘" };
+
+/** Which runs and nodes the user opened or closed, kept across renders and reloads. */
+const saved = (vscode.getState() ?? {}) as { open?: Record<string, boolean> };
+const open: Record<string, boolean> = saved.open ?? {};
+let formKey = "";
+let lastState: Extract<ToWebview, { type: "state" }> | undefined;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {},
+                                                   ...children: (Node | string | null)[]): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    element.setAttribute(key, value);
+  }
+  for (const child of children) {
+    if (child !== null) {
+      element.append(child);
+    }
+  }
+  return element;
+}
+
+function statusIcon(status: string): HTMLElement {
+  return el("span", { class: `icon status-${status}`, role: "img", "aria-label": status, title: status },
+    ICONS[status] ?? "•");
+}
+
+function json(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+function remembered(details: HTMLDetailsElement, key: string, byDefault: boolean): HTMLDetailsElement {
+  details.open = open[key] ?? byDefault;
+  details.addEventListener("toggle", () => {
+    open[key] = details.open;
+    vscode.setState({ open });
+  });
+  return details;
+}
+
+function section(title: string, value: unknown, key: string, byDefault = false): HTMLElement | null {
+  if (value === undefined || value === null || value === "") {
+    return null;
+  }
+  return remembered(el("details", { class: "section" }, el("summary", {}, title),
+    el("pre", { class: "json", tabindex: "0" }, json(value))), key, byDefault);
+}
+
+function errorBlock(error: RunView["error"]): HTMLElement | null {
+  if (!error) {
+    return null;
+  }
+  const block = el("div", { class: "error", role: "alert" }, el("strong", {}, `${error.type}: `), error.message);
+  if (error.file) {
+    const link = el("a", { href: "#", class: "location", "data-file": error.file,
+      "data-line": String(error.line ?? 1) }, `${error.file}${error.line ? `:${error.line}` : ""}`);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      vscode.postMessage({ type: "open", file: error.file as string, line: error.line });
+    });
+    block.append(el("div", {}, "at ", link));
+  }
+  if (error.traceback) {
+    block.append(el("pre", { class: "traceback" }, error.traceback));
+  }
+  return block;
+}
+
+function promptBlock(prompt: unknown, key: string): HTMLElement | null {
+  if (!Array.isArray(prompt)) {
+    return section("Prompt", prompt, key);
+  }
+  const list = el("div", { class: "messages" });
+  for (const message of prompt as { role?: string; content?: unknown }[]) {
+    list.append(el("div", { class: `message role-${message.role ?? "user"}` },
+      el("span", { class: "role" }, message.role ?? "user"), el("pre", {}, json(message.content ?? ""))));
+  }
+  return remembered(el("details", { class: "section" }, el("summary", {}, "Prompt messages"), list), key, false);
+}
+
+function nodeItem(run: RunView, node: NodeView): HTMLElement {
+  const key = `${run.runId}/${node.name}`;
+  const summary = el("summary", {}, statusIcon(node.status), el("span", { class: "name" }, node.name),
+    el("span", { class: "meta" }, formatDuration(node.durationMs)), el("span", { class: "meta" },
+      formatTokens(node.tokens)));
+  const details = remembered(el("details", { class: `node status-${node.status}`, "data-node": node.name },
+    summary,
+    el("div", { class: "detail" },
+      errorBlock(node.error),
+      section("Inputs", node.inputs, `${key}/inputs`),
+      promptBlock(node.prompt, `${key}/prompt`),
+      node.status === "Running" && node.streamed ? el("pre", { class: "streamed" }, node.streamed) : null,
+      section("Output", node.output, `${key}/output`, true),
+      node.logs.length ? section("Logs", node.logs.map((l) => (l.stream === "stderr" ? "! " : "") + l.message)
+        .join("\n"), `${key}/logs`, true) : null)), key, node.status === "Failed");
+  return el("li", { role: "treeitem", "aria-label": `${node.name} ${node.status}` }, details);
+}
+
+function runItem(run: RunView, running: boolean, newest: boolean): HTMLElement {
+  const flowName = run.flow.split(/[\\/]/).slice(-2, -1)[0] ?? run.flow;
+  const title = run.node ? `${flowName} · node ${run.node}` : flowName;
+  const actions = el("span", { class: "actions" });
+  if (running) {
+    const cancel = el("button", { class: "cancel", title: "Cancel this run" }, "Cancel");
+    cancel.addEventListener("click", (e) => { e.preventDefault(); vscode.postMessage({ type: "cancel", runId: run.runId }); });
+    actions.append(cancel);
+  } else if (!run.runId.startsWith("not-started-")) {
+    const rerun = el("button", { class: "rerun", title: "Run again with the same inputs" }, "Re-run");
+    rerun.addEventListener("click", (e) => { e.preventDefault(); vscode.postMessage({ type: "rerun", runId: run.runId }); });
+    actions.append(rerun);
+  }
+  const summary = el("summary", {}, statusIcon(run.status), el("span", { class: "name" }, title),
+    el("span", { class: "meta" }, formatDuration(run.durationMs)), el("span", { class: "meta" },
+      formatTokens(run.tokens)), actions);
+  const nodes = el("ul", { class: "nodes", role: "tree", "aria-label": `nodes of ${title}` },
+    ...run.nodes.map((n) => nodeItem(run, n)));
+  const metrics = run.metrics && Object.keys(run.metrics).length ? section("Metrics", run.metrics,
+    `${run.runId}/metrics`, true) : null;
+  return remembered(el("details", { class: `run status-${run.status}`, "data-run": run.runId }, summary,
+    errorBlock(run.error), nodes, section("Outputs", run.outputs, `${run.runId}/outputs`, true), metrics),
+  run.runId, newest);
+}
+
+function field(input: InputField, value: unknown): HTMLElement {
+  const id = `input-${input.name}`;
+  const shown = display(value ?? input.default);
+  let control: HTMLElement;
+  if (input.type === "bool") {
+    const select = el("select", { id, "data-name": input.name },
+      el("option", { value: "true" }, "true"), el("option", { value: "false" }, "false"));
+    select.value = shown === "true" ? "true" : "false";
+    control = select;
+  } else if (input.type === "list" || input.type === "object") {
+    control = el("textarea", { id, "data-name": input.name, rows: "2", spellcheck: "false" }, shown);
+  } else {
+    control = el("input", { id, "data-name": input.name, type: "text", value: shown, spellcheck: "false" });
+  }
+  return el("div", { class: "field" },
+    el("label", { for: id }, input.name, el("span", { class: "type" }, input.type ?? "string")),
+    control, input.description ? el("div", { class: "hint" }, input.description) : null);
+}
+
+function renderForm(flows: FlowForm[], selected: string | null): HTMLElement {
+  const form = el("form", { class: "run-form", "aria-label": "Run a flow" });
+  const chosen = flows.find((f) => f.uri === selected) ?? flows[0];
+  if (!chosen) {
+    form.append(el("p", { class: "empty" }, "Open a flow.dag.yaml to run it from here."));
+    return form;
+  }
+  const picker = el("select", { id: "flow-picker", "aria-label": "Flow" },
+    ...flows.map((f) => el("option", { value: f.uri }, f.name)));
+  picker.value = chosen.uri;
+  picker.addEventListener("change", () => vscode.postMessage({ type: "select", uri: picker.value }));
+  form.append(el("div", { class: "row" }, el("label", { for: "flow-picker" }, "Flow"), picker));
+  for (const input of chosen.fields) {
+    form.append(field(input, chosen.values[input.name]));
+  }
+  form.append(el("button", { type: "submit", class: "primary", id: "run-flow" }, "Run flow"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values: Record<string, unknown> = {};
+    for (const control of form.querySelectorAll<HTMLInputElement>("[data-name]")) {
+      values[control.dataset.name as string] = control.value;
+    }
+    vscode.postMessage({ type: "run", uri: chosen.uri, values });
+  });
+  return form;
+}
+
+function render(state: Extract<ToWebview, { type: "state" }>): void {
+  lastState = state;
+  const key = JSON.stringify([state.selected, state.flows.map((f) => [f.uri, f.fields])]);
+  let form = app.querySelector(".run-form");
+  if (!form || key !== formKey) {
+    formKey = key;  // the form is rebuilt only when its flow or fields change, so typing is never lost
+    const fresh = renderForm(state.flows, state.selected);
+    if (form) {
+      form.replaceWith(fresh);
+    } else {
+      app.prepend(fresh);
+    }
+    form = fresh;
+  }
+  const running = new Set(state.running);
+  const toolbar = el("div", { class: "toolbar" }, el("h2", {}, "Runs"));
+  if (state.runs.length) {
+    const clear = el("button", { class: "clear", title: "Forget finished runs" }, "Clear");
+    clear.addEventListener("click", () => vscode.postMessage({ type: "clear" }));
+    toolbar.append(clear);
+  }
+  const list = el("div", { class: "runs", role: "list" }, toolbar,
+    ...(state.runs.length ? state.runs.map((run, index) => runItem(run, running.has(run.runId), index === 0))
+      : [el("p", { class: "empty" }, "No runs yet: click Run flow or Run node above a node in flow.dag.yaml.")]));
+  const previous = app.querySelector(".runs");
+  if (previous) {
+    previous.replaceWith(list);
+  } else {
+    app.append(list);
+  }
+}
+
+window.addEventListener("message", (event: MessageEvent<ToWebview>) => {
+  if (event.data?.type === "state") {
+    render(event.data);
+  }
+});
+
+if (lastState === undefined) {
+  vscode.postMessage({ type: "ready" });
+}

@@ -1,0 +1,7 @@
+from flowline import tool
+
+
+@tool
+def double(value: int) -> int:
+    """Twice the amount."""
+    return value * 2

@@ -1,0 +1,143 @@
+/**
+ * The extension in real VS Code (code-server in headless Chromium), as a person uses it on the
+ * samples. Steps share one VS Code and run in order; each saves a screenshot in screenshots/.
+ */
+
+import * as assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { SCREENSHOTS, type Session, startLocalModel, startSession } from "./codeServer";
+import { Workbench } from "./workbench";
+
+let session: Session;
+let bench: Workbench;
+const timings: Record<string, number> = {};
+
+before(async () => {
+  session = await startSession();
+  bench = new Workbench(session.page);
+  await bench.load(session.url);
+});
+
+after(async () => {
+  writeFileSync(join(SCREENSHOTS, "timings.json"), JSON.stringify(timings, null, 2) + "\n");
+  await session?.close();
+});
+
+test("opening a flow starts the server: code lenses appear", async () => {
+  await bench.open("hello/flow.dag.yaml");
+  await bench.codeLens("Run flow").waitFor({ timeout: 60_000 });
+  await bench.codeLens("Run node").first().waitFor();
+  await bench.shot("01-hello-open");
+});
+
+test("typing a broken reference shows a squiggle and a Problems row", async () => {
+  await bench.goTo(23, 24);  // inside `${inputs.name}` of node greet, after "name"
+  await bench.page.keyboard.press("Backspace");
+  await bench.page.keyboard.press("Backspace");
+  await bench.type("em");  // ${inputs.naem}
+  await bench.squiggles().first().waitFor({ timeout: 10_000 });
+  const rows = await bench.problems();
+  await rows.filter({ hasText: "unknown flow input 'naem'" }).first().waitFor({ timeout: 10_000 });
+  await bench.shot("02-broken-reference");
+  await bench.revert();
+  await bench.squiggles().first().waitFor({ state: "detached", timeout: 10_000 });
+});
+
+test("typing ${ offers the flow inputs and the nodes that can be referenced", async () => {
+  await bench.goTo(30, 1);  // the line `    text: ${greet.output}` of node shout
+  await bench.page.keyboard.press("End");
+  await bench.type("\nextra: ${");
+  const items = bench.suggestions();
+  await items.first().waitFor({ timeout: 10_000 });
+  const labels = await items.locator(".label-name").allInnerTexts();
+  assert.deepEqual(labels.map((l) => l.trim()).sort(), ["greet", "inputs"]);
+  await bench.shot("03-completion");
+  await bench.page.keyboard.press("Escape");
+  await bench.revert();
+});
+
+test("hovering a reference shows its target", async () => {
+  await bench.goTo(30, 15);  // on `greet` in ${greet.output}
+  await bench.showHover();
+  await bench.hover().filter({ hasText: "greet" }).first().waitFor({ timeout: 10_000 });
+  const text = await bench.hover().first().innerText();
+  assert.match(text, /prompt node/);
+  await bench.shot("04-hover");
+  await bench.page.keyboard.press("Escape");
+});
+
+test("Run node: the node completes and its output shows in the run panel", async () => {
+  await bench.top();
+  await bench.codeLens("Run node").first().click();
+  const panel = bench.runPanel();
+  const run = panel.locator("details.run", { hasText: "node greet" }).first();
+  await run.locator("summary .icon.status-Completed").first().waitFor({ timeout: 30_000 });
+  const node = run.locator("details.node[data-node='greet']");
+  await node.locator(":scope > summary").click();
+  await node.locator("pre", { hasText: "Hello, World!" }).first().waitFor();
+  await bench.shot("05-run-node");
+});
+
+test("Run flow: every node's status shows, and the result stands next to each node", async () => {
+  await bench.top();
+  await bench.codeLens("Run flow").click();
+  const run = bench.runPanel().locator("details.run", { hasText: "hello" }).first();
+  await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
+  for (const name of ["greet", "shout"]) {
+    await run.locator(`details.node[data-node='${name}'] .icon.status-Completed`).waitFor();
+  }
+  await run.locator("pre", { hasText: "\"greeting\": \"Hello, World!\"" }).first().waitFor();
+  await bench.shot("06-run-flow");
+});
+
+test("a failing tool: the error opens the tool at the failing line", async () => {
+  await bench.open("failing-tool/flow.dag.yaml");
+  await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
+  await bench.codeLens("Run flow").click();
+  const run = bench.runPanel().locator("details.run", { hasText: "failing-tool" }).first();
+  await run.locator(":scope > summary .icon.status-Failed").waitFor({ timeout: 30_000 });
+  const link = run.locator("a.location", { hasText: "parse_amount.py:8" }).first();
+  await link.waitFor();
+  await bench.shot("07-failing-tool");
+  await link.click();
+  await bench.activeTab().filter({ hasText: "parse_amount.py" }).waitFor({ timeout: 10_000 });
+  await bench.cursorStatus().filter({ hasText: "Ln 8," }).waitFor({ timeout: 10_000 });
+  await bench.shot("08-failing-line");
+});
+
+test("time from opening a flow to its first diagnostics", async () => {
+  for (const flow of ["chat-basic", "eval-accuracy"]) {  // flows not opened before, each with a mistake
+    const file = join(session.workspace, flow, "flow.dag.yaml");
+    writeFileSync(file, "bogus_key: 1\n" + readFileSync(file, "utf-8"));  // on the first line: in view
+  }
+  // Once the server runs.
+  const running = await bench.openTimed("chat-basic/flow.dag.yaml",
+    () => bench.squiggles().first().waitFor({ timeout: 10_000 }));
+  timings.firstDiagnosticsRunningMs = running.fromTab;
+  timings.firstDiagnosticsRunningFromQuickOpenMs = running.fromEnter;
+  // When the server must start: restart it, then open the other flow at once.
+  await bench.command("View: Close All Editors");
+  await bench.command("Flowline: Restart Language Server");
+  const starting = await bench.openTimed("eval-accuracy/flow.dag.yaml",
+    () => bench.squiggles().first().waitFor({ timeout: 30_000 }));
+  timings.firstDiagnosticsStartingMs = starting.fromTab;
+  timings.firstDiagnosticsStartingFromQuickOpenMs = starting.fromEnter;
+  await bench.shot("09-diagnostics-timing");
+});
+
+test("web-classification with the local model: a completed run in the run panel", async () => {
+  const model = await startLocalModel(session.home);
+  try {
+    await bench.open("web-classification/flow.dag.yaml");
+    await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
+    await bench.codeLens("Run flow").click();
+    const run = bench.runPanel().locator("details.run", { hasText: "web-classification" }).first();
+    await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 180_000 });
+    await run.locator("details.node[data-node='classify_with_llm'] .icon.status-Completed").waitFor();
+    await bench.shot("10-web-classification");
+  } finally {
+    await model.stop();
+  }
+});

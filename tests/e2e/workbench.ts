@@ -1,0 +1,142 @@
+/**
+ * The VS Code workbench as the end-to-end tests see it. Every selector of VS Code's DOM lives here,
+ * pinned to code-server 4.100.3 (VS Code 1.100), so a VS Code update is fixed in one place.
+ */
+
+import { join } from "node:path";
+import type { FrameLocator, Locator, Page } from "playwright-core";
+import { SCREENSHOTS } from "./codeServer";
+
+const MOD = "Control";
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  /** Loads the workbench; VS Code's own start-up is retried (the only retry in the suite). */
+  async load(url: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.page.goto(url);
+      try {
+        await this.page.locator("div.monaco-workbench").waitFor({ timeout: 60_000 });
+        await this.page.locator(".explorer-folders-view, .explorer-viewlet").first().waitFor({ timeout: 60_000 });
+        return;
+      } catch (error) {
+        if (attempt >= 3) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  async shot(name: string): Promise<void> {
+    await this.page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  }
+
+  /** Runs a command from the command palette by its title. */
+  async command(title: string): Promise<void> {
+    await this.page.keyboard.press(`${MOD}+Shift+P`);
+    const input = this.page.locator(".quick-input-widget input");
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
+    await input.press("Enter");
+  }
+
+  /** Opens a workspace file with Quick Open; resolves when its editor is active. */
+  async open(relative: string): Promise<void> {
+    await this.openTimed(relative, async () => undefined);
+  }
+
+  /**
+   * Opens a file with Quick Open and times `seen` (for example a squiggle showing): in milliseconds
+   * from pressing Enter, and from the file's editor tab becoming active.
+   */
+  async openTimed(relative: string, seen: () => Promise<unknown>): Promise<{ fromEnter: number; fromTab: number }> {
+    await this.page.keyboard.press(`${MOD}+P`);
+    const input = this.page.locator(".quick-input-widget input");
+    await input.waitFor();
+    await input.fill(relative);
+    const folder = relative.split("/").slice(-2, -1)[0] ?? "";
+    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: folder }).first().waitFor();
+    // The active editor's breadcrumbs name the file's folder: the editor for *this* file is shown.
+    const tab = this.page.locator(".editor-group-container.active .breadcrumbs-control", { hasText: folder });
+    const started = performance.now();
+    await input.press("Enter");
+    const [tabShown, seenAt] = await Promise.all([
+      tab.waitFor({ timeout: 30_000 }).then(() => performance.now()),
+      seen().then(() => performance.now()),
+    ]);
+    await this.editor().click({ position: { x: 400, y: 10 } });
+    return { fromEnter: Math.round(seenAt - started), fromTab: Math.max(0, Math.round(seenAt - tabShown)) };
+  }
+
+  /** Scrolls the active editor to its first line (code lenses are only clickable in view). */
+  async top(): Promise<void> {
+    await this.editor().click({ position: { x: 400, y: 10 } });
+    await this.page.keyboard.press(`${MOD}+Home`);
+  }
+
+  /** Throws away the active editor's unsaved changes. */
+  async revert(): Promise<void> {
+    await this.command("File: Revert File");
+  }
+
+  editor(): Locator {
+    return this.page.locator(".editor-group-container.active .monaco-editor").first();
+  }
+
+  /** Puts the cursor at a 1-based line and column. */
+  async goTo(line: number, column = 1): Promise<void> {
+    await this.page.keyboard.press(`${MOD}+G`);
+    const input = this.page.locator(".quick-input-widget input");
+    await input.waitFor();
+    await input.fill(`:${line}:${column}`);
+    await input.press("Enter");
+    await this.page.locator(".quick-input-widget").waitFor({ state: "hidden" });
+  }
+
+  /** Types as a person would (the editor's auto-closing applies). */
+  async type(text: string): Promise<void> {
+    await this.page.keyboard.type(text, { delay: 20 });
+  }
+
+  squiggles(): Locator {
+    return this.page.locator(".monaco-editor .squiggly-error");
+  }
+
+  suggestions(): Locator {
+    return this.page.locator(".editor-widget.suggest-widget.visible .monaco-list-row");
+  }
+
+  hover(): Locator {
+    return this.page.locator(".monaco-hover:not(.hidden)");
+  }
+
+  async showHover(): Promise<void> {
+    await this.page.keyboard.press(`${MOD}+K`);
+    await this.page.keyboard.press(`${MOD}+I`);
+  }
+
+  async problems(): Promise<Locator> {
+    await this.page.keyboard.press(`${MOD}+Shift+M`);
+    return this.page.locator(".markers-panel .monaco-list-row");
+  }
+
+  codeLens(title: string): Locator {
+    return this.page.locator(".codelens-decoration a", { hasText: title });
+  }
+
+  /** The run panel's page (a webview: two nested frames). */
+  runPanel(): FrameLocator {
+    return this.page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+  }
+
+  activeTab(): Locator {
+    return this.page.locator(".tabs-container .tab.active");
+  }
+
+  /** The cursor position as the status bar shows it ("Ln 8, Col 1"). */
+  cursorStatus(): Locator {
+    return this.page.locator("#status\\.editor\\.selection");
+  }
+}
