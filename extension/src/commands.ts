@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
+import type { BatchRun } from "./messages";
 import type { FlowlineServer } from "./python";
 import type { RunPanel } from "./runPanel";
 import type { Runs } from "./runs";
@@ -147,6 +148,34 @@ export class Commands {
     });
   }
 
+  /**
+   * Runs the flow over a data file (each input reads the column of its name) with
+   * `flowline.run.workers` lines at once, then shows the run's report.
+   */
+  async runBatch(argument: unknown): Promise<void> {
+    const uri = flowUri(argument);
+    if (!uri) {
+      noFlow();
+      return;
+    }
+    const folder = path.dirname(vscode.Uri.parse(uri).fsPath);
+    const data = await vscode.window.showOpenDialog({ defaultUri: vscode.Uri.file(folder), canSelectMany: false,
+      filters: { "Data (JSON Lines, JSON, CSV, TSV)": ["jsonl", "json", "csv", "tsv"] }, title: "Data for the batch run" });
+    if (!data?.length) {
+      return;
+    }
+    const workers = readSettings(vscode.Uri.parse(uri)).workers;
+    await this.report(async () => {
+      const record = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification,
+        title: `Flowline: running ${path.basename(folder)} over ${path.basename(data[0].fsPath)} (${workers} at once)` },
+      () => this.cli(["run", "create", "--flow", folder, "--data", data[0].fsPath, "--workers", String(workers)], folder));
+      const run = JSON.parse(record) as { name: string; status: string };
+      void vscode.window.showInformationMessage(`Batch run ${run.name}: ${run.status}.`);
+      await this.panel.refreshBatches();
+      await this.showReport([run.name]);
+    });
+  }
+
   async createFlow(): Promise<void> {
     const kind = await vscode.window.showQuickPick([
       { label: "standard", description: "inputs → a prompt → a Python tool → outputs" },
@@ -232,9 +261,13 @@ export class Commands {
     await vscode.workspace.getConfiguration(SECTION).update("python.interpreterPath", value, target);
   }
 
+  /** The stored batch and evaluation runs, newest first. */
+  async listRuns(): Promise<BatchRun[]> {
+    return JSON.parse(await this.cli(["run", "list", "--max-results", "50"])) as BatchRun[];
+  }
+
   private async pickRuns(many: boolean): Promise<string[]> {
-    const listed = JSON.parse(await this.cli(["run", "list", "--max-results", "50"])) as
-      { name: string; status: string; flow?: string; created?: string; metrics?: Record<string, unknown> }[];
+    const listed = await this.listRuns();
     if (!listed.length) {
       void vscode.window.showInformationMessage("No stored runs yet: `flowline run create` makes one.");
       return [];
@@ -250,7 +283,8 @@ export class Commands {
     return picked ? [picked.label] : [];
   }
 
-  private async showReport(names: string[]): Promise<void> {
+  /** Opens the HTML report of stored runs (metrics side by side, lines, differences). */
+  async showReport(names: string[]): Promise<void> {
     const file = path.join(os.tmpdir(), `flowline-report-${Date.now()}.html`);
     await this.cli(["run", "visualize", "--names", names.join(","), "--html-path", file]);
     const panel = vscode.window.createWebviewPanel("flowline.report", `Runs: ${names.join(", ")}`,

@@ -5,7 +5,8 @@ import type { Middleware } from "vscode-languageclient/node";
 import { Commands } from "./commands";
 import { InlineResults } from "./inline";
 import { FlowlineServer } from "./python";
-import { RunPanel, VIEW_ID } from "./runPanel";
+import type { BatchRun } from "./messages";
+import { type BatchSource, RunPanel, VIEW_ID } from "./runPanel";
 import { Runs } from "./runs";
 import { needsRestart } from "./settings";
 
@@ -14,12 +15,16 @@ let server: FlowlineServer | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel("Flowline", { log: true });
   const runs = new Runs(context.workspaceState, log);
-  const panel = new RunPanel(context.extensionUri, runs, log);
+  const stored: BatchSource = {
+    list: (): Promise<BatchRun[]> => commands.listRuns(),
+    report: (names: string[]): Promise<void> => commands.showReport(names),
+  };
+  const panel: RunPanel = new RunPanel(context.extensionUri, runs, log, stored);
   const middleware: Middleware = {
     executeCommand: (command, args, next) => commands.route(command, args, next),
   };
   server = new FlowlineServer(context, log, middleware);
-  const commands = new Commands(server, runs, panel, log);
+  const commands: Commands = new Commands(server, runs, panel, log);
   const started = server;
   let listening: vscode.Disposable | undefined;
   context.subscriptions.push(
@@ -28,11 +33,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     server.onDidStart((client) => {
       listening?.dispose();
       listening = runs.attach(client);
+      void panel.refreshBatches();
     }),
     { dispose: () => listening?.dispose() },
     vscode.commands.registerCommand("flowline.debugFlow", () => commands.notYet("Debugging a flow")),
     vscode.commands.registerCommand("flowline.debugNode", () => commands.notYet("Debugging a node")),
     vscode.commands.registerCommand("flowline.openVisualEditor", () => commands.notYet("The visual editor")),
+    vscode.commands.registerCommand("flowline.runBatch", (uri?: unknown) => commands.runBatch(uri)),
     vscode.commands.registerCommand("flowline.createFlow", () => commands.createFlow()),
     vscode.commands.registerCommand("flowline.createConnection", () => commands.createConnection()),
     vscode.commands.registerCommand("flowline.selectInterpreter", () => commands.selectInterpreter()),

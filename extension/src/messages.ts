@@ -23,8 +23,21 @@ export interface FlowForm {
   values: Record<string, unknown>;
 }
 
+/** A batch or evaluation run from the run store (`flowline run list`). */
+export interface BatchRun {
+  name: string;
+  flow: string;
+  status: string;
+  created?: string;
+  lines_total?: number;
+  lines_completed?: number;
+  lines_failed?: number;
+  metrics?: Record<string, unknown>;
+}
+
 export type ToWebview =
-  | { type: "state"; runs: RunHistory; flows: FlowForm[]; selected: string | null; running: string[] };
+  | { type: "state"; runs: RunHistory; flows: FlowForm[]; selected: string | null; running: string[];
+      batches: BatchRun[] };
 
 export type FromWebview =
   | { type: "ready" }
@@ -33,4 +46,6 @@ export type FromWebview =
   | { type: "cancel"; runId: string }
   | { type: "select"; uri: string }
   | { type: "open"; file: string; line?: number }
-  | { type: "clear" };
+  | { type: "clear" }
+  | { type: "report"; names: string[] }
+  | { type: "refreshBatches" };

@@ -6,20 +6,37 @@
 
 import * as crypto from "crypto";
 import * as vscode from "vscode";
-import type { FlowForm, FromWebview, ToWebview } from "./messages";
+import type { BatchRun, FlowForm, FromWebview, ToWebview } from "./messages";
 import type { Runs } from "./runs";
 
 export const VIEW_ID = "flowline.runPanel";
+
+/** What the panel asks of the rest of the extension for stored batch runs. */
+export interface BatchSource {
+  list(): Promise<BatchRun[]>;
+  report(names: string[]): Promise<void>;
+}
 
 export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private readonly forms = new Map<string, FlowForm>();
   private selected: string | null = null;
+  private batches: BatchRun[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly runs: Runs,
-              private readonly log: vscode.LogOutputChannel) {
+              private readonly log: vscode.LogOutputChannel, private readonly stored: BatchSource) {
     this.subscriptions.push(runs.onDidChange(() => this.post()));
+  }
+
+  /** Reads the stored batch runs again (on opening the panel, after a batch run, on request). */
+  async refreshBatches(): Promise<void> {
+    try {
+      this.batches = await this.stored.list();
+    } catch (error) {
+      this.log.warn(`Cannot list the stored runs: ${String(error)}`);
+    }
+    this.post();
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -32,6 +49,7 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       view.onDidDispose(() => { this.view = undefined; }),
       view.onDidChangeVisibility(() => this.post()),
     );
+    void this.refreshBatches();
   }
 
   /** Shows the panel (without taking the focus from the editor). */
@@ -59,7 +77,7 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       this.forms.set(uri, { ...form, values: this.runs.values(uri) });
     }
     const message: ToWebview = { type: "state", runs: this.runs.history, flows: [...this.forms.values()],
-      selected: this.selected, running: [...this.runs.running] };
+      selected: this.selected, running: [...this.runs.running], batches: this.batches };
     void this.view.webview.postMessage(message);
   }
 
@@ -89,6 +107,12 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         }
         case "clear":
           this.runs.clear();
+          break;
+        case "report":
+          await this.stored.report(message.names);
+          break;
+        case "refreshBatches":
+          await this.refreshBatches();
           break;
       }
     } catch (error) {

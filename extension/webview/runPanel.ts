@@ -4,7 +4,7 @@
  * data and never become markup.
  */
 
-import type { FlowForm, FromWebview, InputField, ToWebview } from "../src/messages";
+import type { BatchRun, FlowForm, FromWebview, InputField, ToWebview } from "../src/messages";
 import type { NodeView, RunView } from "../src/runModel";
 import { formatDuration, formatTokens } from "../src/runModel";
 import { display } from "../src/inputs";
@@ -189,6 +189,31 @@ function renderForm(flows: FlowForm[], selected: string | null): HTMLElement {
   return form;
 }
 
+function batchItem(run: BatchRun): HTMLElement {
+  const report = el("button", { class: "report", title: "Open the run's report" }, "Report");
+  report.addEventListener("click", () => vscode.postMessage({ type: "report", names: [run.name] }));
+  const lines = run.lines_total !== undefined
+    ? `${run.lines_completed ?? 0}/${run.lines_total} lines${run.lines_failed ? `, ${run.lines_failed} failed` : ""}` : "";
+  const metrics = Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${typeof v === "number"
+    ? Number(v.toFixed(4)) : JSON.stringify(v)}`).join(" · ");
+  return el("li", { class: "batch", "data-batch": run.name }, statusIcon(run.status),
+    el("span", { class: "name" }, run.name), el("span", { class: "meta" }, run.flow.split(/[\\/]/).pop() ?? ""),
+    el("span", { class: "meta" }, lines), el("span", { class: "metrics" }, metrics), el("span", { class: "actions" }, report));
+}
+
+function renderBatches(batches: BatchRun[]): HTMLElement {
+  const refresh = el("button", { class: "refresh", title: "Read the stored runs again" }, "Refresh");
+  refresh.addEventListener("click", () => vscode.postMessage({ type: "refreshBatches" }));
+  const compare = el("button", { class: "compare", title: "Report of every listed run side by side" }, "Compare all");
+  compare.addEventListener("click", () => vscode.postMessage({ type: "report", names: batches.map((b) => b.name) }));
+  return remembered(el("details", { class: "batches" },
+    el("summary", {}, el("h2", {}, `Batch runs (${batches.length})`), el("span", { class: "actions" }, refresh,
+      batches.length > 1 ? compare : null)),
+    batches.length ? el("ul", { class: "batch-list", "aria-label": "stored batch runs" }, ...batches.map(batchItem))
+      : el("p", { class: "empty" }, "No stored runs: Flowline: Run Flow over a Dataset, or `flowline run create`.")),
+  "batches", false);
+}
+
 function render(state: Extract<ToWebview, { type: "state" }>): void {
   lastState = state;
   const key = JSON.stringify([state.selected, state.flows.map((f) => [f.uri, f.fields])]);
@@ -218,6 +243,13 @@ function render(state: Extract<ToWebview, { type: "state" }>): void {
     previous.replaceWith(list);
   } else {
     app.append(list);
+  }
+  const batches = renderBatches(state.batches);
+  const shown = app.querySelector(".batches");
+  if (shown) {
+    shown.replaceWith(batches);
+  } else {
+    app.append(batches);
   }
 }
 

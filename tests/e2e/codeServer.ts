@@ -1,11 +1,11 @@
 /**
- * Starts real VS Code (code-server, installed by scripts/install-code-server.sh) with the packed
- * extension installed and a copy of samples/ as the workspace, and opens it in Debian's Chromium
- * through playwright-core. Everything lives in a fresh temporary folder per session.
+ * Starts real VS Code the way `make studio` does (code-server with the packed extension, the local
+ * model) on a copy of samples/, and opens it in Debian's Chromium through playwright-core.
+ * Everything lives in a fresh temporary folder per session.
  */
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -30,7 +30,7 @@ export interface Session {
   workspace: string;
   home: string;
   url: string;
-  /** Time from loading the workbench page to the page being ready, for the record. */
+  /** Closes the browser, stops VS Code and the local model, removes the temporary folder. */
   close(): Promise<void>;
 }
 
@@ -51,65 +51,51 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
   });
 }
 
-/** code-server with the extension, the samples and a browser page on the workbench. */
-export async function startSession(options: { settings?: Record<string, unknown> } = {}): Promise<Session> {
-  const codeServer = execFileSync("bash", [join(ROOT, "scripts", "install-code-server.sh")], { encoding: "utf-8" })
-    .trim().split("\n").pop() as string;
-  const vsix = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf-8")).version as string;
+/**
+ * `make studio`'s script (scripts/studio.sh) on free ports, with its state, the workspace (a copy
+ * of samples/) and FLOWLINE_HOME in a temporary folder; the local model starts with it. Resolves
+ * with a browser page ready to load the workbench.
+ */
+export async function startSession(): Promise<Session> {
   const base = mkdtempSync(join(tmpdir(), "flowline-e2e-"));
-  const [userData, extensions, workspace, home] = ["user-data", "extensions", "samples", "flowline-home"]
-    .map((name) => join(base, name));
-  mkdirSync(join(userData, "User"), { recursive: true });
+  const [state, workspace, home] = ["studio", "samples", "flowline-home"].map((name) => join(base, name));
+  mkdirSync(state, { recursive: true });
   cpSync(join(ROOT, "samples"), workspace, { recursive: true });
-  writeFileSync(join(userData, "User", "settings.json"), JSON.stringify({
-    "workbench.startupEditor": "none",
-    "security.workspace.trust.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "workbench.tips.enabled": false,
-    "extensions.ignoreRecommendations": true,
-    "flowline.python.interpreterPath": join(ROOT, ".venv", "bin", "python"),
-    ...options.settings,
-  }, null, 2));
-  const config = join(base, "config.yaml");
-  writeFileSync(config, "auth: none\n");
-  const common = ["--config", config, "--user-data-dir", userData, "--extensions-dir", extensions];
-  execFileSync(codeServer, [...common, "--install-extension", join(ROOT, `flowline-${vsix}.vsix`)], { stdio: "ignore" });
   const port = await freePort();
-  const env = { ...process.env, FLOWLINE_HOME: home };
-  const server = spawn(codeServer, [...common, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`,
-    "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace],
-  { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  await waitForOutput(server, /HTTP server listening/, 60_000);
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOWLINE_HOME: home, FLOWLINE_STUDIO_PORT: String(port),
+    FLOWLINE_STUDIO_DIR: state,
+    FLOWLINE_STUDIO_WORKSPACE: workspace, FLOWLINE_LOCAL_LLM_PORT: String(await freePort()) };
+  delete env.FLOWLINE_NO_LOCAL_LLM;
+  const studio = spawn("bash", [join(ROOT, "scripts", "studio.sh")], { env, stdio: ["ignore", "pipe", "pipe"],
+    detached: true });
+  const stop = () => {
+    try {
+      process.kill(-(studio.pid as number), "SIGTERM");
+    } catch {
+      // already gone
+    }
+    execFileSync(join(ROOT, ".venv", "bin", "flowline"), ["local-llm", "stop"], { env, stdio: "ignore" });
+  };
+  try {
+    await waitForOutput(studio, /HTTP server listening/, 180_000);
+  } catch (error) {
+    stop();
+    throw error;
+  }
   const browser: Browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
-    page, workspace, home, url,
+    page, workspace, home, url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`,
     async close() {
       await browser.close();
-      try {
-        process.kill(-(server.pid as number), "SIGTERM");
-      } catch {
-        // already gone
-      }
+      stop();
       rmSync(base, { recursive: true, force: true });
     },
   };
 }
 
-/** The local model (llama.cpp + SmolLM2) on a free port, with the connection `local` in `home`. */
-export async function startLocalModel(home: string): Promise<{ stop(): Promise<void> }> {
-  const flowline = join(ROOT, ".venv", "bin", "flowline");
-  const env = { ...process.env, FLOWLINE_HOME: home };
-  execFileSync(flowline, ["local-llm", "start", "--port", String(await freePort())], { env, stdio: "inherit" });
-  return {
-    async stop() {
-      execFileSync(flowline, ["local-llm", "stop"], { env, stdio: "inherit" });
-    },
-  };
-}

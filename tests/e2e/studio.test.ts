@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { SCREENSHOTS, type Session, startLocalModel, startSession } from "./codeServer";
+import { SCREENSHOTS, type Session, startSession } from "./codeServer";
 import { Workbench } from "./workbench";
 
 let session: Session;
@@ -20,45 +20,65 @@ before(async () => {
   await bench.load(session.url);
 });
 
+/** A test whose failure leaves a screenshot of the moment, named after it. */
+function step(name: string, body: () => Promise<void>): void {
+  test(name, async () => {
+    try {
+      await body();
+    } catch (error) {
+      await bench?.showNotifications().catch(() => undefined);
+      await bench?.shot(`failed-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}`).catch(() => undefined);
+      await bench?.page.keyboard.press("Escape").catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
 after(async () => {
   writeFileSync(join(SCREENSHOTS, "timings.json"), JSON.stringify(timings, null, 2) + "\n");
   await session?.close();
 });
 
-test("opening a flow starts the server: code lenses appear", async () => {
+step("opening a flow starts the server: code lenses appear", async () => {
   await bench.open("hello/flow.dag.yaml");
   await bench.codeLens("Run flow").waitFor({ timeout: 60_000 });
   await bench.codeLens("Run node").first().waitFor();
   await bench.shot("01-hello-open");
 });
 
-test("typing a broken reference shows a squiggle and a Problems row", async () => {
+step("typing a broken reference shows a squiggle and a Problems row", async () => {
   await bench.goTo(23, 24);  // inside `${inputs.name}` of node greet, after "name"
   await bench.page.keyboard.press("Backspace");
   await bench.page.keyboard.press("Backspace");
   await bench.type("em");  // ${inputs.naem}
-  await bench.squiggles().first().waitFor({ timeout: 10_000 });
-  const rows = await bench.problems();
-  await rows.filter({ hasText: "unknown flow input 'naem'" }).first().waitFor({ timeout: 10_000 });
-  await bench.shot("02-broken-reference");
-  await bench.revert();
+  try {
+    await bench.squiggles().first().waitFor({ timeout: 10_000 });
+    const rows = await bench.problems();
+    await rows.filter({ hasText: "unknown flow input 'naem'" }).first().waitFor({ timeout: 10_000 });
+    await bench.shot("02-broken-reference");
+  } finally {
+    await bench.revert();
+  }
   await bench.squiggles().first().waitFor({ state: "detached", timeout: 10_000 });
 });
 
-test("typing ${ offers the flow inputs and the nodes that can be referenced", async () => {
+step("typing ${ offers the flow inputs and the nodes that can be referenced", async () => {
   await bench.goTo(30, 1);  // the line `    text: ${greet.output}` of node shout
   await bench.page.keyboard.press("End");
   await bench.type("\nextra: ${");
-  const items = bench.suggestions();
-  await items.first().waitFor({ timeout: 10_000 });
-  const labels = await items.locator(".label-name").allInnerTexts();
-  assert.deepEqual(labels.map((l) => l.trim()).sort(), ["greet", "inputs"]);
-  await bench.shot("03-completion");
-  await bench.page.keyboard.press("Escape");
-  await bench.revert();
+  try {
+    const items = bench.suggestions();
+    await items.first().waitFor({ timeout: 10_000 });
+    const labels = await items.locator(".label-name").allInnerTexts();
+    assert.deepEqual(labels.map((l) => l.trim()).sort(), ["greet", "inputs"]);
+    await bench.shot("03-completion");
+  } finally {
+    await bench.page.keyboard.press("Escape");
+    await bench.revert();
+  }
 });
 
-test("hovering a reference shows its target", async () => {
+step("hovering a reference shows its target", async () => {
   await bench.goTo(30, 15);  // on `greet` in ${greet.output}
   await bench.showHover();
   await bench.hover().filter({ hasText: "greet" }).first().waitFor({ timeout: 10_000 });
@@ -68,7 +88,7 @@ test("hovering a reference shows its target", async () => {
   await bench.page.keyboard.press("Escape");
 });
 
-test("Run node: the node completes and its output shows in the run panel", async () => {
+step("Run node: the node completes and its output shows in the run panel", async () => {
   await bench.top();
   await bench.codeLens("Run node").first().click();
   const panel = bench.runPanel();
@@ -80,7 +100,7 @@ test("Run node: the node completes and its output shows in the run panel", async
   await bench.shot("05-run-node");
 });
 
-test("Run flow: every node's status shows, and the result stands next to each node", async () => {
+step("Run flow: every node's status shows, and the result stands next to each node", async () => {
   await bench.top();
   await bench.codeLens("Run flow").click();
   const run = bench.runPanel().locator("details.run", { hasText: "hello" }).first();
@@ -92,7 +112,7 @@ test("Run flow: every node's status shows, and the result stands next to each no
   await bench.shot("06-run-flow");
 });
 
-test("a failing tool: the error opens the tool at the failing line", async () => {
+step("a failing tool: the error opens the tool at the failing line", async () => {
   await bench.open("failing-tool/flow.dag.yaml");
   await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
   await bench.codeLens("Run flow").click();
@@ -107,37 +127,30 @@ test("a failing tool: the error opens the tool at the failing line", async () =>
   await bench.shot("08-failing-line");
 });
 
-test("time from opening a flow to its first diagnostics", async () => {
+step("time from opening a flow to its first diagnostics", async () => {
   for (const flow of ["chat-basic", "eval-accuracy"]) {  // flows not opened before, each with a mistake
     const file = join(session.workspace, flow, "flow.dag.yaml");
     writeFileSync(file, "bogus_key: 1\n" + readFileSync(file, "utf-8"));  // on the first line: in view
   }
   // Once the server runs.
-  const running = await bench.openTimed("chat-basic/flow.dag.yaml",
-    () => bench.squiggles().first().waitFor({ timeout: 10_000 }));
-  timings.firstDiagnosticsRunningMs = running.fromTab;
+  const running = await bench.openAndTimeDiagnostics("chat-basic/flow.dag.yaml", 10_000);
+  timings.firstDiagnosticsRunningMs = running.fromEditor;
   timings.firstDiagnosticsRunningFromQuickOpenMs = running.fromEnter;
   // When the server must start: restart it, then open the other flow at once.
   await bench.command("View: Close All Editors");
   await bench.command("Flowline: Restart Language Server");
-  const starting = await bench.openTimed("eval-accuracy/flow.dag.yaml",
-    () => bench.squiggles().first().waitFor({ timeout: 30_000 }));
-  timings.firstDiagnosticsStartingMs = starting.fromTab;
+  const starting = await bench.openAndTimeDiagnostics("eval-accuracy/flow.dag.yaml", 30_000);
+  timings.firstDiagnosticsStartingMs = starting.fromEditor;
   timings.firstDiagnosticsStartingFromQuickOpenMs = starting.fromEnter;
   await bench.shot("09-diagnostics-timing");
 });
 
-test("web-classification with the local model: a completed run in the run panel", async () => {
-  const model = await startLocalModel(session.home);
-  try {
-    await bench.open("web-classification/flow.dag.yaml");
-    await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
-    await bench.codeLens("Run flow").click();
-    const run = bench.runPanel().locator("details.run", { hasText: "web-classification" }).first();
-    await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 180_000 });
-    await run.locator("details.node[data-node='classify_with_llm'] .icon.status-Completed").waitFor();
-    await bench.shot("10-web-classification");
-  } finally {
-    await model.stop();
-  }
+step("web-classification with the studio's local model: a completed run in the run panel", async () => {
+  await bench.open("web-classification/flow.dag.yaml");
+  await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
+  await bench.codeLens("Run flow").click();
+  const run = bench.runPanel().locator("details.run", { hasText: "web-classification" }).first();
+  await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 180_000 });
+  await run.locator("details.node[data-node='classify_with_llm'] .icon.status-Completed").waitFor();
+  await bench.shot("10-web-classification");
 });

@@ -9,6 +9,11 @@ import { SCREENSHOTS } from "./codeServer";
 
 const MOD = "Control";
 
+/** "hello/flow.dag.yaml" → "hello" (flow files share a name; their folder tells them apart). */
+function folderOf(relative: string): string {
+  return relative.split("/").slice(-2, -1)[0] ?? relative;
+}
+
 export class Workbench {
   constructor(readonly page: Page) {}
 
@@ -38,36 +43,65 @@ export class Workbench {
     const input = this.page.locator(".quick-input-widget input");
     await input.waitFor();
     await input.fill(`>${title}`);
-    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
-    await input.press("Enter");
+    // Clicked rather than Enter: Enter would run whichever row the list had focused a moment before.
+    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().click();
+    await this.page.locator(".quick-input-widget").waitFor({ state: "hidden" });
   }
 
-  /** Opens a workspace file with Quick Open; resolves when its editor is active. */
+  /** Opens the notifications centre (for a screenshot of what went wrong). */
+  async showNotifications(): Promise<void> {
+    await this.page.locator("#status\\.notifications").click({ timeout: 2_000 });
+  }
+
+
+  /** Opens a file with Quick Open; resolves when its editor shows. */
   async open(relative: string): Promise<void> {
-    await this.openTimed(relative, async () => undefined);
+    await this.quickOpen(relative);
+    await this.page.locator(".editor-group-container.active .breadcrumbs-control", { hasText: folderOf(relative) })
+      .waitFor({ timeout: 30_000 });
+    await this.editor().click({ position: { x: 400, y: 10 } });
   }
 
-  /**
-   * Opens a file with Quick Open and times `seen` (for example a squiggle showing): in milliseconds
-   * from pressing Enter, and from the file's editor tab becoming active.
-   */
-  async openTimed(relative: string, seen: () => Promise<unknown>): Promise<{ fromEnter: number; fromTab: number }> {
+  private async quickOpen(relative: string, beforeEnter?: () => Promise<void>): Promise<void> {
     await this.page.keyboard.press(`${MOD}+P`);
     const input = this.page.locator(".quick-input-widget input");
     await input.waitFor();
     await input.fill(relative);
-    const folder = relative.split("/").slice(-2, -1)[0] ?? "";
-    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: folder }).first().waitFor();
-    // The active editor's breadcrumbs name the file's folder: the editor for *this* file is shown.
-    const tab = this.page.locator(".editor-group-container.active .breadcrumbs-control", { hasText: folder });
-    const started = performance.now();
+    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: folderOf(relative) }).first().waitFor();
+    await beforeEnter?.();
     await input.press("Enter");
-    const [tabShown, seenAt] = await Promise.all([
-      tab.waitFor({ timeout: 30_000 }).then(() => performance.now()),
-      seen().then(() => performance.now()),
-    ]);
+  }
+
+  /**
+   * Opens a flow that has a mistake and times its first squiggle, from pressing Enter in Quick
+   * Open and from its editor showing (the active editor's breadcrumbs naming its folder). A
+   * MutationObserver in the page takes the times, so Playwright's polling does not add to them.
+   */
+  async openAndTimeDiagnostics(relative: string, timeoutMs: number): Promise<{ fromEnter: number; fromEditor: number }> {
+    const folder = folderOf(relative);
+    await this.quickOpen(relative, () => this.page.evaluate((name) => {
+      const marks: Record<string, number> = { enter: performance.now() };
+      (window as unknown as { flowlineMarks: Record<string, number> }).flowlineMarks = marks;
+      const observer = new MutationObserver(() => {
+        const group = document.querySelector(".editor-group-container.active");
+        if (marks.editor === undefined && group?.querySelector(".breadcrumbs-control")?.textContent?.includes(name)) {
+          marks.editor = performance.now();
+        }
+        if (marks.editor !== undefined && marks.squiggle === undefined
+            && group?.querySelector(".monaco-editor .squiggly-error")) {
+          marks.squiggle = performance.now();
+          observer.disconnect();
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+    }, folder));
+    const marks = await this.page.waitForFunction(() => {
+      const found = (window as unknown as { flowlineMarks: Record<string, number> }).flowlineMarks;
+      return found.squiggle !== undefined ? found : null;
+    }, undefined, { timeout: timeoutMs, polling: 50 });
+    const { enter, editor, squiggle } = await marks.jsonValue() as Record<string, number>;
     await this.editor().click({ position: { x: 400, y: 10 } });
-    return { fromEnter: Math.round(seenAt - started), fromTab: Math.max(0, Math.round(seenAt - tabShown)) };
+    return { fromEnter: Math.round(squiggle - enter), fromEditor: Math.round(squiggle - editor) };
   }
 
   /** Scrolls the active editor to its first line (code lenses are only clickable in view). */
