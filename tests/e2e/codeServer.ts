@@ -5,13 +5,20 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 
-export const ROOT = resolve(__dirname, "..", "..", "..");
+/** The repository: the nearest folder above this file that has package.json (compiled or not). */
+export const ROOT = ((): string => {
+  let folder = __dirname;
+  while (!existsSync(join(folder, "package.json")) && dirname(folder) !== folder) {
+    folder = dirname(folder);
+  }
+  return folder;
+})();
 export const SCREENSHOTS = join(ROOT, "tests", "e2e", "screenshots");
 
 function freePort(): Promise<number> {

@@ -1,0 +1,111 @@
+/**
+ * The run panel's page on its own, in Chromium with a stand-in for VS Code's webview API: what it
+ * draws from a state message, what it sends back, and that it works from the keyboard.
+ */
+
+import * as assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { FromWebview, ToWebview } from "../../extension/src/messages";
+import { ROOT } from "./codeServer";
+
+let browser: Browser;
+let page: Page;
+
+const state: ToWebview = {
+  type: "state",
+  selected: "file:///w/hello/flow.dag.yaml",
+  running: [],
+  flows: [{ uri: "file:///w/hello/flow.dag.yaml", name: "hello", values: { name: "Ada" }, fields: [
+    { name: "name", type: "string", default: "World", description: "Who to greet." },
+    { name: "excited", type: "bool", default: false, description: null },
+  ] }],
+  runs: [{
+    runId: "r1", flow: "/w/hello/flow.dag.yaml", status: "Failed", durationMs: 12, nodes: [
+      { name: "greet", status: "Completed", durationMs: 0.7, logs: [{ stream: "stdout", message: "hi <b>" }],
+        streamed: "", output: "Hello <script>alert(1)</script>" },
+      { name: "skip", status: "Bypassed", logs: [], streamed: "" },
+      { name: "shout", status: "Failed", logs: [], streamed: "",
+        error: { type: "ValueError", message: "bad", file: "/w/hello/shout.py", line: 7 } },
+    ],
+  }],
+  batches: [{ name: "b1", flow: "/w/hello", status: "Completed", lines_total: 3, lines_completed: 3, lines_failed: 0,
+    metrics: { accuracy: 0.75 } }],
+};
+
+before(async () => {
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  page = await browser.newPage();
+  await page.setContent('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
+  await page.evaluate(() => {
+    const w = window as unknown as { sent: unknown[]; acquireVsCodeApi: () => unknown };
+    w.sent = [];
+    let saved: unknown;
+    w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => w.sent.push(m), getState: () => saved,
+      setState: (s: unknown) => { saved = s; } });
+  });
+  await page.addStyleTag({ path: join(ROOT, "dist", "webview", "runPanel.css") });
+  await page.addScriptTag({ path: join(ROOT, "dist", "webview", "runPanel.js") });
+  await page.evaluate((message) => window.postMessage(message, "*"), state);
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function sent(): Promise<FromWebview[]> {
+  return page.evaluate(() => (window as unknown as { sent: FromWebview[] }).sent);
+}
+
+test("the page asks for its state, then draws the run tree from it", async () => {
+  assert.deepEqual((await sent())[0], { type: "ready" });
+  const nodes = page.locator("details.run[data-run='r1'] details.node");
+  assert.deepEqual(await nodes.evaluateAll((all) => all.map((n) => (n as HTMLElement).dataset.node)),
+    ["greet", "skip", "shout"]);
+  assert.equal(await page.locator("details.node[data-node='shout']").getAttribute("open"), "");  // failed: open
+  assert.equal(await page.locator(".batch[data-batch='b1'] .metrics").textContent(), "accuracy 0.75");
+});
+
+test("user data is shown as text, never as markup", async () => {
+  await page.locator("details.node[data-node='greet'] > summary").click();
+  await page.locator("pre", { hasText: "Hello <script>alert(1)</script>" }).waitFor();
+  assert.equal(await page.locator("#app script").count(), 0);
+});
+
+test("the error's file:line asks the extension to open it", async () => {
+  await page.locator("a.location", { hasText: "/w/hello/shout.py:7" }).click();
+  assert.deepEqual((await sent()).at(-1), { type: "open", file: "/w/hello/shout.py", line: 7 });
+});
+
+test("the form sends the typed values; Re-run and Report send theirs", async () => {
+  assert.equal(await page.locator("#input-name").inputValue(), "Ada");  // the remembered value
+  await page.locator("#input-name").fill("Bob");
+  await page.locator("#run-flow").click();
+  assert.deepEqual((await sent()).at(-1), { type: "run", uri: "file:///w/hello/flow.dag.yaml",
+    values: { name: "Bob", excited: "false" } });
+  await page.locator("details.run[data-run='r1'] button.rerun").click();
+  assert.deepEqual((await sent()).at(-1), { type: "rerun", runId: "r1" });
+  await page.locator("details.batches > summary").click();
+  await page.locator(".batch[data-batch='b1'] button.report").click();
+  assert.deepEqual((await sent()).at(-1), { type: "report", names: ["b1"] });
+});
+
+test("everything works from the keyboard: Tab reaches a node, Enter opens it", async () => {
+  const skip = page.locator("details.node[data-node='skip']");
+  assert.equal(await skip.getAttribute("open"), null);
+  await page.locator("details.node[data-node='greet'] > summary").focus();
+  await page.keyboard.press("Tab");
+  while (!(await page.evaluate(() => document.activeElement?.parentElement?.getAttribute("data-node") === "skip"))) {
+    await page.keyboard.press("Tab");  // past the greet node's own sections
+  }
+  await page.keyboard.press("Enter");
+  assert.equal(await skip.getAttribute("open"), "");
+});
+
+test("a new state keeps what the user typed and what they opened", async () => {
+  await page.locator("#input-name").fill("Cy");
+  await page.evaluate((message) => window.postMessage(message, "*"), state);
+  assert.equal(await page.locator("#input-name").inputValue(), "Cy");
+  assert.equal(await page.locator("details.node[data-node='skip']").getAttribute("open"), "");
+});
