@@ -101,6 +101,8 @@ export async function startSession(): Promise<Session> {
     async close() {
       await browser.close();
       stop();
+      // VS Code's logs (the Flowline output among them) stay next to the screenshots.
+      cpSync(join(state, "user-data", "logs"), join(SCREENSHOTS, "logs"), { recursive: true });
       rmSync(base, { recursive: true, force: true });
     },
   };

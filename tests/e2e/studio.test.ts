@@ -46,6 +46,32 @@ step("opening a flow starts the server: code lenses appear", async () => {
   await bench.shot("01-hello-open");
 });
 
+// The run steps come before any edit: an edit makes VS Code replace the code lenses a moment later,
+// and a click in that moment would hit a lens that is already gone.
+step("Run node: the node completes and its output shows in the run panel", async () => {
+  await bench.top();
+  await bench.codeLens("Run node").first().click();
+  const panel = bench.runPanel();
+  const run = panel.locator("details.run", { hasText: "node greet" }).first();
+  await run.locator("summary .icon.status-Completed").first().waitFor({ timeout: 30_000 });
+  const node = run.locator("details.node[data-node='greet']");
+  await node.locator(":scope > summary").click();
+  await node.locator("pre", { hasText: "Hello, World!" }).first().waitFor();
+  await bench.shot("05-run-node");
+});
+
+step("Run flow: every node's status shows, and the result stands next to each node", async () => {
+  await bench.top();
+  await bench.codeLens("Run flow").click();
+  const run = bench.runPanel().locator("details.run", { hasText: "hello" }).first();
+  await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
+  for (const name of ["greet", "shout"]) {
+    await run.locator(`details.node[data-node='${name}'] .icon.status-Completed`).waitFor();
+  }
+  await run.locator("pre", { hasText: "\"greeting\": \"Hello, World!\"" }).first().waitFor();
+  await bench.shot("06-run-flow");
+});
+
 step("typing a broken reference shows a squiggle and a Problems row", async () => {
   await bench.goTo(23, 24);  // inside `${inputs.name}` of node greet, after "name"
   await bench.page.keyboard.press("Backspace");
@@ -86,30 +112,6 @@ step("hovering a reference shows its target", async () => {
   assert.match(text, /prompt node/);
   await bench.shot("04-hover");
   await bench.page.keyboard.press("Escape");
-});
-
-step("Run node: the node completes and its output shows in the run panel", async () => {
-  await bench.top();
-  await bench.codeLens("Run node").first().click();
-  const panel = bench.runPanel();
-  const run = panel.locator("details.run", { hasText: "node greet" }).first();
-  await run.locator("summary .icon.status-Completed").first().waitFor({ timeout: 30_000 });
-  const node = run.locator("details.node[data-node='greet']");
-  await node.locator(":scope > summary").click();
-  await node.locator("pre", { hasText: "Hello, World!" }).first().waitFor();
-  await bench.shot("05-run-node");
-});
-
-step("Run flow: every node's status shows, and the result stands next to each node", async () => {
-  await bench.top();
-  await bench.codeLens("Run flow").click();
-  const run = bench.runPanel().locator("details.run", { hasText: "hello" }).first();
-  await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
-  for (const name of ["greet", "shout"]) {
-    await run.locator(`details.node[data-node='${name}'] .icon.status-Completed`).waitFor();
-  }
-  await run.locator("pre", { hasText: "\"greeting\": \"Hello, World!\"" }).first().waitFor();
-  await bench.shot("06-run-flow");
 });
 
 step("a failing tool: the error opens the tool at the failing line", async () => {
