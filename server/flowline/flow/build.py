@@ -30,7 +30,7 @@ it did not touch, so their nodes need not be built again (the item is kept, so i
 class _Builder:
     def __init__(self, cache: NodeCache | None = None) -> None:
         self.problems: list[Problem] = []
-        self.cache = cache
+        self.cache: NodeCache = cache if cache is not None else {}
         self.built: NodeCache = {}
 
     def expect_map(self, node: YNode | None, what: str) -> YMap | None:
@@ -171,9 +171,6 @@ class _Builder:
 
     def nodes(self, node: YNode | None) -> tuple[Node, ...]:
         seq = self.expect_seq(node, "'nodes'")
-        if self.cache is None:
-            built = (self.node(item) for item in (seq.items if seq else ()))
-            return tuple(n for n in built if n is not None)
         result = []
         for item in seq.items if seq else ():
             known = self.cache.get(id(item))

@@ -11,6 +11,8 @@ close the sequence, a syntax error — falls back to a full parse, which has the
 
 from __future__ import annotations
 
+from typing import cast
+
 from flowline.flow.parse import Document, YMap, YNode, YScalar, YSeq, parse
 from flowline.flow.spans import Span
 
@@ -105,8 +107,7 @@ def _reparse_node_block(previous: Document, text: str) -> Document | None:
             pairs.append((key, new_nodes))
             after = True
         elif after and delta:
-            pairs.append((_new(YScalar, (key.value, key.raw, _moved(key.span, delta, delta), key.quoted)),
-                          _shift(value, delta)))
+            pairs.append((cast(YScalar, _shift(key, delta)), _shift(value, delta)))
         else:
             pairs.append((key, value))
     return Document(YMap(tuple(pairs), _moved(root.span, 0, delta)), (), text, True)

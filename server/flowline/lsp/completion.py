@@ -35,16 +35,20 @@ def register(server: FlowlineServer) -> None:
         line, column = from_position(lines, params.position)
         items = complete(state.flow, state.text, line, column, sorted(ls.connection_names()), ls.flows.read,
                          ls.last_outputs_for(uri))
-        ranges: dict[Span, types.Range] = {}  # most items replace the same word
+        ranges: dict[Span, types.Range] = {}  # most items replace the same word: convert its span once
+
+        def range_of(span: Span) -> types.Range:
+            if span not in ranges:
+                ranges[span] = to_range(lines, span)
+            return ranges[span]
+
         result = types.CompletionList(is_incomplete=False, items=[
             types.CompletionItem(
                 label=item.label, kind=_KINDS.get(item.kind, types.CompletionItemKind.Text),
                 detail=item.detail or None,
                 documentation=types.MarkupContent(types.MarkupKind.Markdown, item.documentation)
                 if item.documentation else None,
-                text_edit=types.TextEdit(ranges.get(item.span) or ranges.setdefault(item.span,
-                                                                                    to_range(lines, item.span)),
-                                         item.insert_text),
+                text_edit=types.TextEdit(range_of(item.span), item.insert_text),
                 insert_text_format=types.InsertTextFormat.Snippet if item.snippet else types.InsertTextFormat.PlainText,
                 sort_text=(item.sort_text + item.label) if item.sort_text else None)
             for item in items])
