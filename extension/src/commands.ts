@@ -5,7 +5,6 @@
  * the remembered inputs, the run panel and the inline results.
  */
 
-import * as cp from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,6 +17,11 @@ import { readSettings, SECTION } from "./settings";
 
 const FLOW_FILE = /[\\/]flow\.dag\.ya?ml$/;
 
+/** True for a flow.dag.yaml (or .yml) path. */
+export function isFlowFile(path: string): boolean {
+  return FLOW_FILE.test(path);
+}
+
 /** The flow a command applies to: its argument, else the active editor's flow.dag.yaml. */
 function flowUri(argument: unknown): string | undefined {
   if (typeof argument === "string" && argument) {
@@ -27,7 +31,7 @@ function flowUri(argument: unknown): string | undefined {
     return argument.toString();
   }
   const document = vscode.window.activeTextEditor?.document;
-  return document && FLOW_FILE.test(document.uri.fsPath) ? document.uri.toString() : undefined;
+  return document && isFlowFile(document.uri.fsPath) ? document.uri.toString() : undefined;
 }
 
 function noFlow(): undefined {
@@ -125,29 +129,6 @@ export class Commands {
     });
   }
 
-  private python(): string {
-    const interpreter = this.server.interpreter;
-    if (!interpreter) {
-      throw new Error("No Python interpreter is set up yet (see the Flowline output).");
-    }
-    return interpreter.path;
-  }
-
-  /** Runs the flowline CLI with the server's interpreter; resolves with stdout. */
-  private cli(args: string[], cwd?: string): Promise<string> {
-    const python = this.python();
-    return new Promise((resolve, reject) => {
-      cp.execFile(python, ["-m", "flowline", ...args], { env: this.server.environment(), cwd,
-        maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error) {
-          reject(new Error(stderr.trim().split("\n").pop() || error.message));
-        } else {
-          resolve(stdout);
-        }
-      });
-    });
-  }
-
   /**
    * Runs the flow over a data file (each input reads the column of its name) with
    * `flowline.run.workers` lines at once, then shows the run's report.
@@ -168,7 +149,7 @@ export class Commands {
     await this.report(async () => {
       const record = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification,
         title: `Flowline: running ${path.basename(folder)} over ${path.basename(data[0].fsPath)} (${workers} at once)` },
-      () => this.cli(["run", "create", "--flow", folder, "--data", data[0].fsPath, "--workers", String(workers)], folder));
+      () => this.server.flowline(["run", "create", "--flow", folder, "--data", data[0].fsPath, "--workers", String(workers)], folder));
       const run = JSON.parse(record) as { name: string; status: string };
       void vscode.window.showInformationMessage(`Batch run ${run.name}: ${run.status}.`);
       await this.panel.refreshBatches();
@@ -192,7 +173,7 @@ export class Commands {
       return;
     }
     await this.report(async () => {
-      await this.cli(["flow", "init", "--flow", name, "--type", kind.label]);
+      await this.server.flowline(["flow", "init", "--flow", name, "--type", kind.label]);
       await vscode.window.showTextDocument(vscode.Uri.file(path.join(name, "flow.dag.yaml")));
     });
   }
@@ -230,7 +211,7 @@ export class Commands {
       const file = path.join(folder, "connection.yaml");
       fs.writeFileSync(file, lines.join("\n") + "\n", { mode: 0o600 });
       try {
-        await this.cli(["connection", "create", "--file", file]);
+        await this.server.flowline(["connection", "create", "--file", file]);
       } finally {
         fs.rmSync(folder, { recursive: true, force: true });
       }
@@ -263,7 +244,7 @@ export class Commands {
 
   /** The stored batch and evaluation runs, newest first. */
   async listRuns(): Promise<BatchRun[]> {
-    return JSON.parse(await this.cli(["run", "list", "--max-results", "50"])) as BatchRun[];
+    return JSON.parse(await this.server.flowline(["run", "list", "--max-results", "50"])) as BatchRun[];
   }
 
   private async pickRuns(many: boolean): Promise<string[]> {
@@ -286,7 +267,7 @@ export class Commands {
   /** Opens the HTML report of stored runs (metrics side by side, lines, differences). */
   async showReport(names: string[]): Promise<void> {
     const file = path.join(os.tmpdir(), `flowline-report-${Date.now()}.html`);
-    await this.cli(["run", "visualize", "--names", names.join(","), "--html-path", file]);
+    await this.server.flowline(["run", "visualize", "--names", names.join(","), "--html-path", file]);
     const panel = vscode.window.createWebviewPanel("flowline.report", `Runs: ${names.join(", ")}`,
       vscode.ViewColumn.Active, { enableScripts: false });
     panel.webview.html = fs.readFileSync(file, "utf-8");

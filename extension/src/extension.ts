@@ -2,7 +2,7 @@
 
 import * as vscode from "vscode";
 import type { Middleware } from "vscode-languageclient/node";
-import { Commands } from "./commands";
+import { Commands, isFlowFile } from "./commands";
 import { InlineResults } from "./inline";
 import { FlowlineServer } from "./python";
 import type { BatchRun } from "./messages";
@@ -52,7 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
-      if (editor && /[\\/]flow\.dag\.ya?ml$/.test(editor.document.uri.fsPath) && started.client?.isRunning()) {
+      if (editor && isFlowFile(editor.document.uri.fsPath) && started.client?.isRunning()) {
         void panel.select(editor.document.uri.toString());
       }
     }),
@@ -67,7 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }
   await server.start();
   const editor = vscode.window.activeTextEditor;
-  if (editor && /[\\/]flow\.dag\.ya?ml$/.test(editor.document.uri.fsPath)) {
+  if (editor && isFlowFile(editor.document.uri.fsPath)) {
     void panel.select(editor.document.uri.toString());
   }
 }

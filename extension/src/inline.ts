@@ -20,6 +20,8 @@ export class InlineResults implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The latest finished run per flow file. */
   private readonly latest = new Map<string, RunView>();
+  /** The run each editor shows, so that events of other runs (every streamed token) cost nothing here. */
+  private readonly shown = new WeakMap<vscode.TextEditor, RunView>();
 
   constructor(private readonly runs: Runs) {
     this.subscriptions.push(
@@ -36,7 +38,8 @@ export class InlineResults implements vscode.Disposable {
     }
     for (const editor of vscode.window.visibleTextEditors) {
       const run = this.latest.get(editor.document.uri.fsPath);
-      if (run) {
+      if (run && this.shown.get(editor) !== run) {
+        this.shown.set(editor, run);
         void this.decorate(editor, run);
       }
     }

@@ -38,15 +38,26 @@ export interface Interpreter {
   source: string;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<string> {
+/** A process that failed; `reason` is the last line it wrote on stderr (Flowline's CLI explains there). */
+export class ProcessError extends Error {
+  constructor(message: string, readonly reason: string) {
+    super(message);
+  }
+}
+
+/** Runs a process to its end; resolves with its stdout. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000, cwd?: string)
+  : Promise<string> {
   return new Promise((resolve, reject) => {
-    cp.execFile(command, args, { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`${error.message}${stderr ? `\n${stderr}` : ""}`));
-      } else {
-        resolve(stdout);
-      }
-    });
+    cp.execFile(command, args, { env, cwd, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new ProcessError(`${error.message}${stderr ? `\n${stderr}` : ""}`,
+            stderr.trim().split("\n").pop() || error.message));
+        } else {
+          resolve(stdout);
+        }
+      });
   });
 }
 
@@ -77,6 +88,19 @@ export class FlowlineServer implements vscode.Disposable {
     const existing = process.env.PYTHONPATH;
     return { ...process.env, PYTHONPATH: existing ? `${this.serverRoot}${path.delimiter}${existing}` : this.serverRoot,
       PYTHONUNBUFFERED: "1" };
+  }
+
+  /** Runs `python -m flowline <args>` with the server's interpreter; resolves with stdout. */
+  async flowline(args: string[], cwd?: string): Promise<string> {
+    if (!this.interpreter) {
+      throw new Error("No Python interpreter is set up yet (see the Flowline output).");
+    }
+    try {
+      // No time limit: a batch run takes as long as its data needs.
+      return await run(this.interpreter.path, ["-m", "flowline", ...args], this.environment(), 0, cwd);
+    } catch (error) {
+      throw error instanceof ProcessError ? new Error(error.reason) : error;
+    }
   }
 
   private show(text: string, tooltip: string, error = false): void {

@@ -33,12 +33,15 @@ export class Runs implements vscode.Disposable {
 
   onEvent(event: FlowEvent): void {
     this.history = applyEvent(this.history, event);
+    const running = this.running.size;
     if (event.type === "run_start") {
       this.running.add(event.run_id);
     } else if (event.type === "run_end") {
       this.running.delete(event.run_id);
     }
-    void vscode.commands.executeCommand("setContext", "flowline.running", this.running.size > 0);
+    if (this.running.size !== running) {
+      void vscode.commands.executeCommand("setContext", "flowline.running", this.running.size > 0);
+    }
     this.changed.fire();
   }
 

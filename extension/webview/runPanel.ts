@@ -214,6 +214,16 @@ function renderBatches(batches: BatchRun[]): HTMLElement {
   "batches", false);
 }
 
+/** Puts a freshly drawn section where its previous drawing was (or at the end the first time). */
+function place(fresh: HTMLElement, selector: string): void {
+  const previous = app.querySelector(selector);
+  if (previous) {
+    previous.replaceWith(fresh);
+  } else {
+    app.append(fresh);
+  }
+}
+
 function render(state: Extract<ToWebview, { type: "state" }>): void {
   lastState = state;
   const key = JSON.stringify([state.selected, state.flows.map((f) => [f.uri, f.fields])]);
@@ -238,19 +248,8 @@ function render(state: Extract<ToWebview, { type: "state" }>): void {
   const list = el("div", { class: "runs", role: "list" }, toolbar,
     ...(state.runs.length ? state.runs.map((run, index) => runItem(run, running.has(run.runId), index === 0))
       : [el("p", { class: "empty" }, "No runs yet: click Run flow or Run node above a node in flow.dag.yaml.")]));
-  const previous = app.querySelector(".runs");
-  if (previous) {
-    previous.replaceWith(list);
-  } else {
-    app.append(list);
-  }
-  const batches = renderBatches(state.batches);
-  const shown = app.querySelector(".batches");
-  if (shown) {
-    shown.replaceWith(batches);
-  } else {
-    app.append(batches);
-  }
+  place(list, ".runs");
+  place(renderBatches(state.batches), ".batches");
 }
 
 window.addEventListener("message", (event: MessageEvent<ToWebview>) => {

@@ -58,6 +58,15 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
   });
 }
 
+/** Debian's Chromium, headless, with nothing that reaches beyond this machine. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+  });
+}
+
 /**
  * `make studio`'s script (scripts/studio.sh) on free ports, with its state, the workspace (a copy
  * of samples/) and FLOWLINE_HOME in a temporary folder; the local model starts with it. Resolves
@@ -89,11 +98,7 @@ export async function startSession(): Promise<Session> {
     stop();
     throw error;
   }
-  const browser: Browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {

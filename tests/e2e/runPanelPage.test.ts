@@ -6,9 +6,9 @@
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { FromWebview, ToWebview } from "../../extension/src/messages";
-import { ROOT } from "./codeServer";
+import { launchChromium, ROOT } from "./codeServer";
 
 let browser: Browser;
 let page: Page;
@@ -35,7 +35,7 @@ const state: ToWebview = {
 };
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  browser = await launchChromium();
   page = await browser.newPage();
   await page.setContent('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
   await page.evaluate(() => {
