@@ -1,5 +1,5 @@
-// Bundles the extension (Node, CommonJS, `vscode` external) and the run panel's page (browser)
-// with esbuild into dist/; `--watch` rebuilds on change.
+// Bundles the extension (Node, CommonJS, `vscode` external) and the webview pages (browser: the run
+// panel, the visual editor) with esbuild into dist/; `--watch` rebuilds on change.
 import * as esbuild from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
 
@@ -8,11 +8,13 @@ const common = { bundle: true, sourcemap: true, minify: !watch, logLevel: "info"
 const builds = [
   { ...common, entryPoints: ["extension/src/extension.ts"], outfile: "dist/extension.js", platform: "node",
     format: "cjs", target: "node20", external: ["vscode"] },
-  { ...common, entryPoints: ["extension/webview/runPanel.ts"], outfile: "dist/webview/runPanel.js",
-    platform: "browser", format: "iife", target: "es2022" },
+  ...["runPanel", "flowEditor"].map((page) => ({ ...common, entryPoints: [`extension/webview/${page}.ts`],
+    outfile: `dist/webview/${page}.js`, platform: "browser", format: "iife", target: "es2022" })),
 ];
 mkdirSync("dist/webview", { recursive: true });
-copyFileSync("extension/webview/runPanel.css", "dist/webview/runPanel.css");
+for (const page of ["base", "runPanel", "flowEditor"]) {
+  copyFileSync(`extension/webview/${page}.css`, `dist/webview/${page}.css`);
+}
 if (watch) {
   for (const options of builds) {
     await (await esbuild.context(options)).watch();

@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import type { Middleware } from "vscode-languageclient/node";
 import { Commands, isFlowFile } from "./commands";
+import { FLOW_EDITOR, FlowEditorProvider, openVisualEditor } from "./flowEditor";
 import { InlineResults } from "./inline";
 import { FlowlineServer } from "./python";
 import type { BatchRun } from "./messages";
@@ -26,6 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   server = new FlowlineServer(context, log, middleware);
   const commands: Commands = new Commands(server, runs, panel, log);
   const started = server;
+  const flowEditor = new FlowEditorProvider(context.extensionUri, server, runs, log);
   let listening: vscode.Disposable | undefined;
   context.subscriptions.push(
     log, runs, panel, server, new InlineResults(runs),
@@ -38,7 +40,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     { dispose: () => listening?.dispose() },
     vscode.commands.registerCommand("flowline.debugFlow", () => commands.notYet("Debugging a flow")),
     vscode.commands.registerCommand("flowline.debugNode", () => commands.notYet("Debugging a node")),
-    vscode.commands.registerCommand("flowline.openVisualEditor", () => commands.notYet("The visual editor")),
+    vscode.window.registerCustomEditorProvider(FLOW_EDITOR, flowEditor,
+      { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.commands.registerCommand("flowline.openVisualEditor",
+      (uri?: unknown, node?: unknown) => openVisualEditor(flowEditor, uri, node)),
     vscode.commands.registerCommand("flowline.runBatch", (uri?: unknown) => commands.runBatch(uri)),
     vscode.commands.registerCommand("flowline.createFlow", () => commands.createFlow()),
     vscode.commands.registerCommand("flowline.createConnection", () => commands.createConnection()),

@@ -57,9 +57,26 @@ export interface Span {
   end_col: number;
 }
 
+/** What a node can take: a tool parameter or a template variable. */
+export interface GraphParameter {
+  name: string;
+  annotation: string | null;
+  /** The default as written in the source, when there is one. */
+  default: string | null;
+  required: boolean;
+}
+
 export interface GraphNode {
   name: string;
   type: string | null;
+  aggregation: boolean;
+  use_variants: boolean;
+  /** `source.path`, relative to the flow folder. */
+  source: string | null;
+  activate: { when: unknown; is: unknown } | null;
+  /** The node's inputs as written (references stay `${...}` strings). */
+  inputs: Record<string, unknown>;
+  parameters: GraphParameter[];
   span: Span;
   name_span: Span;
 }
@@ -69,12 +86,39 @@ export interface GraphInput {
   type: string | null;
   default: unknown;
   description: string | null;
+  is_chat_history: boolean;
+  span: Span;
+}
+
+export interface GraphOutput {
+  name: string;
+  reference: string | null;
+  span: Span;
+}
+
+export interface GraphEdge {
+  /** `inputs.<name>` or a node name. */
+  source: string;
+  /** A node name or `outputs.<name>`. */
+  target: string;
+  /** The target's input (`activate` for an activate condition, `reference` for an output). */
+  port: string;
 }
 
 /** The answer of `flowline/graph`. */
 export interface FlowGraph {
   version: number | null;
   inputs: GraphInput[];
+  outputs: GraphOutput[];
   nodes: GraphNode[];
-  edges: { source: string; target: string; port: string }[];
+  edges: GraphEdge[];
 }
+
+/** A `flowline.editFlow` request (DESIGN.md section 6); `version` guards against stale edits. */
+export type FlowEdit =
+  | { kind: "addNode"; name: string; type: string; path?: string }
+  | { kind: "removeNode"; name: string }
+  | { kind: "renameNode"; name: string; newName: string }
+  | { kind: "setInput"; node: string; input: string; value: unknown }
+  | { kind: "clearInput"; node: string; input: string }
+  | { kind: "connect"; from: string; to: string; input: string };

@@ -4,10 +4,10 @@
  * re-run and cancel. The webview renders the last `state` message; it asks for everything else.
  */
 
-import * as crypto from "crypto";
 import * as vscode from "vscode";
 import type { BatchRun, FlowForm, FromWebview, ToWebview } from "./messages";
 import type { Runs } from "./runs";
+import { webviewHtml } from "./webviewHtml";
 
 export const VIEW_ID = "flowline.runPanel";
 
@@ -43,7 +43,7 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     this.view = view;
     const dist = vscode.Uri.joinPath(this.extensionUri, "dist", "webview");
     view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    view.webview.html = this.html(view.webview, dist);
+    view.webview.html = webviewHtml(view.webview, dist, "runPanel", "Flowline runs");
     this.subscriptions.push(
       view.webview.onDidReceiveMessage((message: FromWebview) => this.receive(message)),
       view.onDidDispose(() => { this.view = undefined; }),
@@ -118,26 +118,6 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     } catch (error) {
       void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
     }
-  }
-
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const nonce = crypto.randomBytes(16).toString("base64");
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, "runPanel.js"));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, "runPanel.css"));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Flowline runs</title>
-</head>
-<body>
-<div id="app" role="application" aria-label="Flowline runs"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
   }
 
   dispose(): void {

@@ -8,39 +8,19 @@ import type { BatchRun, FlowForm, FromWebview, InputField, ToWebview } from "../
 import type { NodeView, RunView } from "../src/runModel";
 import { formatDuration, formatTokens } from "../src/runModel";
 import { display } from "../src/inputs";
+import { el, ICONS, type VsCodeApi } from "./dom";
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
+declare function acquireVsCodeApi(): VsCodeApi<FromWebview>;
 
 const vscode = acquireVsCodeApi();
 const app = document.getElementById("app") as HTMLElement;
 
-const ICONS: Record<string, string> = { Completed: "✓", Failed: "✗", Running: "⟳", Bypassed: "⤼", Canceled: "⊘" };
 
 /** Which runs and nodes the user opened or closed, kept across renders and reloads. */
 const saved = (vscode.getState() ?? {}) as { open?: Record<string, boolean> };
 const open: Record<string, boolean> = saved.open ?? {};
 let formKey = "";
 let lastState: Extract<ToWebview, { type: "state" }> | undefined;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {},
-                                                   ...children: (Node | string | null)[]): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    element.setAttribute(key, value);
-  }
-  for (const child of children) {
-    if (child !== null) {
-      element.append(child);
-    }
-  }
-  return element;
-}
 
 function statusIcon(status: string): HTMLElement {
   return el("span", { class: `icon status-${status}`, role: "img", "aria-label": status, title: status },

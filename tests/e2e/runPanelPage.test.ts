@@ -4,11 +4,11 @@
  */
 
 import * as assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { FromWebview, ToWebview } from "../../extension/src/messages";
-import { launchChromium, ROOT } from "./codeServer";
+import { launchChromium } from "./codeServer";
+import { openWebviewPage, sentBy } from "./webviewPage";
 
 let browser: Browser;
 let page: Page;
@@ -36,17 +36,7 @@ const state: ToWebview = {
 
 before(async () => {
   browser = await launchChromium();
-  page = await browser.newPage();
-  await page.setContent('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
-  await page.evaluate(() => {
-    const w = window as unknown as { sent: unknown[]; acquireVsCodeApi: () => unknown };
-    w.sent = [];
-    let saved: unknown;
-    w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => w.sent.push(m), getState: () => saved,
-      setState: (s: unknown) => { saved = s; } });
-  });
-  await page.addStyleTag({ path: join(ROOT, "dist", "webview", "runPanel.css") });
-  await page.addScriptTag({ path: join(ROOT, "dist", "webview", "runPanel.js") });
+  page = await openWebviewPage(browser, "runPanel");
   await page.evaluate((message) => window.postMessage(message, "*"), state);
 });
 
@@ -55,7 +45,7 @@ after(async () => {
 });
 
 async function sent(): Promise<FromWebview[]> {
-  return page.evaluate(() => (window as unknown as { sent: FromWebview[] }).sent);
+  return sentBy<FromWebview>(page);
 }
 
 test("the page asks for its state, then draws the run tree from it", async () => {

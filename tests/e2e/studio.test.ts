@@ -4,7 +4,7 @@
  */
 
 import * as assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { SCREENSHOTS, type Session, startSession } from "./codeServer";
@@ -19,6 +19,18 @@ before(async () => {
   bench = new Workbench(session.page);
   await bench.load(session.url);
 });
+
+/** A file's text once it contains `part` (VS Code writes it a moment after the save command returns). */
+async function fileOnceItHas(path: string, part: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(path) ? readFileSync(path, "utf-8") : "";
+    if (text.includes(part) || Date.now() > deadline) {
+      return text;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** A test whose failure leaves a screenshot of the moment, named after it. */
 function step(name: string, body: () => Promise<void>): void {
@@ -72,7 +84,42 @@ step("Run flow: every node's status shows, and the result stands next to each no
   await bench.shot("06-run-flow");
 });
 
+step("the visual editor: the graph with run statuses; an input set there and a node added land in the text", async () => {
+  const flow = join(session.workspace, "hello", "flow.dag.yaml");
+  const tool = join(session.workspace, "hello", "tidy.py");
+  const original = readFileSync(flow, "utf-8");
+  await bench.top();
+  await bench.codeLens("Open visual editor").click();
+  const editor = bench.flowEditor();
+  try {
+    await editor.locator(".box[data-id='shout'].status-Completed").waitFor({ timeout: 30_000 });
+    await editor.locator(".box[data-id='inputs.name']").waitFor();
+    await editor.locator(".box[data-id='outputs.greeting']").waitFor();
+    await editor.locator(".box[data-id='shout']").click();
+    await editor.locator("#input-excited").fill("true");
+    await editor.locator("#input-excited").press("Enter");
+    await editor.locator("#input-excited[data-original='true']").waitFor();
+    await bench.shot("06b-visual-editor");
+    await editor.locator("input[name='node-name']").fill("tidy");
+    await editor.locator("input[name='node-name']").press("Enter");
+    await editor.locator(".box[data-id='tidy']").waitFor({ timeout: 10_000 });
+    await editor.locator(".box[data-id='shout']").dblclick();  // shows the node in the flow's text editor
+    await bench.cursorStatus().filter({ hasText: "Ln 24," }).waitFor({ timeout: 10_000 });
+    await bench.editor().click({ position: { x: 400, y: 10 } });  // the keyboard back to the workbench
+    await bench.command("File: Save");  // the edits are unsaved text edits, like any other
+    const text = await fileOnceItHas(flow, "- name: tidy");
+    assert.match(text, /excited: true/);
+    assert.match(text, /- name: tidy\n  type: python\n/);
+    assert.match(await fileOnceItHas(tool, "@tool"), /def tidy\(text: str\) -> str:/);  // created and saved
+  } finally {
+    writeFileSync(flow, original);
+    rmSync(tool, { force: true });
+    await bench.command("View: Close All Editors");
+  }
+});
+
 step("typing a broken reference shows a squiggle and a Problems row", async () => {
+  await bench.open("hello/flow.dag.yaml");
   await bench.goTo(23, 24);  // inside `${inputs.name}` of node greet, after "name"
   await bench.page.keyboard.press("Backspace");
   await bench.page.keyboard.press("Backspace");
@@ -130,18 +177,27 @@ step("a failing tool: the error opens the tool at the failing line", async () =>
 });
 
 step("time from opening a flow to its first diagnostics", async () => {
-  for (const flow of ["chat-basic", "eval-accuracy"]) {  // flows not opened before, each with a mistake
+  // Flows never opened before, each with a mistake on its first line (in view): copies of chat-basic.
+  const fresh = ["timing-a", "timing-b", "timing-c", "timing-d"];
+  for (const flow of fresh) {
+    cpSync(join(session.workspace, "chat-basic"), join(session.workspace, flow), { recursive: true });
     const file = join(session.workspace, flow, "flow.dag.yaml");
-    writeFileSync(file, "bogus_key: 1\n" + readFileSync(file, "utf-8"));  // on the first line: in view
+    writeFileSync(file, "bogus_key: 1\n" + readFileSync(file, "utf-8"));
   }
-  // Once the server runs.
-  const running = await bench.openAndTimeDiagnostics("chat-basic/flow.dag.yaml", 10_000);
-  timings.firstDiagnosticsRunningMs = running.fromEditor;
-  timings.firstDiagnosticsRunningFromQuickOpenMs = running.fromEnter;
+  // Once the server runs: three opens, the median kept.
+  const opens = [];
+  for (const flow of fresh.slice(0, 3)) {
+    await bench.command("View: Close All Editors");
+    opens.push(await bench.openAndTimeDiagnostics(`${flow}/flow.dag.yaml`, 10_000));
+  }
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  timings.firstDiagnosticsRunningMs = median(opens.map((o) => o.fromEditor));
+  timings.firstDiagnosticsRunningFromQuickOpenMs = median(opens.map((o) => o.fromEnter));
+  timings.firstDiagnosticsRunningSlowestMs = Math.max(...opens.map((o) => o.fromEditor));
   // When the server must start: restart it, then open the other flow at once.
   await bench.command("View: Close All Editors");
   await bench.command("Flowline: Restart Language Server");
-  const starting = await bench.openAndTimeDiagnostics("eval-accuracy/flow.dag.yaml", 30_000);
+  const starting = await bench.openAndTimeDiagnostics("timing-d/flow.dag.yaml", 30_000);
   timings.firstDiagnosticsStartingMs = starting.fromEditor;
   timings.firstDiagnosticsStartingFromQuickOpenMs = starting.fromEnter;
   await bench.shot("09-diagnostics-timing");

@@ -160,9 +160,19 @@ export class Workbench {
     return this.page.locator(".codelens-decoration a", { hasText: title });
   }
 
-  /** The run panel's page (a webview: two nested frames). */
+  /** The run panel's page (a webview view: two nested frames). */
   runPanel(): FrameLocator {
-    return this.page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    return this.page.frameLocator('iframe.webview.ready[src*="purpose=webviewView"]').frameLocator("#active-frame");
+  }
+
+  /** The visual editor's page (a custom editor's webview, the one without the view's purpose). */
+  flowEditor(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator("#active-frame");
+  }
+
+  /** The text of the active text editor's visible lines. */
+  async editorText(): Promise<string> {
+    return this.page.locator(".editor-group-container.active .monaco-editor .view-lines").innerText();
   }
 
   activeTab(): Locator {

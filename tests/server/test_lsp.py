@@ -396,6 +396,10 @@ async def test_graph_and_edit_flow(client: LanguageClient, tmp_path: Path) -> No
     edges = [(e["source"], e["target"], e["port"]) for e in shape["edges"]]
     assert edges == [("inputs.question", "greet", "name"), ("greet", "loud", "text"),
                      ("loud", "outputs.answer", "reference")]
+    assert [n["parameters"] for n in shape["nodes"]] == [
+        [{"name": "name", "annotation": None, "default": None, "required": True}],
+        [{"name": "text", "annotation": "str", "default": None, "required": True},
+         {"name": "times", "annotation": "int", "default": "1", "required": False}]]
     edit = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="flowline.editFlow", arguments=[uri, {"kind": "setInput", "node": "loud", "input": "times",
                                                       "value": 3, "version": 1}])))
@@ -409,6 +413,17 @@ async def test_graph_and_edit_flow(client: LanguageClient, tmp_path: Path) -> No
     with pytest.raises(Exception, match="document changed"):
         await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="flowline.editFlow", arguments=[uri, {"kind": "removeNode", "name": "greet", "version": 7}]))
+    added = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.editFlow", arguments=[uri, {"kind": "addNode", "name": "tidy", "version": 1}])))
+    assert isinstance(added, dict)
+    create, tool, flow = added["documentChanges"]
+    assert create == {"kind": "create", "uri": (folder / "tidy.py").as_uri(), "options": {"ignoreIfExists": True}}
+    assert tool["textDocument"]["uri"] == (folder / "tidy.py").as_uri()
+    assert tool["edits"][0]["newText"].startswith("from flowline import tool\n\n\n@tool\ndef tidy(text: str)")
+    assert flow["edits"][0]["newText"].startswith("- name: tidy\n  type: python\n")
+    reused = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="flowline.editFlow", arguments=[uri, {"kind": "addNode", "name": "again", "path": "shout.py"}])))
+    assert isinstance(reused, dict) and len(reused["documentChanges"]) == 1  # an existing file is left alone
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "flowline", "lsp"]))

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+from flowline.flow.files import Reader, resolve_source
+from flowline.flow.fixes import stub_text
 from flowline.flow.model import Flow
 from flowline.flow.navigate import rename
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq, block_end_line
@@ -46,13 +49,17 @@ def _node_block(root: YNode | None, name: str) -> YMap:
     raise EditError(f"The flow has no node '{name}'.")
 
 
+def _source_path(name: str, kind: str, path: str | None) -> str:
+    return path or f"{name}.{'py' if kind == 'python' else 'jinja2'}"
+
+
 def add_node(text: str, root: YNode | None, name: str, kind: str = "python", path: str | None = None) -> TextEdits:
     """Append a node at the end of ``nodes``."""
     nodes = _nodes(root)
     if nodes is not None and any(isinstance(i, YMap) and isinstance(i.get("name"), YScalar)
                                  and i.get("name").value == name for i in nodes.items):  # type: ignore[union-attr]
         raise EditError(f"A node named '{name}' already exists.")
-    source = path or f"{name}.{'py' if kind == 'python' else 'jinja2'}"
+    source = _source_path(name, kind, path)
     lines = text.split("\n")
     if nodes is not None and nodes.items:
         dash = max(nodes.items[0].span.start_col - 2, 0)
@@ -145,3 +152,15 @@ def apply_edit(flow: Flow, text: str, root: YNode | None, edit: dict[str, Any]) 
         raise EditError(f"Edit '{kind}' needs '{exc.args[0]}'.") from exc
     raise EditError(f"Unknown edit kind '{kind}'; use addNode, removeNode, renameNode, setInput, clearInput "
                     "or connect.")
+
+
+def new_files(flow: Flow, edit: dict[str, Any], read: Reader) -> list[tuple[Path, str]]:
+    """Files an edit brings into being: a node added with a source file that does not exist yet gets
+    a first version (a ``@tool`` function or a template) so the flow stays runnable."""
+    if edit.get("kind") != "addNode" or "name" not in edit:
+        return []
+    kind = str(edit.get("type", "python"))
+    path = resolve_source(flow, _source_path(str(edit["name"]), kind, edit.get("path")))
+    if read(path) is not None:
+        return []
+    return [(path, stub_text(kind, str(edit["name"]), []))]

@@ -42,18 +42,23 @@ def _insert_at(line: int) -> Span:
     return Span.point(line, 0)
 
 
+def stub_text(kind: str, name: str, inputs: list[str]) -> str:
+    """The first text of a new node's source file: a ``@tool`` function or a template."""
+    names = inputs or ["text"]
+    if kind == "python":
+        params = ", ".join(f"{n}: str" for n in names)
+        return (f"from flowline import tool\n\n\n@tool\ndef {name}({params}) -> str:\n"
+                f"    \"\"\"What the node '{name}' does.\"\"\"\n    return {names[0]}\n")
+    variables = "\n".join(f"{{{{ {n} }}}}" for n in names)
+    header = "# user:\n" if kind in ("llm", "custom_llm") else ""
+    return header + variables + "\n"
+
+
 def _stub(flow: Flow, node: Node) -> tuple[Path, str] | None:
     if node.source is None or not node.source.path:
         return None
-    path = resolve_source(flow, node.source.path)
-    names = [i.name for i in node.inputs] or ["text"]
-    if node.type == "python":
-        params = ", ".join(f"{n}: str" for n in names)
-        return path, (f"from flowline import tool\n\n\n@tool\ndef {node.name}({params}) -> str:\n"
-                      f"    \"\"\"What the node '{node.name}' does.\"\"\"\n    return {names[0]}\n")
-    variables = "\n".join(f"{{{{ {n} }}}}" for n in names)
-    header = "# user:\n" if node.type in ("llm", "custom_llm") else ""
-    return path, header + variables + "\n"
+    inputs = [i.name for i in node.inputs]
+    return resolve_source(flow, node.source.path), stub_text(node.type or "", node.name, inputs)
 
 
 def actions_for(flow: Flow, root: YNode | None, problem: Problem) -> list[Action]:

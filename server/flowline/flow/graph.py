@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowline.flow.model import Flow, Value
+from flowline.flow.complete import tool_signature
+from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.model import Flow, Node, Value
 from flowline.flow.spans import Span
+from flowline.flow.templates import TemplateError, template_variables
 
 
 def _span(span: Span) -> dict[str, int]:
@@ -21,8 +24,25 @@ def _edges_from(target: str, port: str, value: Value) -> list[dict[str, Any]]:
     return [{"source": source, "target": target, "port": port, "path": ref.path}]
 
 
-def graph(flow: Flow) -> dict[str, Any]:
-    """Nodes (with type, inputs, spans), flow inputs and outputs, and edges between them."""
+def parameters(flow: Flow, node: Node, read: Reader) -> list[dict[str, Any]]:
+    """What a node can take as inputs: its tool's parameters (read with ``ast``) or its template's
+    variables, each with its annotation, default and whether it must be given."""
+    signature = tool_signature(flow, node, read)
+    if signature is not None:
+        return [{"name": p.name, "annotation": p.annotation, "default": p.default_text, "required": p.required}
+                for p in signature.parameters]
+    if node.type in ("prompt", "llm") and node.source is not None and node.source.path:
+        text = read(resolve_source(flow, node.source.path))
+        try:
+            names = sorted(template_variables(text)) if text else []
+        except TemplateError:
+            names = []
+        return [{"name": n, "annotation": None, "default": None, "required": True} for n in names]
+    return []
+
+
+def graph(flow: Flow, read: Reader = read_disk) -> dict[str, Any]:
+    """Nodes (with type, inputs, parameters, spans), flow inputs and outputs, and edges between them."""
     nodes, edges = [], []
     for node in flow.nodes:
         nodes.append({
@@ -30,6 +50,7 @@ def graph(flow: Flow) -> dict[str, Any]:
             "use_variants": node.use_variants, "source": node.source.path if node.source else None,
             "activate": {"when": node.activate.when.value, "is": node.activate.is_.value} if node.activate else None,
             "inputs": {i.name: i.value.value for i in node.inputs},
+            "parameters": parameters(flow, node, read),
             "span": _span(node.span), "name_span": _span(node.name_span),
         })
         for item in node.inputs:

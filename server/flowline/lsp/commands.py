@@ -5,8 +5,10 @@
   each event is relayed as a ``flowline/event`` notification; the answer is
   ``{run_id, status, outputs, error?}``. Node outputs are remembered for hover and completion.
 - ``flowline.cancelRun [run_id]`` stops a run.
-- ``flowline.editFlow [uri, edit]`` answers a ``WorkspaceEdit`` (checked against ``edit.version``).
-- ``flowline/graph {uri}`` answers nodes, edges and spans for the visual editor.
+- ``flowline.editFlow [uri, edit]`` answers a ``WorkspaceEdit`` (checked against ``edit.version``; an
+  added node's missing source file is created with a first version).
+- ``flowline/graph {uri}`` answers nodes (with their tools' parameters), edges and spans for the
+  visual editor.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from flowline.flow.edits import EditError, apply_edit
+from flowline.flow.edits import EditError, apply_edit, new_files
 from flowline.flow.graph import graph
+from flowline.flow.spans import Span
 from flowline.lsp.documents import is_flow_uri, to_range, uri_to_path
 from flowline.lsp.server import FlowlineServer
 
@@ -110,13 +113,20 @@ def register(server: FlowlineServer) -> None:
             edits = apply_edit(state.flow, state.text, state.document.root, edit)
         except EditError as exc:
             raise ValueError(str(exc)) from exc
+        changes: list[types.TextDocumentEdit | types.CreateFile] = []
+        for path, text in new_files(state.flow, edit, ls.flows.read):
+            new_file = types.OptionalVersionedTextDocumentIdentifier(uri=path.as_uri(), version=None)
+            changes += [types.CreateFile(uri=path.as_uri(), options=types.CreateFileOptions(ignore_if_exists=True)),
+                        types.TextDocumentEdit(text_document=new_file,
+                                               edits=[types.TextEdit(to_range([""], Span.point(0, 0)), text)])]
         lines = state.lines
-        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+        changes.append(types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=state.version),
-            edits=[types.TextEdit(to_range(lines, span), text) for span, text in edits])])
+            edits=[types.TextEdit(to_range(lines, span), text) for span, text in edits]))
+        return types.WorkspaceEdit(document_changes=changes)
 
     @server.feature(GRAPH)
     def flow_graph(ls: FlowlineServer, params: Any) -> dict[str, Any]:
         uri = params.uri if hasattr(params, "uri") else params["uri"]
         state = ls.flows.model(uri)
-        return {"version": state.version, **graph(state.flow)}
+        return {"version": state.version, **graph(state.flow, ls.flows.read)}

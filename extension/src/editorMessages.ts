@@ -1,0 +1,34 @@
+/**
+ * Messages between the visual editor's webview and the extension: one union each way, shared by both
+ * sides (the webview bundle imports this file too). The webview starts with `ready`.
+ */
+
+import type { FlowEdit, FlowGraph } from "./protocol";
+
+/** The latest run's word on one node, for the graph. */
+export interface NodeRun {
+  status: string;
+  durationMs?: number;
+  error?: string;
+}
+
+/** A diagnostic of the flow file that falls inside a node (or the flow, under `""`). */
+export interface NodeProblem {
+  severity: "error" | "warning" | "info";
+  message: string;
+}
+
+export type ToFlowEditor =
+  | { type: "graph"; name: string; graph: FlowGraph; runs: Record<string, NodeRun>;
+      problems: Record<string, NodeProblem[]>; running: boolean }
+  | { type: "select"; id: string }
+  | { type: "unavailable"; reason: string };
+
+export type FromFlowEditor =
+  | { type: "ready" }
+  | { type: "edit"; edit: FlowEdit; version: number | null }
+  | { type: "remove"; node: string; version: number | null }
+  | { type: "reveal"; id: string }
+  | { type: "openSource"; node: string }
+  | { type: "runFlow" }
+  | { type: "runNode"; node: string };

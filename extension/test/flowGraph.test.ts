@@ -1,0 +1,106 @@
+import * as assert from "node:assert/strict";
+import { test } from "node:test";
+import { BOX_HEIGHT, BOX_WIDTH, downstream, layout, literal, nodeNameProblem, referenceChoices } from "../src/flowGraph";
+import type { FlowGraph, GraphNode } from "../src/protocol";
+
+const span = { start_line: 0, start_col: 0, end_line: 0, end_col: 0 };
+
+function node(name: string, extra: Partial<GraphNode> = {}): GraphNode {
+  return { name, type: "python", aggregation: false, use_variants: false, source: `${name}.py`, activate: null,
+    inputs: {}, parameters: [], span, name_span: span, ...extra };
+}
+
+/** question → fetch → (summarize, classify) → answer; classify also reads the question. */
+const graph: FlowGraph = {
+  version: 3,
+  inputs: [{ name: "question", type: "string", default: null, description: null, is_chat_history: false, span }],
+  outputs: [{ name: "answer", reference: "${classify.output}", span }],
+  nodes: [node("classify"), node("summarize"), node("fetch"), node("report", { aggregation: true })],
+  edges: [
+    { source: "inputs.question", target: "fetch", port: "url" },
+    { source: "fetch", target: "summarize", port: "text" },
+    { source: "summarize", target: "classify", port: "summary" },
+    { source: "inputs.question", target: "classify", port: "question" },
+    { source: "classify", target: "report", port: "results" },
+    { source: "classify", target: "outputs.answer", port: "reference" },
+  ],
+};
+
+test("each node sits one column right of the furthest thing it reads; outputs in the last column", () => {
+  const boxes = new Map(layout(graph).boxes.map((b) => [b.id, b]));
+  assert.deepEqual([...boxes.values()].map((b) => [b.id, b.layer]).sort(), [
+    ["classify", 3], ["fetch", 1], ["inputs.question", 0], ["outputs.answer", 5], ["report", 4], ["summarize", 2]]);
+  assert.equal(boxes.get("outputs.answer")?.kind, "output");
+  assert.ok((boxes.get("fetch")?.x ?? 0) < (boxes.get("summarize")?.x ?? 0));
+});
+
+test("boxes do not overlap and fit inside the drawing", () => {
+  const wide: FlowGraph = { ...graph, nodes: ["a", "b", "c", "d"].map((n) => node(n)),
+    edges: ["a", "b", "c", "d"].map((n) => ({ source: "inputs.question", target: n, port: "x" })) };
+  const drawn = layout(wide);
+  for (const one of drawn.boxes) {
+    assert.ok(one.x >= 0 && one.y >= 0 && one.x + BOX_WIDTH <= drawn.width && one.y + BOX_HEIGHT <= drawn.height);
+    for (const other of drawn.boxes) {
+      if (one !== other) {
+        assert.ok(one.x + BOX_WIDTH <= other.x || other.x + BOX_WIDTH <= one.x
+          || one.y + BOX_HEIGHT <= other.y || other.y + BOX_HEIGHT <= one.y, `${one.id} overlaps ${other.id}`);
+      }
+    }
+  }
+});
+
+test("rows follow their sources: a node reading the lower input sits lower", () => {
+  const two: FlowGraph = { ...graph, outputs: [],
+    inputs: ["top", "bottom"].map((name) => ({ name, type: "string", default: null, description: null,
+      is_chat_history: false, span })),
+    nodes: [node("reads_bottom"), node("reads_top")],
+    edges: [{ source: "inputs.bottom", target: "reads_bottom", port: "x" },
+      { source: "inputs.top", target: "reads_top", port: "x" }] };
+  const boxes = new Map(layout(two).boxes.map((b) => [b.id, b]));
+  assert.ok((boxes.get("reads_top")?.y ?? 0) < (boxes.get("reads_bottom")?.y ?? 0));
+});
+
+test("every known edge gets a curve from the source's right side to the target's left side", () => {
+  const drawn = layout(graph);
+  assert.equal(drawn.lines.length, graph.edges.length);
+  const fetch = drawn.boxes.find((b) => b.id === "fetch");
+  const line = drawn.lines.find((l) => l.target === "fetch");
+  assert.ok(fetch && line && line.path.endsWith(`${fetch.x} ${fetch.y + BOX_HEIGHT / 2}`));
+  const broken: FlowGraph = { ...graph, edges: [...graph.edges, { source: "ghost", target: "fetch", port: "y" }] };
+  assert.equal(layout(broken).lines.length, graph.edges.length);  // a reference to no node draws nothing
+});
+
+test("a cycle does not hang the layout and stays within the columns", () => {
+  const cyclic: FlowGraph = { ...graph, outputs: [], nodes: [node("a"), node("b")],
+    edges: [{ source: "a", target: "b", port: "x" }, { source: "b", target: "a", port: "y" }] };
+  const drawn = layout(cyclic);
+  assert.ok(drawn.boxes.every((b) => b.layer <= 3));
+});
+
+test("reference choices: flow inputs and nodes that make no cycle, never aggregation nodes or itself", () => {
+  assert.deepEqual([...downstream(graph, "summarize")].sort(), ["classify", "report"]);
+  assert.deepEqual(referenceChoices(graph, "summarize"), ["${inputs.question}", "${fetch.output}"]);
+  assert.deepEqual(referenceChoices(graph, "report"), ["${inputs.question}", "${classify.output}",
+    "${summarize.output}", "${fetch.output}"]);
+});
+
+test("typed text becomes a value: JSON spellings are values, everything else a string", () => {
+  assert.equal(literal("3"), 3);
+  assert.equal(literal("-2.5"), -2.5);
+  assert.equal(literal("true"), true);
+  assert.equal(literal("null"), null);
+  assert.deepEqual(literal('["a", 1]'), ["a", 1]);
+  assert.deepEqual(literal('{"k": 1}'), { k: 1 });
+  assert.equal(literal("${fetch.output}"), "${fetch.output}");
+  assert.equal(literal("[not json"), "[not json");
+  assert.equal(literal("hello world"), "hello world");
+  assert.equal(literal("007x"), "007x");
+});
+
+test("node names: identifiers, not taken (a rename may keep its own name)", () => {
+  assert.equal(nodeNameProblem(graph, "new_node"), null);
+  assert.match(nodeNameProblem(graph, "fetch") ?? "", /already exists/);
+  assert.equal(nodeNameProblem(graph, "fetch", "fetch"), null);
+  assert.match(nodeNameProblem(graph, "2fast") ?? "", /not a valid node name/);
+  assert.match(nodeNameProblem(graph, "a.b") ?? "", /not a valid node name/);
+});
