@@ -7,9 +7,9 @@
 
 import * as path from "path";
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, type LanguageClient, type WorkspaceEdit } from "vscode-languageclient/node";
+import { ExecuteCommandRequest, type WorkspaceEdit } from "vscode-languageclient/node";
 import type { FromFlowEditor, NodeProblem, NodeRun, ToFlowEditor } from "./editorMessages";
-import { type FlowEdit, type FlowGraph, GRAPH_REQUEST, type Span } from "./protocol";
+import type { FlowEdit, FlowGraph, Span } from "./protocol";
 import type { FlowlineServer } from "./python";
 import type { Runs } from "./runs";
 import { webviewHtml } from "./webviewHtml";
@@ -83,17 +83,9 @@ class Session implements vscode.Disposable {
     }, 30);
   }
 
-  private client(): LanguageClient {
-    const client = this.server.client;
-    if (!client || !client.isRunning()) {
-      throw new Error("The Flowline language server is not running (see the Flowline output).");
-    }
-    return client;
-  }
-
   private async load(): Promise<void> {
     try {
-      this.graph = await this.client().sendRequest(GRAPH_REQUEST, { uri: this.document.uri.toString() });
+      this.graph = await this.runs.graph(this.document.uri.toString());
       this.post();
     } catch (error) {
       this.send({ type: "unavailable", reason: error instanceof Error ? error.message : String(error) });
@@ -194,7 +186,7 @@ class Session implements vscode.Disposable {
 
   /** Applies an edit as the server spells it; files it creates are saved so the server reads them. */
   private async edit(edit: FlowEdit, version: number | null): Promise<void> {
-    const client = this.client();
+    const client = this.runs.ready();
     const answer: WorkspaceEdit = await client.sendRequest(ExecuteCommandRequest.type, { command: "flowline.editFlow",
       arguments: [this.document.uri.toString(), { ...edit, version: version ?? this.document.version }] });
     const workspaceEdit = await client.protocol2CodeConverter.asWorkspaceEdit(answer);

@@ -45,7 +45,8 @@ export class Runs implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private ready(): LanguageClient {
+  /** The running language client; a clear error when the server is not running. */
+  ready(): LanguageClient {
     if (!this.client || !this.client.isRunning()) {
       throw new Error("The Flowline language server is not running (see the Flowline output).");
     }

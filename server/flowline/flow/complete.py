@@ -74,6 +74,17 @@ def tool_signature(flow: Flow, node: Node, read: Reader = read_disk) -> ToolSign
     return tools[0] if len(tools) == 1 else None
 
 
+def template_names(flow: Flow, node: Node, read: Reader = read_disk) -> list[str]:
+    """The variables a prompt or llm node's template reads, sorted (none when it cannot be read)."""
+    if node.type not in ("prompt", "llm") or node.source is None or not node.source.path:
+        return []
+    template = read(resolve_source(flow, node.source.path))
+    try:
+        return sorted(template_variables(template)) if template else []
+    except TemplateError:
+        return []
+
+
 def _downstream(flow: Flow, name: str) -> set[str]:
     """Nodes that depend on ``name``, directly or not (referencing them would make a cycle)."""
     dependents: dict[str, list[str]] = {}
@@ -203,13 +214,8 @@ def _input_key_items(flow: Flow, node: Node, span: Span, read: Reader) -> list[I
                 detail += f" = {param.default_text}"
             items.append(Item(param.name, "field", span, f"{param.name}: ", detail.strip(),
                               signature.docstring or "", sort_text="0" if param.required else "1"))
-    if node.type in ("prompt", "llm") and node.source and node.source.path:
-        template = read(resolve_source(flow, node.source.path))
-        try:
-            names = sorted(template_variables(template)) if template else []
-        except TemplateError:
-            names = []
-        items.extend(Item(n, "variable", span, f"{n}: ", "template variable", sort_text="0") for n in names)
+    items.extend(Item(n, "variable", span, f"{n}: ", "template variable", sort_text="0")
+                 for n in template_names(flow, node, read))
     if node.type == "llm":
         items.extend(Item(n, "field", span, f"{n}: ", "LLM parameter", sort_text="2") for n in LLM_INPUTS)
     return items

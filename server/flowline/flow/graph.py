@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowline.flow.complete import tool_signature
-from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.complete import template_names, tool_signature
+from flowline.flow.files import Reader, read_disk
 from flowline.flow.model import Flow, Node, Value
 from flowline.flow.spans import Span
-from flowline.flow.templates import TemplateError, template_variables
 
 
 def _span(span: Span) -> dict[str, int]:
@@ -31,14 +30,8 @@ def parameters(flow: Flow, node: Node, read: Reader) -> list[dict[str, Any]]:
     if signature is not None:
         return [{"name": p.name, "annotation": p.annotation, "default": p.default_text, "required": p.required}
                 for p in signature.parameters]
-    if node.type in ("prompt", "llm") and node.source is not None and node.source.path:
-        text = read(resolve_source(flow, node.source.path))
-        try:
-            names = sorted(template_variables(text)) if text else []
-        except TemplateError:
-            names = []
-        return [{"name": n, "annotation": None, "default": None, "required": True} for n in names]
-    return []
+    return [{"name": n, "annotation": None, "default": None, "required": True}
+            for n in template_names(flow, node, read)]
 
 
 def graph(flow: Flow, read: Reader = read_disk) -> dict[str, Any]:
