@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
+import type { FlowlineDebug } from "./debug";
 import type { BatchRun } from "./messages";
 import type { FlowlineServer } from "./python";
 import type { RunPanel } from "./runPanel";
@@ -41,7 +42,7 @@ function noFlow(): undefined {
 
 export class Commands {
   constructor(private readonly server: FlowlineServer, private readonly runs: Runs, private readonly panel: RunPanel,
-              private readonly log: vscode.LogOutputChannel) {}
+              private readonly debug: FlowlineDebug, private readonly log: vscode.LogOutputChannel) {}
 
   /** Routes the server's commands (run, run node, cancel) through the extension (client middleware). */
   route(command: string, args: unknown[], next: (command: string, args: unknown[]) => unknown): unknown {
@@ -118,6 +119,37 @@ export class Commands {
     const line = editor.selection.active.line;
     const graph = await this.runs.graph(uri);
     return graph.nodes.find((n) => n.span.start_line <= line && line <= n.span.end_line)?.name;
+  }
+
+  /** Debugs the whole flow: it runs under debugpy, its events stream into the run panel. */
+  async debugFlow(argument: unknown): Promise<void> {
+    const uri = flowUri(argument);
+    if (!uri) {
+      noFlow();
+      return;
+    }
+    await this.report(async () => {
+      await this.beforeRun(uri);
+      await this.debug.start(uri);
+    });
+  }
+
+  /** Debugs one node (the code lens's, else the node at the cursor) with the inputs a run would get. */
+  async debugNode(argument: unknown, node: unknown): Promise<void> {
+    const uri = flowUri(argument);
+    if (!uri) {
+      noFlow();
+      return;
+    }
+    await this.report(async () => {
+      const name = typeof node === "string" ? node : await this.nodeAtCursor(uri);
+      if (!name) {
+        void vscode.window.showWarningMessage("Put the cursor inside a node (or use the Debug node code lens).");
+        return;
+      }
+      await this.beforeRun(uri);
+      await this.debug.start(uri, name);
+    });
   }
 
   async cancel(argument: unknown): Promise<void> {
@@ -292,8 +324,4 @@ export class Commands {
     });
   }
 
-  /** Debugging and the visual editor are separate features; until they ship, say so plainly. */
-  notYet(what: string): void {
-    void vscode.window.showInformationMessage(`${what} is not available in this version of Flowline yet.`);
-  }
 }

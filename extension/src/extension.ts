@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import type { Middleware } from "vscode-languageclient/node";
 import { Commands, isFlowFile } from "./commands";
+import { FlowlineDebug } from "./debug";
 import { FLOW_EDITOR, FlowEditorProvider, openVisualEditor } from "./flowEditor";
 import { InlineResults } from "./inline";
 import { FlowlineServer } from "./python";
@@ -25,12 +26,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     executeCommand: (command, args, next) => commands.route(command, args, next),
   };
   server = new FlowlineServer(context, log, middleware);
-  const commands: Commands = new Commands(server, runs, panel, log);
+  const debug = new FlowlineDebug(server, runs, log);
+  const commands: Commands = new Commands(server, runs, panel, debug, log);
   const started = server;
   const flowEditor = new FlowEditorProvider(context.extensionUri, server, runs, log);
   let listening: vscode.Disposable | undefined;
   context.subscriptions.push(
-    log, runs, panel, server, new InlineResults(runs),
+    log, runs, panel, server, debug, new InlineResults(runs),
     vscode.window.registerWebviewViewProvider(VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     server.onDidStart((client) => {
       listening?.dispose();
@@ -38,8 +40,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       void panel.refreshBatches();
     }),
     { dispose: () => listening?.dispose() },
-    vscode.commands.registerCommand("flowline.debugFlow", () => commands.notYet("Debugging a flow")),
-    vscode.commands.registerCommand("flowline.debugNode", () => commands.notYet("Debugging a node")),
+    vscode.commands.registerCommand("flowline.debugFlow", (uri?: unknown) => commands.debugFlow(uri)),
+    vscode.commands.registerCommand("flowline.debugNode", (uri?: unknown, node?: unknown) => commands.debugNode(uri, node)),
     vscode.window.registerCustomEditorProvider(FLOW_EDITOR, flowEditor,
       { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.commands.registerCommand("flowline.openVisualEditor",

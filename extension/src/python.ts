@@ -15,20 +15,22 @@ import { candidates, type Candidate, expand, MIN_PYTHON, recentEnough } from "./
 import { readSettings } from "./settings";
 
 const PROBE = [
-  "import json, sys",
+  "import importlib.util, json, sys",
   "v = '%d.%d.%d' % sys.version_info[:3]",
   "missing = None",
   "try:",
   "    import flowline.lsp.server",
   "except Exception as e:",
   "    missing = '%s: %s' % (type(e).__name__, e)",
-  "print(json.dumps({'version': v, 'missing': missing, 'executable': sys.executable}))",
+  "debugpy = importlib.util.find_spec('debugpy') is not None",
+  "print(json.dumps({'version': v, 'missing': missing, 'executable': sys.executable, 'debugpy': debugpy}))",
 ].join("\n");
 
 interface Probe {
   version: string;
   missing: string | null;
   executable: string;
+  debugpy: boolean;
 }
 
 /** The interpreter the server runs on, and how it was found. */
@@ -36,6 +38,8 @@ export interface Interpreter {
   path: string;
   version: string;
   source: string;
+  /** Whether debugpy (which "Debug node / flow" runs) can be imported. */
+  debugpy: boolean;
 }
 
 /** A process that failed; `reason` is the last line it wrote on stderr (Flowline's CLI explains there). */
@@ -157,7 +161,7 @@ export class FlowlineServer implements vscode.Disposable {
       progress.report({ message: `python -m venv (from ${base})` });
       fs.mkdirSync(path.dirname(venv), { recursive: true });
       await run(base, ["-m", "venv", "--clear", venv], process.env, 120_000);
-      progress.report({ message: "installing PyYAML, Jinja2, jsonschema, openai, pygls…" });
+      progress.report({ message: "installing PyYAML, Jinja2, jsonschema, openai, pygls, debugpy…" });
       await run(this.venvPython(venv), ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r",
         requirements], process.env, 600_000);
     });
@@ -196,7 +200,7 @@ export class FlowlineServer implements vscode.Disposable {
         continue;
       }
       this.log.info(`Using ${probe.executable} (Python ${probe.version}, ${candidate.source})`);
-      return { path: probe.executable, version: probe.version, source: candidate.source };
+      return { path: probe.executable, version: probe.version, source: candidate.source, debugpy: probe.debugpy };
     }
     for (const problem of problems) {
       this.log.warn(problem);
@@ -206,7 +210,7 @@ export class FlowlineServer implements vscode.Disposable {
         const python = await this.createPrivateVenv(base);
         const probe = await this.probe(python);
         if (typeof probe !== "string" && !probe.missing) {
-          return { path: python, version: probe.version, source: "Flowline's environment" };
+          return { path: python, version: probe.version, source: "Flowline's environment", debugpy: probe.debugpy };
         }
         this.log.error(`The new environment still cannot run the server: ${JSON.stringify(probe)}`);
       } catch (error) {

@@ -9,7 +9,7 @@ import * as vscode from "vscode";
 import { ExecuteCommandRequest, type LanguageClient } from "vscode-languageclient/node";
 import { formInputs } from "./inputs";
 import type { FlowForm, InputField } from "./messages";
-import { EVENT_NOTIFICATION, type FlowEvent, type FlowGraph, GRAPH_REQUEST, type RunResult } from "./protocol";
+import { type ErrorInfo, EVENT_NOTIFICATION, type FlowEvent, type FlowGraph, GRAPH_REQUEST, type RunResult } from "./protocol";
 import { applyEvent, failedToStart, type RunHistory, type RunView } from "./runModel";
 
 const VALUES_KEY = "flowline.inputs";
@@ -22,6 +22,7 @@ export class Runs implements vscode.Disposable {
   readonly running = new Set<string>();
   private client: LanguageClient | undefined;
   private starts = 0;
+  private readonly stoppers = new Map<string, () => Thenable<unknown>>();
 
   constructor(private readonly state: vscode.Memento, private readonly log: vscode.LogOutputChannel) {}
 
@@ -79,30 +80,31 @@ export class Runs implements vscode.Disposable {
     const client = this.ready();
     const result: RunResult = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
     if (result && result.run_id === null && result.error) {
-      // The run never started (an invalid flow, bad inputs): keep the reason in the history.
-      this.starts += 1;
-      this.history = failedToStart(this.history, vscode.Uri.parse(uri).fsPath, node, result.error,
-        `not-started-${this.starts}`);
-      this.changed.fire();
+      this.notStarted(uri, node, result.error);
     }
     return result;
   }
 
-  /** Runs a whole flow with the form's values (typed by the flow's input types), remembering them. */
-  async runFlow(uri: string, values?: Record<string, unknown>): Promise<RunResult> {
+  /** A run that never started (an invalid flow, bad inputs): its reason stays in the history. */
+  notStarted(uri: string, node: string | undefined, error: ErrorInfo): void {
+    this.starts += 1;
+    this.history = failedToStart(this.history, vscode.Uri.parse(uri).fsPath, node, error, `not-started-${this.starts}`);
+    this.changed.fire();
+  }
+
+  /** A whole flow's inputs: the form's values (or `values`), typed by the flow's input types, remembered. */
+  async flowInputs(uri: string, values?: Record<string, unknown>): Promise<Record<string, unknown>> {
     const form = await this.form(uri);
     const chosen = values ?? form.values;
-    const inputs = formInputs(form.fields, chosen);
     await this.remember(uri, chosen);
-    this.log.info(`Running ${vscode.Uri.parse(uri).fsPath} with ${JSON.stringify(inputs)}`);
-    return this.execute("flowline.runFlow", [uri, inputs], uri);
+    return formInputs(form.fields, chosen);
   }
 
   /**
-   * Runs one node. Its flow inputs come from the form; the outputs of the nodes it depends on come
-   * from the latest run of the flow that produced them.
+   * One node's inputs: its flow inputs come from the form; the outputs of the nodes it depends on
+   * come from the latest run of the flow that produced them.
    */
-  async runNode(uri: string, node: string): Promise<RunResult> {
+  async nodeInputs(uri: string, node: string): Promise<Record<string, unknown>> {
     const [form, graph] = await Promise.all([this.form(uri), this.graph(uri)]);
     const inputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(formInputs(form.fields, form.values))) {
@@ -119,7 +121,20 @@ export class Runs implements vscode.Disposable {
         inputs[`${dependency}.output`] = view.output;
       }
     }
-    this.log.info(`Running node ${node} of ${flowPath} with ${JSON.stringify(inputs)}`);
+    return inputs;
+  }
+
+  /** Runs a whole flow with the form's values (or `values`). */
+  async runFlow(uri: string, values?: Record<string, unknown>): Promise<RunResult> {
+    const inputs = await this.flowInputs(uri, values);
+    this.log.info(`Running ${vscode.Uri.parse(uri).fsPath} with ${JSON.stringify(inputs)}`);
+    return this.execute("flowline.runFlow", [uri, inputs], uri);
+  }
+
+  /** Runs one node with the inputs of `nodeInputs`. */
+  async runNode(uri: string, node: string): Promise<RunResult> {
+    const inputs = await this.nodeInputs(uri, node);
+    this.log.info(`Running node ${node} of ${vscode.Uri.parse(uri).fsPath} with ${JSON.stringify(inputs)}`);
     return this.execute("flowline.runNode", [uri, node, inputs], uri, node);
   }
 
@@ -136,7 +151,18 @@ export class Runs implements vscode.Disposable {
     return this.execute("flowline.runFlow", [uri, run.inputs ?? {}], uri);
   }
 
+  /** A run the language server does not own (a debug session): `cancel` calls `stop` for it. */
+  stopWith(runId: string, stop: () => Thenable<unknown>): vscode.Disposable {
+    this.stoppers.set(runId, stop);
+    return { dispose: () => this.stoppers.delete(runId) };
+  }
+
   async cancel(runId: string): Promise<void> {
+    const stop = this.stoppers.get(runId);
+    if (stop) {
+      await stop();
+      return;
+    }
     await this.ready().sendRequest(ExecuteCommandRequest.type, { command: "flowline.cancelRun", arguments: [runId] });
   }
 

@@ -12,6 +12,7 @@ export interface Settings {
   workers: number;
   revealPanel: boolean;
   inlineResults: boolean;
+  justMyCode: boolean;
 }
 
 /** The settings that apply to a resource (or to the workspace). */
@@ -23,6 +24,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     workers: config.get<number>("run.workers", 4),
     revealPanel: config.get<boolean>("run.revealPanel", true),
     inlineResults: config.get<boolean>("run.inlineResults", true),
+    justMyCode: config.get<boolean>("debug.justMyCode", true),
   };
 }
 
