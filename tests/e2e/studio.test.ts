@@ -176,6 +176,42 @@ step("a failing tool: the error opens the tool at the failing line", async () =>
   await bench.shot("08-failing-line");
 });
 
+step("Debug node: a breakpoint set in the gutter pauses the node; continue completes it", async () => {
+  await bench.command("View: Close All Editors");
+  await bench.open("debugging/flow.dag.yaml");
+  await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
+  await bench.codeLens("Run flow").click();  // count_items's input comes from this run's parse_order
+  const panel = bench.runPanel();
+  await panel.locator("details.run", { hasText: "debugging" }).first()
+    .locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
+  await bench.open("debugging/count_items.py");
+  const line = readFileSync(join(session.workspace, "debugging", "count_items.py"), "utf-8").split("\n")
+    .findIndex((text) => text.includes("# @bp")) + 1;
+  await bench.toggleBreakpoint(line);
+  await bench.breakpoints().first().waitFor({ timeout: 10_000 });
+  try {
+    await bench.open("debugging/flow.dag.yaml");
+    const node = readFileSync(join(session.workspace, "debugging", "flow.dag.yaml"), "utf-8").split("\n")
+      .indexOf("- name: count_items") + 1;
+    await (await bench.codeLensAbove("Debug node", node)).click();
+    await bench.activeTab().filter({ hasText: "count_items.py" }).waitFor({ timeout: 60_000 });
+    await bench.pausedLine().waitFor({ timeout: 30_000 });
+    await bench.cursorStatus().filter({ hasText: `Ln ${line},` }).waitFor({ timeout: 10_000 });
+    const toolbar = bench.debugToolbar();
+    await toolbar.waitFor();
+    const run = panel.locator("details.run", { hasText: "node count_items" }).first();
+    await run.locator("details.node[data-node='count_items'] .icon.status-Running").waitFor({ timeout: 10_000 });
+    await bench.shot("11-debug-paused");
+    await toolbar.locator(".codicon-debug-continue").click();
+    await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
+    await run.locator("details.node[data-node='count_items'] .icon.status-Completed").waitFor();
+    await toolbar.waitFor({ state: "hidden", timeout: 30_000 });
+    await bench.shot("12-debug-completed");
+  } finally {
+    await bench.command("Debug: Remove All Breakpoints");
+  }
+});
+
 step("time from opening a flow to its first diagnostics", async () => {
   // Flows never opened before, each with a mistake on its first line (in view): copies of chat-basic.
   const fresh = ["timing-a", "timing-b", "timing-c", "timing-d"];

@@ -58,7 +58,7 @@ export class Workbench {
   async open(relative: string): Promise<void> {
     await this.quickOpen(relative);
     await this.page.locator(".editor-group-container.active .breadcrumbs-control", { hasText: folderOf(relative) })
-      .waitFor({ timeout: 30_000 });
+      .filter({ hasText: relative.split("/").pop() }).waitFor({ timeout: 30_000 });
     await this.editor().click({ position: { x: 400, y: 10 } });
   }
 
@@ -67,7 +67,9 @@ export class Workbench {
     const input = this.page.locator(".quick-input-widget input");
     await input.waitFor();
     await input.fill(relative);
-    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: folderOf(relative) }).first().waitFor();
+    // The row of this very file (a row of the previous search can linger a moment after typing).
+    await this.page.locator(".quick-input-list .monaco-list-row.focused", { hasText: folderOf(relative) })
+      .filter({ hasText: relative.split("/").pop() }).first().waitFor();
     await beforeEnter?.();
     await input.press("Enter");
   }
@@ -158,6 +160,52 @@ export class Workbench {
 
   codeLens(title: string): Locator {
     return this.page.locator(".codelens-decoration a", { hasText: title });
+  }
+
+  private lineNumber(line: number): Locator {
+    return this.page.locator(".editor-group-container.active .margin-view-overlays .line-numbers",
+      { hasText: new RegExp(`^${line}$`) });
+  }
+
+  /** The code lens `title` that stands right above a 1-based line (the line is brought into view). */
+  async codeLensAbove(title: string, line: number): Promise<Locator> {
+    await this.goTo(line);
+    const row = await this.lineNumber(line).boundingBox();
+    const lenses = this.codeLens(title);
+    await lenses.first().waitFor();
+    for (let i = 0; row && i < await lenses.count(); i++) {
+      const box = await lenses.nth(i).boundingBox();
+      if (box && box.y < row.y && row.y - box.y < 2 * row.height) {
+        return lenses.nth(i);
+      }
+    }
+    throw new Error(`no "${title}" code lens above line ${line}`);
+  }
+
+  /** Sets a breakpoint the way a person does: a click in the glyph margin left of a line's number. */
+  async toggleBreakpoint(line: number): Promise<void> {
+    const number = this.lineNumber(line);
+    const margin = this.page.locator(".editor-group-container.active .margin-view-overlays").first();
+    const [row, left] = [await number.boundingBox(), await margin.boundingBox()];
+    if (!row || !left) {
+      throw new Error(`line ${line} is not in view`);
+    }
+    await this.page.mouse.click(left.x + 8, row.y + row.height / 2);
+  }
+
+  /** Breakpoint glyphs in the active editor. */
+  breakpoints(): Locator {
+    return this.page.locator(".editor-group-container.active .monaco-editor .codicon-debug-breakpoint");
+  }
+
+  /** The floating debug toolbar (shown while a debug session runs). */
+  debugToolbar(): Locator {
+    return this.page.locator(".debug-toolbar");
+  }
+
+  /** The highlighted line where the debugger is paused, in the active editor. */
+  pausedLine(): Locator {
+    return this.page.locator(".editor-group-container.active .monaco-editor .debug-top-stack-frame-line");
   }
 
   /** The run panel's page (a webview view: two nested frames). */
