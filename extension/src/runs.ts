@@ -1,7 +1,8 @@
 /**
  * Runs started from VS Code: asks the language server to run a flow or a node, keeps the session's
- * run history from the streamed `flowline/event` notifications, and remembers each flow's last
- * inputs. The run panel and the inline results read from here.
+ * run history from the streamed `flowline/event` notifications (and from debug sessions' events,
+ * see debug.ts), and remembers each flow's last inputs. The run panel and the inline results read
+ * from here.
  */
 
 import * as path from "path";
