@@ -1,7 +1,8 @@
 /**
  * The `flowline` debugger: launch configurations become debugpy launches of `flowline flow test`
- * (see debugLaunch.ts), debugpy's adapter runs on the flow's interpreter behind a thin proxy
- * (see dap.ts), and each session's events file feeds the run panel while the session lives.
+ * (see debugLaunch.ts), and debugpy's adapter runs on the flow's interpreter behind a thin proxy
+ * (see dap.ts). Each adapter owns its debug run: the run's events file, read into the run panel
+ * while the run lives, and what the panel shows when the session ends first.
  */
 
 import * as cp from "child_process";
@@ -10,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
 import { frame, FrameReader, withFlowlineDefaults } from "./dap";
-import { debugpyLaunch, enclosingFlow, flowFile, type FlowlineLaunch } from "./debugLaunch";
+import { debugpyLaunch, enclosingFlow, flowFile, type FlowlineLaunch, withEventsFile } from "./debugLaunch";
 import { EventTail } from "./eventTail";
 import type { FlowEvent } from "./protocol";
 import type { FlowlineServer } from "./python";
@@ -28,16 +29,70 @@ function isFile(p: string): boolean {
   }
 }
 
+/** One launch of a debug session, as the run panel sees it. */
+class DebugRun {
+  private readonly tail: EventTail;
+  private timer: NodeJS.Timeout | undefined;
+  private runId: string | undefined;
+  private finished = false;
+  private stopping: vscode.Disposable | undefined;
+  private stderr = "";
+
+  constructor(private readonly session: vscode.DebugSession, readonly events: string, private readonly runs: Runs) {
+    this.tail = new EventTail(events, (event) => this.onEvent(event));
+  }
+
+  /** The flow is about to start: read its events as they come. */
+  launched(): void {
+    this.timer ??= setInterval(() => this.tail.poll(), POLL_MS);
+  }
+
+  /** What the flow wrote on stderr: the reason, when it ends before its run starts. */
+  wroteError(text: string): void {
+    this.stderr += text;
+  }
+
+  private onEvent(event: FlowEvent): void {
+    if (event.type === "run_start") {
+      this.runId = event.run_id;
+      this.stopping = this.runs.stopWith(event.run_id, () => vscode.debug.stopDebugging(this.session));
+    } else if (event.type === "run_end") {
+      this.finished = true;
+    }
+    this.runs.onEvent(event);
+  }
+
+  /** The last events; a run stopped from the debugger ends as Canceled, one that never began says why. */
+  end(): void {
+    if (this.timer === undefined) {
+      return;  // never launched (the adapter stopped first)
+    }
+    clearInterval(this.timer);
+    this.tail.poll();
+    this.stopping?.dispose();
+    const config = this.session.configuration;
+    if (this.runId && !this.finished) {
+      this.runs.onEvent({ type: "run_end", run_id: this.runId, status: "Canceled",
+        error: { type: "Canceled", message: "The debug session ended before the run did." } });
+    } else if (!this.runId) {
+      const reason = this.stderr.trim().split("\n").pop()
+        || "The debug session ended before the run started (see the Debug Console).";
+      const flow = flowFile(String(config.flow), isFile) ?? String(config.flow);
+      this.runs.notStarted(vscode.Uri.file(flow).toString(), config.node as string | undefined,
+        { type: "DebugSession", message: reason });
+    }
+    fs.rmSync(this.events, { force: true });
+  }
+}
+
 /** debugpy's adapter as a child process; VS Code talks to it through this object. */
 class DebugpyAdapter implements vscode.DebugAdapter {
   private readonly sent = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
   readonly onDidSendMessage = this.sent.event;
   private readonly process: cp.ChildProcessWithoutNullStreams;
   private readonly reader = new FrameReader();
-  /** What the flow wrote on stderr: the reason, when a run ends before it starts. */
-  stderr = "";
 
-  constructor(python: string, env: NodeJS.ProcessEnv, log: vscode.LogOutputChannel) {
+  constructor(python: string, env: NodeJS.ProcessEnv, log: vscode.LogOutputChannel, private readonly run: DebugRun) {
     this.process = cp.spawn(python, ["-m", "debugpy.adapter"], { env });
     this.process.stdout.on("data", (chunk: Buffer) => {
       for (const message of this.reader.push(chunk)) {
@@ -57,7 +112,7 @@ class DebugpyAdapter implements vscode.DebugAdapter {
   private fromAdapter(message: unknown): void {
     const event = message as { type?: string; event?: string; body?: { category?: string; output?: string } };
     if (event.type === "event" && event.event === "output" && event.body?.category === "stderr") {
-      this.stderr += event.body.output ?? "";
+      this.run.wroteError(event.body.output ?? "");
     }
     this.sent.fire(withFlowlineDefaults(message) as vscode.DebugProtocolMessage);
   }
@@ -72,44 +127,41 @@ class DebugpyAdapter implements vscode.DebugAdapter {
   }
 
   handleMessage(message: vscode.DebugProtocolMessage): void {
+    const sent = withEventsFile(message, this.run.events);
+    if (sent !== message) {
+      this.run.launched();
+    }
     if (this.process.stdin.writable) {
-      this.process.stdin.write(frame(message));
+      this.process.stdin.write(frame(sent));
     }
   }
 
   dispose(): void {
     this.process.kill();
+    this.run.end();
     this.sent.dispose();
   }
 }
 
-/** A live debug run: its files, its events so far, the adapter behind it. */
-interface Session {
-  folder: string;
-  flow: string;
-  node?: string;
-  tail: EventTail;
-  timer: NodeJS.Timeout;
-  runId?: string;
-  ended: boolean;
-  adapter?: DebugpyAdapter;
-  stopping?: vscode.Disposable;
-}
-
 export class FlowlineDebug implements vscode.DebugConfigurationProvider, vscode.DebugAdapterDescriptorFactory,
   vscode.Disposable {
-  private readonly sessions = new Map<string, Session>();
-  private readonly adapters = new Map<string, DebugpyAdapter>();
-  private readonly listeners: vscode.Disposable[];
+  private readonly registrations: vscode.Disposable[];
+  private folder: string | undefined;
+  private launches = 0;
 
   constructor(private readonly server: FlowlineServer, private readonly runs: Runs,
               private readonly log: vscode.LogOutputChannel) {
-    this.listeners = [
+    this.registrations = [
       vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, this),
       vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, this),
-      vscode.debug.onDidStartDebugSession((session) => this.started(session)),
-      vscode.debug.onDidTerminateDebugSession((session) => this.ended(session)),
     ];
+  }
+
+  /** A new file in this window's folder for debug runs (removed with the extension). */
+  private file(name: string): string {
+    this.folder ??= fs.mkdtempSync(path.join(os.tmpdir(), "flowline-debug-"));
+    this.launches += 1;
+    return path.join(this.folder, `${this.launches}-${name}`);
   }
 
   /** Starts debugging a flow, or one node of it (code lenses, commands, the visual editor). */
@@ -161,11 +213,10 @@ export class FlowlineDebug implements vscode.DebugConfigurationProvider, vscode.
       const uri = vscode.Uri.file(flow).toString();
       const inputs = launch.inputs ?? (launch.node ? await this.runs.nodeInputs(uri, launch.node)
         : await this.runs.flowInputs(uri));
-      const folder = fs.mkdtempSync(path.join(os.tmpdir(), "flowline-debug-"));
-      const files = { inputs: path.join(folder, "inputs.json"), events: path.join(folder, "events.jsonl") };
-      fs.writeFileSync(files.inputs, JSON.stringify(inputs));
+      const inputsFile = this.file("inputs.json");
+      fs.writeFileSync(inputsFile, JSON.stringify(inputs));
       this.log.info(`Debugging ${launch.node ? `node ${launch.node} of ` : ""}${flow} with ${JSON.stringify(inputs)}`);
-      return debugpyLaunch(launch, flow, files,
+      return debugpyLaunch(launch, flow, inputsFile,
         { python: interpreter.path, serverRoot: this.server.serverRoot }) as vscode.DebugConfiguration;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -180,65 +231,17 @@ export class FlowlineDebug implements vscode.DebugConfigurationProvider, vscode.
     if (!python) {
       throw new Error("No Python interpreter is set up yet (see the Flowline output).");
     }
-    const adapter = new DebugpyAdapter(python, this.server.environment(), this.log);
-    this.adapters.set(session.id, adapter);
-    return new vscode.DebugAdapterInlineImplementation(adapter);
-  }
-
-  private started(session: vscode.DebugSession): void {
-    const events = session.configuration.flowlineEvents as string | undefined;
-    if (session.type !== DEBUG_TYPE || !events) {
-      return;
-    }
-    const state: Session = {
-      folder: path.dirname(events), flow: String(session.configuration.flow), ended: false,
-      node: session.configuration.node as string | undefined,
-      adapter: this.adapters.get(session.id),
-      tail: new EventTail(events, (event) => this.onEvent(state, session, event)),
-      timer: setInterval(() => state.tail.poll(), POLL_MS),
-    };
-    this.sessions.set(session.id, state);
-  }
-
-  private onEvent(state: Session, session: vscode.DebugSession, event: FlowEvent): void {
-    if (event.type === "run_start") {
-      state.runId = event.run_id;
-      state.stopping = this.runs.stopWith(event.run_id, () => vscode.debug.stopDebugging(session));
-    } else if (event.type === "run_end") {
-      state.ended = true;
-    }
-    this.runs.onEvent(event);
-  }
-
-  /** The last events; a run stopped from the debugger ends as Canceled, one that never began says why. */
-  private ended(session: vscode.DebugSession): void {
-    const state = this.sessions.get(session.id);
-    this.adapters.delete(session.id);
-    if (!state) {
-      return;
-    }
-    this.sessions.delete(session.id);
-    clearInterval(state.timer);
-    state.tail.poll();
-    state.stopping?.dispose();
-    if (state.runId && !state.ended) {
-      this.runs.onEvent({ type: "run_end", run_id: state.runId, status: "Canceled",
-        error: { type: "Canceled", message: "The debug session ended before the run did." } });
-    } else if (!state.runId) {
-      const reason = (state.adapter?.stderr ?? "").trim().split("\n").pop()
-        || "The debug session ended before the run started (see the Debug Console).";
-      this.runs.notStarted(vscode.Uri.file(flowFile(state.flow, isFile) ?? state.flow).toString(), state.node,
-        { type: "DebugSession", message: reason });
-    }
-    fs.rmSync(state.folder, { recursive: true, force: true });
+    const run = new DebugRun(session, this.file("events.jsonl"), this.runs);
+    return new vscode.DebugAdapterInlineImplementation(
+      new DebugpyAdapter(python, this.server.environment(), this.log, run));
   }
 
   dispose(): void {
-    for (const state of this.sessions.values()) {
-      clearInterval(state.timer);
+    for (const registration of this.registrations) {
+      registration.dispose();
     }
-    for (const listener of this.listeners) {
-      listener.dispose();
+    if (this.folder) {
+      fs.rmSync(this.folder, { recursive: true, force: true });
     }
   }
 }

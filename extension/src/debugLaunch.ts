@@ -1,7 +1,7 @@
 /**
  * From a `flowline` launch configuration to the launch request debugpy's adapter understands: the
- * flow runs in-process as `python -m flowline flow test ...` from its own folder, with the inputs and
- * the events in two files. Pure, so unit tests run it without VS Code.
+ * flow runs in-process as `python -m flowline flow test ...` from its own folder, its inputs read
+ * from a file and its events written to another. Pure, so unit tests run it without VS Code.
  */
 
 import * as path from "path";
@@ -26,12 +26,6 @@ export interface FlowlineLaunch {
 export interface DebugRuntime {
   python: string;
   serverRoot: string;
-}
-
-/** The two files of a debug run: the inputs it reads and the events it writes. */
-export interface DebugFiles {
-  inputs: string;
-  events: string;
 }
 
 const FLOW_FILES = ["flow.dag.yaml", "flow.dag.yml"];
@@ -60,9 +54,9 @@ export function enclosingFlow(file: string, isFile: (p: string) => boolean): str
   }
 }
 
-/** The `flowline flow test` arguments of a debug run. */
-export function flowTestArgs(flow: string, node: string | undefined, files: DebugFiles): string[] {
-  const args = ["flow", "test", "--flow", flow, "--inputs", files.inputs, "--events", files.events];
+/** The `flowline flow test` arguments of a debug run (the adapter adds `--events`, see withEventsFile). */
+export function flowTestArgs(flow: string, node: string | undefined, inputs: string): string[] {
+  const args = ["flow", "test", "--flow", flow, "--inputs", inputs];
   return node ? [...args, "--node", node] : args;
 }
 
@@ -72,7 +66,7 @@ export function flowTestArgs(flow: string, node: string | undefined, files: Debu
  * counts as library code: stepping never enters it, and an exception a tool does not handle stops
  * at the tool's raising line ("User Uncaught Exceptions") instead of only failing the node.
  */
-export function debugpyLaunch(config: FlowlineLaunch, flow: string, files: DebugFiles, runtime: DebugRuntime)
+export function debugpyLaunch(config: FlowlineLaunch, flow: string, inputs: string, runtime: DebugRuntime)
   : Record<string, unknown> {
   const justMyCode = config.justMyCode !== false;
   const ownRules = Array.isArray(config.rules) ? config.rules as unknown[] : [];
@@ -80,12 +74,25 @@ export function debugpyLaunch(config: FlowlineLaunch, flow: string, files: Debug
   return {
     ...config,
     module: "flowline",
-    args: flowTestArgs(flow, config.node, files),
+    args: flowTestArgs(flow, config.node, inputs),
     cwd: path.dirname(flow),
     python: [runtime.python],
     console: "internalConsole",
     justMyCode,
     rules: justMyCode ? [...ownRules, engine] : ownRules,
-    flowlineEvents: files.events,
   };
+}
+
+/**
+ * The `launch` request on its way to debugpy, writing its events to `file`. Each launch gets a file
+ * of its own (a restart launches the same configuration again), so the adapter adds it, not the
+ * configuration. Other messages are returned as they are.
+ */
+export function withEventsFile<T>(message: T, file: string): T {
+  const request = message as { type?: string; command?: string; arguments?: { args?: unknown } };
+  const args = request.arguments?.args;
+  if (request.type !== "request" || request.command !== "launch" || !Array.isArray(args)) {
+    return message;
+  }
+  return { ...message, arguments: { ...request.arguments, args: [...args, "--events", file] } };
 }

@@ -4,35 +4,43 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { frame, FrameReader, withFlowlineDefaults } from "../src/dap";
-import { debugpyLaunch, enclosingFlow, flowFile } from "../src/debugLaunch";
+import { debugpyLaunch, enclosingFlow, flowFile, withEventsFile } from "../src/debugLaunch";
 import { EventTail } from "../src/eventTail";
 import type { FlowEvent } from "../src/protocol";
 
-const files = { inputs: "/tmp/d/inputs.json", events: "/tmp/d/events.jsonl" };
+const inputs = "/tmp/d/inputs.json";
 const runtime = { python: "/venv/bin/python", serverRoot: "/ext/server" };
 
 test("a node launch runs `flowline flow test --node` from the flow's folder with the engine as library code", () => {
   const launch = debugpyLaunch({ type: "flowline", request: "launch", name: "n", flow: "/w/f/flow.dag.yaml",
-    node: "parse" }, "/w/f/flow.dag.yaml", files, runtime);
+    node: "parse" }, "/w/f/flow.dag.yaml", inputs, runtime);
   assert.equal(launch.module, "flowline");
-  assert.deepEqual(launch.args, ["flow", "test", "--flow", "/w/f/flow.dag.yaml", "--inputs", files.inputs,
-    "--events", files.events, "--node", "parse"]);
+  assert.deepEqual(launch.args, ["flow", "test", "--flow", "/w/f/flow.dag.yaml", "--inputs", inputs,
+    "--node", "parse"]);
   assert.equal(launch.cwd, "/w/f");
   assert.deepEqual(launch.python, ["/venv/bin/python"]);
   assert.equal(launch.justMyCode, true);
   assert.deepEqual(launch.rules, [{ path: "/ext/server/flowline", include: false }]);
-  assert.equal(launch.flowlineEvents, files.events);
   assert.equal(launch.console, "internalConsole");
 });
 
 test("a flow launch has no --node; justMyCode false keeps only the user's rules", () => {
   const own = [{ module: "requests", include: true }];
   const launch = debugpyLaunch({ type: "flowline", request: "launch", name: "f", flow: "/w/f", justMyCode: false,
-    rules: own, env: { A: "1" } }, "/w/f/flow.dag.yaml", files, runtime);
+    rules: own, env: { A: "1" } }, "/w/f/flow.dag.yaml", inputs, runtime);
   assert.ok(!(launch.args as string[]).includes("--node"));
   assert.equal(launch.justMyCode, false);
   assert.deepEqual(launch.rules, own);
   assert.deepEqual(launch.env, { A: "1" });
+});
+
+test("each launch request gets its events file; other messages pass as they are", () => {
+  const launch = { type: "request", command: "launch", seq: 3, arguments: { module: "flowline", args: ["flow", "test"] } };
+  const sent = withEventsFile(launch, "/tmp/d/2-events.jsonl");
+  assert.deepEqual(sent.arguments.args, ["flow", "test", "--events", "/tmp/d/2-events.jsonl"]);
+  assert.deepEqual(launch.arguments.args, ["flow", "test"]);
+  const other = { type: "request", command: "setBreakpoints", seq: 4, arguments: {} };
+  assert.equal(withEventsFile(other, "/x"), other);
 });
 
 test("flow names a folder or its file; the enclosing flow of a tool is found upwards", () => {

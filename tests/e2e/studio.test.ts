@@ -208,8 +208,25 @@ step("Debug node: a breakpoint set in the gutter pauses the node; continue compl
     await toolbar.waitFor({ state: "hidden", timeout: 30_000 });
     await bench.shot("12-debug-completed");
   } finally {
-    await bench.command("Debug: Remove All Breakpoints");
+    await bench.command("Remove All Breakpoints");
   }
+});
+
+step("Debug flow: an exception a tool does not handle pauses at the raising line; stop cancels the run", async () => {
+  await bench.command("View: Close All Editors");
+  await bench.open("failing-tool/flow.dag.yaml");
+  const nodes = readFileSync(join(session.workspace, "failing-tool", "flow.dag.yaml"), "utf-8").split("\n")
+    .indexOf("nodes:") + 1;
+  await (await bench.codeLensAbove("Debug flow", nodes)).click();
+  await bench.activeTab().filter({ hasText: "parse_amount.py" }).waitFor({ timeout: 60_000 });
+  await bench.pausedLine().waitFor({ timeout: 30_000 });
+  await bench.cursorStatus().filter({ hasText: "Ln 8," }).waitFor({ timeout: 10_000 });
+  await bench.page.locator(".exception-widget", { hasText: "ValueError" }).waitFor();
+  await bench.shot("13-debug-exception");
+  await bench.debugToolbar().locator(".codicon-debug-stop").click();
+  const run = bench.runPanel().locator("details.run", { hasText: "failing-tool" }).first();
+  await run.locator(":scope > summary .icon.status-Canceled").waitFor({ timeout: 30_000 });
+  await bench.debugToolbar().waitFor({ state: "hidden", timeout: 30_000 });
 });
 
 step("time from opening a flow to its first diagnostics", async () => {

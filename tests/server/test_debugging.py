@@ -2,7 +2,8 @@
 
 Each session is launched the way the extension launches it (extension/src/debugLaunch.ts): the
 module ``flowline`` running ``flow test`` from the flow's folder, inputs and events in files, and
-with justMyCode Flowline's own package excluded from "my code". Breakpoints go on the lines marked
+with justMyCode Flowline's own package excluded from "my code"; exception filters are those the
+extension's sessions start with ("User Uncaught Exceptions" on). Breakpoints go on the lines marked
 ``# @bp`` in samples/debugging (a tool, the sibling module it imports, an async tool) and in the
 ``additional_includes`` file samples/shared/wording.py.
 """
@@ -59,10 +60,10 @@ class Session:
                breakpoints: tuple[Path, ...] | list[Path] = (), exceptions: tuple[str, ...] = ("userUnhandled",),
                just_my_code: bool = True) -> None:
         self.inputs_file.write_text(json.dumps(inputs or {}), encoding="utf-8")
-        args = ["flow", "test", "--flow", str(flow / "flow.dag.yaml"), "--inputs", str(self.inputs_file),
-                "--events", str(self.events_file)]
+        args = ["flow", "test", "--flow", str(flow / "flow.dag.yaml"), "--inputs", str(self.inputs_file)]
         if node:
             args += ["--node", node]
+        args += ["--events", str(self.events_file)]  # the extension's proxy adds this to each launch
         launch = {"type": "flowline", "request": "launch", "name": "test", "module": "flowline", "args": args,
                   "cwd": str(flow), "console": "internalConsole", "justMyCode": just_my_code,
                   "rules": [{"path": str(ENGINE), "include": False}] if just_my_code else []}
