@@ -31,4 +31,6 @@ export type FromFlowEditor =
   | { type: "reveal"; id: string }
   | { type: "openSource"; node: string }
   | { type: "runFlow" }
-  | { type: "runNode"; node: string };
+  | { type: "runNode"; node: string }
+  | { type: "debugFlow" }
+  | { type: "debugNode"; node: string };

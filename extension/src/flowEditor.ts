@@ -176,6 +176,12 @@ class Session implements vscode.Disposable {
         case "runNode":
           await vscode.commands.executeCommand("flowline.runNode", uri, message.node);
           break;
+        case "debugFlow":
+          await vscode.commands.executeCommand("flowline.debugFlow", uri);
+          break;
+        case "debugNode":
+          await vscode.commands.executeCommand("flowline.debugNode", uri, message.node);
+          break;
       }
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);

@@ -95,6 +95,7 @@ function renderToolbar(message: GraphMessage): void {
     el("strong", { class: "title" }, message.name),
     el("span", { class: "meta" }, `${count} node${count === 1 ? "" : "s"}${message.running ? " · running" : ""}`),
     button("▶ Run flow", () => post({ type: "runFlow" }), { class: "primary", "data-action": "run-flow" }),
+    button("Debug flow", () => post({ type: "debugFlow" }), { "data-action": "debug-flow" }),
     add,
     button("Show text", () => post({ type: "reveal", id: selected ?? "" }), { "data-action": "show-text" }),
   );
@@ -308,6 +309,7 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
     addInput,
     el("div", { class: "actions" },
       button("▶ Run node", () => post({ type: "runNode", node: node.name }), { "data-action": "run-node" }),
+      button("Debug node", () => post({ type: "debugNode", node: node.name }), { "data-action": "debug-node" }),
       button("Show in text", () => post({ type: "reveal", id: node.name })),
       button("Delete node", () => post({ type: "remove", node: node.name, version: message.graph.version }),
         { class: "danger" })),

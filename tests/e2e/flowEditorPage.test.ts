@@ -128,7 +128,7 @@ test("a new graph keeps what the user is typing", async () => {
   assert.equal(await page.locator("#input-name").inputValue(), "${inputs.na");
 });
 
-test("the keyboard moves between boxes, Delete asks to remove a node, buttons run and reveal", async () => {
+test("the keyboard moves between boxes, Delete asks to remove a node, buttons run, debug and reveal", async () => {
   await box("greet").focus();
   await page.keyboard.press("ArrowRight");
   assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.id), "shout");
@@ -143,6 +143,10 @@ test("the keyboard moves between boxes, Delete asks to remove a node, buttons ru
   assert.deepEqual((await sent()).at(-1), { type: "runNode", node: "greet" });
   await page.locator("[data-action='run-flow']").click();
   assert.deepEqual((await sent()).at(-1), { type: "runFlow" });
+  await page.locator("[data-action='debug-node']").click();
+  assert.deepEqual((await sent()).at(-1), { type: "debugNode", node: "greet" });
+  await page.locator("[data-action='debug-flow']").click();
+  assert.deepEqual((await sent()).at(-1), { type: "debugFlow" });
   await box("shout").dblclick();
   assert.deepEqual((await sent()).at(-1), { type: "reveal", id: "shout" });
 });
