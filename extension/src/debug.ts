@@ -206,7 +206,7 @@ export class FlowlineDebug implements vscode.DebugConfigurationProvider, vscode.
       if (!interpreter) {
         throw new Error("No Python interpreter is set up yet (see the Flowline output).");
       }
-      if (!interpreter.debugpy) {
+      if (!await this.server.hasDebugpy()) {
         throw new Error(`debugpy is not installed for ${interpreter.path}: run '${interpreter.path} -m pip install `
           + "debugpy' (or choose another interpreter) and try again.");
       }

@@ -40,8 +40,14 @@ export class EventTail {
     const end = all.lastIndexOf(0x0a);
     this.partial = all.subarray(end + 1);
     for (const line of all.subarray(0, end + 1).toString("utf-8").split("\n")) {
-      if (line.trim()) {
-        this.onEvent(JSON.parse(line) as FlowEvent);
+      let event: FlowEvent | undefined;
+      try {
+        event = line.trim() ? JSON.parse(line) as FlowEvent : undefined;
+      } catch {
+        continue;  // not an event (the file holds only Flowline's JSON lines; skip anything else)
+      }
+      if (event) {
+        this.onEvent(event);
       }
     }
   }

@@ -122,6 +122,16 @@ export class FlowlineServer implements vscode.Disposable {
     }
   }
 
+  /** Whether the interpreter can import debugpy (asked again while it could not: it may be installed since). */
+  async hasDebugpy(): Promise<boolean> {
+    const interpreter = this.interpreter;
+    if (interpreter && !interpreter.debugpy) {
+      const probe = await this.probe(interpreter.path);
+      interpreter.debugpy = typeof probe !== "string" && probe.debugpy;
+    }
+    return interpreter?.debugpy ?? false;
+  }
+
   private async pythonExtensionChoice(scope: vscode.Uri | undefined): Promise<string | undefined> {
     const extension = vscode.extensions.getExtension("ms-python.python");
     if (!extension) {
