@@ -98,17 +98,22 @@ export class Commands {
       return noFlow();
     }
     return this.report(async () => {
-      let name = typeof node === "string" ? node : undefined;
+      const name = await this.targetNode(uri, node, "Run node");
       if (!name) {
-        name = await this.nodeAtCursor(uri);
-      }
-      if (!name) {
-        void vscode.window.showWarningMessage("Put the cursor inside a node (or use the Run node code lens).");
         return undefined;
       }
       await this.beforeRun(uri);
       return this.runs.runNode(uri, name);
     });
+  }
+
+  /** The node a command is for: its argument, else the node at the cursor (with a hint when neither). */
+  private async targetNode(uri: string, node: unknown, lens: string): Promise<string | undefined> {
+    const name = typeof node === "string" && node ? node : await this.nodeAtCursor(uri);
+    if (!name) {
+      void vscode.window.showWarningMessage(`Put the cursor inside a node (or use the ${lens} code lens).`);
+    }
+    return name;
   }
 
   private async nodeAtCursor(uri: string): Promise<string | undefined> {
@@ -142,13 +147,11 @@ export class Commands {
       return;
     }
     await this.report(async () => {
-      const name = typeof node === "string" ? node : await this.nodeAtCursor(uri);
-      if (!name) {
-        void vscode.window.showWarningMessage("Put the cursor inside a node (or use the Debug node code lens).");
-        return;
+      const name = await this.targetNode(uri, node, "Debug node");
+      if (name) {
+        await this.beforeRun(uri);
+        await this.debug.start(uri, name);
       }
-      await this.beforeRun(uri);
-      await this.debug.start(uri, name);
     });
   }
 
@@ -323,5 +326,4 @@ export class Commands {
       }
     });
   }
-
 }

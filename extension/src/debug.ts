@@ -194,11 +194,12 @@ export class FlowlineDebug implements vscode.DebugConfigurationProvider, vscode.
   }
 
   /** Writes the run's inputs and turns the configuration into debugpy's launch request. */
-  async resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined,
+  async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined,
     config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
     const launch = config as FlowlineLaunch;
     try {
-      const flow = flowFile(String(launch.flow), isFile);
+      // A relative "flow" is relative to the workspace folder, as other launch.json paths are.
+      const flow = flowFile(path.resolve(folder?.uri.fsPath ?? "", String(launch.flow)), isFile);
       if (!flow) {
         throw new Error(`No flow.dag.yaml at '${String(launch.flow)}' ("flow" names a flow folder or its file).`);
       }
