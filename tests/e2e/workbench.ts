@@ -48,6 +48,16 @@ export class Workbench {
     await this.page.locator(".quick-input-widget").waitFor({ state: "hidden" });
   }
 
+  /** Closes every editor, discarding unsaved changes (VS Code asks first when a tab is dirty). */
+  async closeAllEditors(): Promise<void> {
+    const dirty = await this.page.locator(".tabs-container .tab.dirty").count();
+    await this.command("View: Close All Editors");
+    if (dirty) {
+      await this.page.locator(".monaco-dialog-box button", { hasText: "Don't Save" }).click();
+    }
+    await this.page.locator(".tabs-container .tab").first().waitFor({ state: "detached" });
+  }
+
   /** Opens the notifications centre (for a screenshot of what went wrong). */
   async showNotifications(): Promise<void> {
     await this.page.locator("#status\\.notifications").click({ timeout: 2_000 });
