@@ -6,7 +6,6 @@ keep the events read past, so a test can ask for "the next stopped event" in pro
 
 from __future__ import annotations
 
-import json
 import queue
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import tempfile
 import threading
 import time
 from typing import IO, Any
+
+from frames import read_frame, write_frame
 
 TIMEOUT = 60.0
 
@@ -37,19 +38,9 @@ class DapClient:
         threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
 
     def _read(self, stream: IO[bytes]) -> None:
-        while True:
-            length = 0
-            while True:
-                line = stream.readline()
-                if not line:
-                    self.messages.put(None)
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            self.messages.put(json.loads(stream.read(length)))
+        while (message := read_frame(stream)) is not None:
+            self.messages.put(message)
+        self.messages.put(None)
 
     def _pump(self, deadline: float) -> None:
         """Read one message into ``events`` / ``responses`` (a reverse request gets an empty answer)."""
@@ -69,10 +60,8 @@ class DapClient:
 
     def _send(self, message: dict[str, Any]) -> int:
         self.seq += 1
-        body = json.dumps({"seq": self.seq, **message}).encode()
         assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.process.stdin.flush()
+        write_frame(self.process.stdin, {"seq": self.seq, **message})
         return self.seq
 
     def send(self, command: str, arguments: dict[str, Any] | None = None) -> int:

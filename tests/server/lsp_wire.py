@@ -1,18 +1,19 @@
 """A small synchronous LSP client over the real server's stdio, for the fuzz test and bench/lsp.py.
 
-It frames JSON-RPC with Content-Length headers, keeps the notifications it reads past, and fails
+It frames JSON-RPC with frames.py, keeps the notifications it reads past, and fails
 loudly on error responses. (The pytest-lsp tests use pytest-lsp's asynchronous client.)
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from frames import read_frame, write_frame
 
 
 class WireClient:
@@ -31,24 +32,14 @@ class WireClient:
         self.notify("initialized", {})
 
     def _send(self, message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
         assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.process.stdin.flush()
+        write_frame(self.process.stdin, message)
 
     def _read(self) -> dict[str, Any]:
         assert self.process.stdout is not None
-        length = 0
-        while True:
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError("the language server closed its output")
-            if line in (b"\r\n", b"\n"):
-                break
-            name, _, value = line.decode().partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-        message: dict[str, Any] = json.loads(self.process.stdout.read(length))
+        message = read_frame(self.process.stdout)
+        if message is None:
+            raise RuntimeError("the language server closed its output")
         return message
 
     def notify(self, method: str, params: Any) -> None:
