@@ -12,6 +12,7 @@ import * as vscode from "vscode";
 import type { FlowlineDebug } from "./debug";
 import type { BatchRun } from "./messages";
 import type { FlowlineServer } from "./python";
+import { reportError } from "./report";
 import type { RunPanel } from "./runPanel";
 import type { Runs } from "./runs";
 import { readSettings, SECTION } from "./settings";
@@ -62,9 +63,7 @@ export class Commands {
     try {
       return await work();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.log.error(message);
-      void vscode.window.showErrorMessage(`Flowline: ${message}`);
+      reportError(this.log, error);
       return undefined;
     }
   }

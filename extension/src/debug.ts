@@ -15,6 +15,7 @@ import { debugpyLaunch, enclosingFlow, flowFile, type FlowlineLaunch, withEvents
 import { EventTail } from "./eventTail";
 import type { FlowEvent } from "./protocol";
 import type { FlowlineServer } from "./python";
+import { reportError } from "./report";
 import type { Runs } from "./runs";
 import { readSettings } from "./settings";
 
@@ -77,8 +78,7 @@ class DebugRun {
     } else if (!this.runId) {
       const reason = this.stderr.trim().split("\n").pop()
         || "The debug session ended before the run started (see the Debug Console).";
-      const flow = flowFile(String(config.flow), isFile) ?? String(config.flow);
-      this.runs.notStarted(vscode.Uri.file(flow).toString(), config.node as string | undefined,
+      this.runs.notStarted(vscode.Uri.file(String(config.flow)).toString(), config.node as string | undefined,
         { type: "DebugSession", message: reason });
     }
     fs.rmSync(this.events, { force: true });
@@ -220,9 +220,7 @@ export class FlowlineDebug implements vscode.DebugConfigurationProvider, vscode.
       return debugpyLaunch(launch, flow, inputsFile,
         { python: interpreter.path, serverRoot: this.server.serverRoot }) as vscode.DebugConfiguration;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.log.error(message);
-      void vscode.window.showErrorMessage(`Flowline: ${message}`);
+      reportError(this.log, error);
       return undefined;
     }
   }

@@ -61,7 +61,7 @@ export function flowTestArgs(flow: string, node: string | undefined, inputs: str
 }
 
 /**
- * The launch request for debugpy. The flow inherits the adapter's environment (the bundled server
+ * The launch request for debugpy (its `flow` is the flow.dag.yaml it runs). The flow inherits the adapter's environment (the bundled server
  * first on PYTHONPATH); a configuration's `env` adds to it. With justMyCode, Flowline's own engine
  * counts as library code: stepping never enters it, and an exception a tool does not handle stops
  * at the tool's raising line ("User Uncaught Exceptions") instead of only failing the node.
@@ -73,6 +73,7 @@ export function debugpyLaunch(config: FlowlineLaunch, flow: string, inputs: stri
   const engine = { path: path.join(runtime.serverRoot, "flowline"), include: false };
   return {
     ...config,
+    flow,
     module: "flowline",
     args: flowTestArgs(flow, config.node, inputs),
     cwd: path.dirname(flow),

@@ -11,6 +11,7 @@ import { ExecuteCommandRequest, type WorkspaceEdit } from "vscode-languageclient
 import type { FromFlowEditor, NodeProblem, NodeRun, ToFlowEditor } from "./editorMessages";
 import type { FlowEdit, FlowGraph, Span } from "./protocol";
 import type { FlowlineServer } from "./python";
+import { reportError } from "./report";
 import type { Runs } from "./runs";
 import { webviewHtml } from "./webviewHtml";
 
@@ -171,22 +172,16 @@ class Session implements vscode.Disposable {
           break;
         }
         case "runFlow":
-          await vscode.commands.executeCommand("flowline.runFlow", uri);
+        case "debugFlow":
+          await vscode.commands.executeCommand(`flowline.${message.type}`, uri);
           break;
         case "runNode":
-          await vscode.commands.executeCommand("flowline.runNode", uri, message.node);
-          break;
-        case "debugFlow":
-          await vscode.commands.executeCommand("flowline.debugFlow", uri);
-          break;
         case "debugNode":
-          await vscode.commands.executeCommand("flowline.debugNode", uri, message.node);
+          await vscode.commands.executeCommand(`flowline.${message.type}`, uri, message.node);
           break;
       }
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      this.log.error(`Visual editor: ${text}`);
-      void vscode.window.showErrorMessage(`Flowline: ${text}`);
+      reportError(this.log, error, "Visual editor");
     }
   }
 

@@ -18,6 +18,7 @@ test("a node launch runs `flowline flow test --node` from the flow's folder with
   assert.deepEqual(launch.args, ["flow", "test", "--flow", "/w/f/flow.dag.yaml", "--inputs", inputs,
     "--node", "parse"]);
   assert.equal(launch.cwd, "/w/f");
+  assert.equal(launch.flow, "/w/f/flow.dag.yaml");
   assert.deepEqual(launch.python, ["/venv/bin/python"]);
   assert.equal(launch.justMyCode, true);
   assert.deepEqual(launch.rules, [{ path: "/ext/server/flowline", include: false }]);
@@ -29,6 +30,7 @@ test("a flow launch has no --node; justMyCode false keeps only the user's rules"
   const launch = debugpyLaunch({ type: "flowline", request: "launch", name: "f", flow: "/w/f", justMyCode: false,
     rules: own, env: { A: "1" } }, "/w/f/flow.dag.yaml", inputs, runtime);
   assert.ok(!(launch.args as string[]).includes("--node"));
+  assert.equal(launch.flow, "/w/f/flow.dag.yaml");  // the folder named in the configuration, resolved
   assert.equal(launch.justMyCode, false);
   assert.deepEqual(launch.rules, own);
   assert.deepEqual(launch.env, { A: "1" });
