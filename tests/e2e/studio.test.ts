@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import type { Locator } from "playwright-core";
 import { SCREENSHOTS, type Session, startSession } from "./codeServer";
 import { Workbench } from "./workbench";
 
@@ -30,6 +31,18 @@ async function fileOnceItHas(path: string, part: string, timeoutMs = 10_000): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The 1-based number of the first line of a workspace file that `matches`. */
+function lineOf(relative: string, matches: (text: string) => boolean): number {
+  return readFileSync(join(session.workspace, relative), "utf-8").split("\n").findIndex(matches) + 1;
+}
+
+/** Clicks the open flow's "Run flow" code lens; the run panel's newest run whose title has `name`. */
+async function runFlowByLens(name: string): Promise<Locator> {
+  await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
+  await bench.codeLens("Run flow").click();
+  return bench.runPanel().locator("details.run", { hasText: name }).first();
 }
 
 /** A test whose failure leaves a screenshot of the moment, named after it. */
@@ -74,8 +87,7 @@ step("Run node: the node completes and its output shows in the run panel", async
 
 step("Run flow: every node's status shows, and the result stands next to each node", async () => {
   await bench.top();
-  await bench.codeLens("Run flow").click();
-  const run = bench.runPanel().locator("details.run", { hasText: "hello" }).first();
+  const run = await runFlowByLens("hello");
   await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
   for (const name of ["greet", "shout"]) {
     await run.locator(`details.node[data-node='${name}'] .icon.status-Completed`).waitFor();
@@ -165,9 +177,7 @@ step("hovering a reference shows its target", async () => {
 
 step("a failing tool: the error opens the tool at the failing line", async () => {
   await bench.open("failing-tool/flow.dag.yaml");
-  await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
-  await bench.codeLens("Run flow").click();
-  const run = bench.runPanel().locator("details.run", { hasText: "failing-tool" }).first();
+  const run = await runFlowByLens("failing-tool");
   await run.locator(":scope > summary .icon.status-Failed").waitFor({ timeout: 30_000 });
   const link = run.locator("a.location", { hasText: "parse_amount.py:8" }).first();
   await link.waitFor();
@@ -206,29 +216,24 @@ step("time from opening a flow to its first diagnostics", async () => {
 });
 
 step("Debug node: a breakpoint set in the gutter pauses the node; continue completes it", async () => {
-  await bench.command("View: Close All Editors");
+  await bench.closeAllEditors();
   await bench.open("debugging/flow.dag.yaml");
-  await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
-  await bench.codeLens("Run flow").click();  // count_items's input comes from this run's parse_order
-  const panel = bench.runPanel();
-  await panel.locator("details.run", { hasText: "debugging" }).first()
-    .locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
+  const flowRun = await runFlowByLens("debugging");  // count_items's input comes from this run's parse_order
+  await flowRun.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
   await bench.open("debugging/count_items.py");
-  const line = readFileSync(join(session.workspace, "debugging", "count_items.py"), "utf-8").split("\n")
-    .findIndex((text) => text.includes("# @bp")) + 1;
+  const line = lineOf("debugging/count_items.py", (text) => text.includes("# @bp"));
   await bench.toggleBreakpoint(line);
   await bench.breakpoints().first().waitFor({ timeout: 10_000 });
   try {
     await bench.open("debugging/flow.dag.yaml");
-    const node = readFileSync(join(session.workspace, "debugging", "flow.dag.yaml"), "utf-8").split("\n")
-      .indexOf("- name: count_items") + 1;
+    const node = lineOf("debugging/flow.dag.yaml", (text) => text === "- name: count_items");
     await (await bench.codeLensAbove("Debug node", node)).click();
     await bench.activeTab().filter({ hasText: "count_items.py" }).waitFor({ timeout: 60_000 });
     await bench.pausedLine().waitFor({ timeout: 30_000 });
     await bench.cursorStatus().filter({ hasText: `Ln ${line},` }).waitFor({ timeout: 10_000 });
     const toolbar = bench.debugToolbar();
     await toolbar.waitFor();
-    const run = panel.locator("details.run", { hasText: "node count_items" }).first();
+    const run = bench.runPanel().locator("details.run", { hasText: "node count_items" }).first();
     await run.locator("details.node[data-node='count_items'] .icon.status-Running").waitFor({ timeout: 10_000 });
     await bench.shot("11-debug-paused");
     await toolbar.locator(".codicon-debug-continue").click();
@@ -242,10 +247,9 @@ step("Debug node: a breakpoint set in the gutter pauses the node; continue compl
 });
 
 step("Debug flow: an exception a tool does not handle pauses at the raising line; stop cancels the run", async () => {
-  await bench.command("View: Close All Editors");
+  await bench.closeAllEditors();
   await bench.open("failing-tool/flow.dag.yaml");
-  const nodes = readFileSync(join(session.workspace, "failing-tool", "flow.dag.yaml"), "utf-8").split("\n")
-    .indexOf("nodes:") + 1;
+  const nodes = lineOf("failing-tool/flow.dag.yaml", (text) => text === "nodes:");
   await (await bench.codeLensAbove("Debug flow", nodes)).click();
   await bench.activeTab().filter({ hasText: "parse_amount.py" }).waitFor({ timeout: 60_000 });
   await bench.pausedLine().waitFor({ timeout: 30_000 });
@@ -260,9 +264,7 @@ step("Debug flow: an exception a tool does not handle pauses at the raising line
 
 step("web-classification with the studio's local model: a completed run in the run panel", async () => {
   await bench.open("web-classification/flow.dag.yaml");
-  await bench.codeLens("Run flow").waitFor({ timeout: 30_000 });
-  await bench.codeLens("Run flow").click();
-  const run = bench.runPanel().locator("details.run", { hasText: "web-classification" }).first();
+  const run = await runFlowByLens("web-classification");
   await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 180_000 });
   await run.locator("details.node[data-node='classify_with_llm'] .icon.status-Completed").waitFor();
   await bench.shot("10-web-classification");

@@ -14,6 +14,11 @@ function folderOf(relative: string): string {
   return relative.split("/").slice(-2, -1)[0] ?? relative;
 }
 
+/** "hello/flow.dag.yaml" → "flow.dag.yaml". */
+function fileOf(relative: string): string {
+  return relative.split("/").pop() ?? relative;
+}
+
 export class Workbench {
   constructor(readonly page: Page) {}
 
@@ -48,14 +53,19 @@ export class Workbench {
     await this.page.locator(".quick-input-widget").waitFor({ state: "hidden" });
   }
 
-  /** Closes every editor, discarding unsaved changes (VS Code asks first when a tab is dirty). */
+  /**
+   * Closes every editor, discarding unsaved changes: VS Code either closes them at once or first
+   * asks about the unsaved ones, whichever it decides when the command runs.
+   */
   async closeAllEditors(): Promise<void> {
-    const dirty = await this.page.locator(".tabs-container .tab.dirty").count();
     await this.command("View: Close All Editors");
-    if (dirty) {
-      await this.page.locator(".monaco-dialog-box button", { hasText: "Don't Save" }).click();
+    const dontSave = this.page.locator(".monaco-dialog-box button", { hasText: "Don't Save" });
+    const closed = this.page.locator(".monaco-workbench:not(:has(.tabs-container .tab))");
+    await dontSave.or(closed).first().waitFor();
+    if (await dontSave.isVisible()) {
+      await dontSave.click();
     }
-    await this.page.locator(".tabs-container .tab").first().waitFor({ state: "detached" });
+    await closed.waitFor();
   }
 
   /** Opens the notifications centre (for a screenshot of what went wrong). */
@@ -68,7 +78,7 @@ export class Workbench {
   async open(relative: string): Promise<void> {
     await this.quickOpen(relative);
     await this.page.locator(".editor-group-container.active .breadcrumbs-control", { hasText: folderOf(relative) })
-      .filter({ hasText: relative.split("/").pop() }).waitFor({ timeout: 30_000 });
+      .filter({ hasText: fileOf(relative) }).waitFor({ timeout: 30_000 });
     await this.editor().click({ position: { x: 400, y: 10 } });
   }
 
@@ -79,7 +89,7 @@ export class Workbench {
     await input.fill(relative);
     // The row of this very file (a row of the previous search can linger a moment after typing).
     await this.page.locator(".quick-input-list .monaco-list-row.focused", { hasText: folderOf(relative) })
-      .filter({ hasText: relative.split("/").pop() }).first().waitFor();
+      .filter({ hasText: fileOf(relative) }).first().waitFor();
     await beforeEnter?.();
     await input.press("Enter");
   }
