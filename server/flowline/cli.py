@@ -312,13 +312,24 @@ def cmd_run_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_local_llm(args: argparse.Namespace) -> int:
-    """``flowline local-llm start|stop``: the local SmolLM2 server and its `local` connection."""
-    from flowline import local_llm
+    """``flowline local-llm start|stop|status``: the local SmolLM2 server and its `local` connection.
 
+    ``start`` exits 1 when the server does not answer a chat completion (the reason and the last lines
+    of its log on stderr); ``status`` prints the report on stdout and exits 0 when the server runs,
+    3 when it does not (as ``pg_ctl status`` does)."""
+    from flowline.local_llm import control
+
+    if args.action == "status":
+        report = control.status()
+        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n" if args.json
+                         else "\n".join(report.lines()) + "\n")
+        return EXIT_OK if report.running else 3
     try:
-        message = local_llm.start(args.port) if args.action == "start" else local_llm.stop()
-    except local_llm.LocalModelError as exc:
-        raise UsageError(str(exc)) from exc
+        model = Path(args.model).resolve() if args.model else None
+        message = control.start(args.port, model) if args.action == "start" else control.stop()
+    except control.LocalModelError as exc:
+        sys.stderr.write(f"flowline: error: {exc}\n")
+        return EXIT_FAILED
     sys.stderr.write(message + "\n")
     return EXIT_OK
 
@@ -435,9 +446,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="debug also logs each validation pass and its time (default: warning)")
     lsp.set_defaults(handler=cmd_lsp)
 
-    local = groups.add_parser("local-llm", help="start or stop the local model (SmolLM2 via llama.cpp)")
-    local.add_argument("action", choices=("start", "stop"))
+    local = groups.add_parser("local-llm", help="start, stop or inspect the local model (SmolLM2 via llama.cpp)")
+    local.add_argument("action", choices=("start", "stop", "status"))
     local.add_argument("--port", type=int, default=8181, help="port on 127.0.0.1 (default 8181)")
+    local.add_argument("--model", help="a GGUF file to serve instead of SmolLM2-135M (start)")
+    local.add_argument("--json", action="store_true", help="the status as a JSON object (status)")
     local.set_defaults(handler=cmd_local_llm)
     return parser
 

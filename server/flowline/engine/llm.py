@@ -206,8 +206,7 @@ class LLMRunner:
         elif isinstance(exc, openai.APITimeoutError):
             text = f"{prefix}: no answer within {os.environ.get('FLOWLINE_LLM_TIMEOUT', '120')} s (timeout)."
         elif isinstance(exc, openai.APIConnectionError):
-            text = (f"{prefix}: cannot connect ({_scrub(str(exc.__cause__ or exc), secrets)}). Is the server "
-                    "running? The local model starts with `make local-llm`.")
+            text = f"{prefix}: {_connection_failure(where, _scrub(str(exc.__cause__ or exc), secrets))}"
         elif isinstance(exc, openai.RateLimitError):
             text = f"{prefix}: rate limited (429) after all retries. {detail}"
         elif isinstance(exc, openai.APIStatusError):
@@ -215,6 +214,19 @@ class LLMRunner:
         else:
             text = f"{prefix}: {detail}"
         return LLMError(text.strip())
+
+
+def _connection_failure(endpoint: str, cause: str) -> str:
+    """Why ``endpoint`` refused the connection: the local model's own account when it is the local
+    model and its server has stopped (how it ended, its log, how to restart it), else what failed."""
+    from flowline.home import flowline_home
+    from flowline.local_llm.state import stopped_message
+
+    stopped = stopped_message(endpoint, flowline_home())
+    if stopped is not None:
+        return stopped
+    return (f"cannot connect to {endpoint} ({cause}). Check that the server at that address is running and "
+            "reachable from this machine, and that the connection's address is right.")
 
 
 def _server_message(exc: Exception) -> str:

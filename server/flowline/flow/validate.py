@@ -268,7 +268,7 @@ def _check_connection(ctx: _Context, value: Value, owner: str) -> None:
         known = sorted(ctx.connections)
         hint = did_you_mean(value.value, known)
         if value.value == "local":
-            hint += " The local model creates it: `make local-llm`."
+            hint += " The local model creates it: `flowline local-llm start`."
         ctx.add(error(value.span, "unknown-connection",
                       f"{owner} uses connection '{value.value}', which does not exist.{hint} Known: "
                       f"{', '.join(known) or 'none'}; create it with `flowline connection create --file <file>.yaml`."))
