@@ -14,6 +14,7 @@ VSIX="$ROOT/flowline-$VERSION.vsix"
 [ -f "$VSIX" ] || { echo "studio: $VSIX is missing; run 'make vsix' (make studio does)" >&2; exit 2; }
 CODE_SERVER=$(bash "$ROOT/scripts/install-code-server.sh" | tail -1)
 
+# Saving is explicit, as in desktop VS Code (VS Code in the browser saves a second after each edit).
 mkdir -p "$STATE/user-data/User" "$STATE/extensions"
 cat > "$STATE/user-data/User/settings.json" <<JSON
 {
@@ -22,6 +23,7 @@ cat > "$STATE/user-data/User/settings.json" <<JSON
   "telemetry.telemetryLevel": "off",
   "workbench.tips.enabled": false,
   "extensions.ignoreRecommendations": true,
+  "files.autoSave": "off",
   "flowline.python.interpreterPath": "$ROOT/.venv/bin/python"
 }
 JSON

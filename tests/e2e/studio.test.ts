@@ -45,6 +45,26 @@ async function runFlowByLens(name: string): Promise<Locator> {
   return bench.runPanel().locator("details.run", { hasText: name }).first();
 }
 
+/**
+ * Puts a sample back as it was without a UI command that could be missed: every editor closes (what
+ * is unsaved is thrown away), the original bytes go to disk, and the file opens again until VS Code
+ * shows the original (`shown`) with nothing of the change (`gone`) and no unsaved mark. In that
+ * order: bytes written while an editor is unsaved would not be read again when it is closed.
+ */
+async function restoreSample(relative: string, original: string, shown: string, gone: string): Promise<void> {
+  await bench.closeAllEditors();
+  writeFileSync(join(session.workspace, relative), original);
+  await bench.open(relative);
+  await bench.goTo(original.split("\n").findIndex((text) => text.includes(shown)) + 1);  // into view
+  await bench.editorShows(shown, gone);
+  await bench.dirtyTab().waitFor({ state: "detached" });
+}
+
+/** A sample's text as the workspace has it before a step changes it. */
+function sample(relative: string): string {
+  return readFileSync(join(session.workspace, relative), "utf-8");
+}
+
 /** A test whose failure leaves a screenshot of the moment, named after it. */
 function step(name: string, body: () => Promise<void>): void {
   test(name, async () => {
@@ -99,7 +119,7 @@ step("Run flow: every node's status shows, and the result stands next to each no
 step("the visual editor: the graph with run statuses; an input set there and a node added land in the text", async () => {
   const flow = join(session.workspace, "hello", "flow.dag.yaml");
   const tool = join(session.workspace, "hello", "tidy.py");
-  const original = readFileSync(flow, "utf-8");
+  const original = sample("hello/flow.dag.yaml");
   await bench.top();
   await bench.codeLens("Open visual editor").click();
   const editor = bench.flowEditor();
@@ -124,36 +144,36 @@ step("the visual editor: the graph with run statuses; an input set there and a n
     assert.match(text, /- name: tidy\n  type: python\n/);
     assert.match(await fileOnceItHas(tool, "@tool"), /def tidy\(text: str\) -> str:/);  // created and saved
   } finally {
-    // Editors first: with the flow open as text and in the visual editor, VS Code may still count
-    // the visual editor's tab as unsaved; the files are put back once nothing shows them.
-    await bench.closeAllEditors();
-    writeFileSync(flow, original);
     rmSync(tool, { force: true });
+    await restoreSample("hello/flow.dag.yaml", original, "excited: ${inputs.excited}", "name: tidy");
   }
 });
 
 step("typing a broken reference shows a squiggle and a Problems row", async () => {
+  const original = sample("hello/flow.dag.yaml");
   await bench.open("hello/flow.dag.yaml");
   await bench.goTo(23, 24);  // inside `${inputs.name}` of node greet, after "name"
-  await bench.page.keyboard.press("Backspace");
-  await bench.page.keyboard.press("Backspace");
-  await bench.type("em");  // ${inputs.naem}
   try {
+    await bench.page.keyboard.press("Backspace");
+    await bench.page.keyboard.press("Backspace");
+    await bench.type("em");  // ${inputs.naem}
     await bench.squiggles().first().waitFor({ timeout: 10_000 });
     const rows = await bench.problems();
     await rows.filter({ hasText: "unknown flow input 'naem'" }).first().waitFor({ timeout: 10_000 });
     await bench.shot("02-broken-reference");
   } finally {
-    await bench.revert();
+    await restoreSample("hello/flow.dag.yaml", original, "name: ${inputs.name}", "naem");
   }
   await bench.squiggles().first().waitFor({ state: "detached", timeout: 10_000 });
 });
 
 step("typing ${ offers the flow inputs and the nodes that can be referenced", async () => {
+  const original = sample("hello/flow.dag.yaml");
+  await bench.open("hello/flow.dag.yaml");
   await bench.goTo(30, 1);  // the line `    text: ${greet.output}` of node shout
-  await bench.page.keyboard.press("End");
-  await bench.type("\nextra: ${");
   try {
+    await bench.page.keyboard.press("End");
+    await bench.type("\nextra: ${");
     const items = bench.suggestions();
     await items.first().waitFor({ timeout: 10_000 });
     const labels = await items.locator(".label-name").allInnerTexts();
@@ -161,11 +181,12 @@ step("typing ${ offers the flow inputs and the nodes that can be referenced", as
     await bench.shot("03-completion");
   } finally {
     await bench.page.keyboard.press("Escape");
-    await bench.revert();
+    await restoreSample("hello/flow.dag.yaml", original, "text: ${greet.output}", "extra:");
   }
 });
 
 step("hovering a reference shows its target", async () => {
+  await bench.open("hello/flow.dag.yaml");
   await bench.goTo(30, 15);  // on `greet` in ${greet.output}
   await bench.showHover();
   await bench.hover().filter({ hasText: "greet" }).first().waitFor({ timeout: 10_000 });

@@ -58,14 +58,38 @@ export class Workbench {
    * asks about the unsaved ones, whichever it decides when the command runs.
    */
   async closeAllEditors(): Promise<void> {
-    await this.command("View: Close All Editors");
-    const dontSave = this.page.locator(".monaco-dialog-box button", { hasText: "Don't Save" });
+    const dontSave = this.page.locator(".monaco-dialog-box .monaco-button", { hasText: "Don't Save" });
     const closed = this.page.locator(".monaco-workbench:not(:has(.tabs-container .tab))");
-    await dontSave.or(closed).first().waitFor();
+    // Asked again while neither state has come: on a busy machine a command can be lost.
+    for (let attempt = 1; ; attempt++) {
+      await this.command("View: Close All Editors");
+      try {
+        await dontSave.or(closed).first().waitFor({ timeout: 15_000 });
+        break;
+      } catch (error) {
+        if (attempt >= 3) {
+          throw error;
+        }
+      }
+    }
     if (await dontSave.isVisible()) {
       await dontSave.click();
     }
     await closed.waitFor();
+  }
+
+  /** Waits until the active editor's visible text has `shown` and nothing of `gone`. */
+  async editorShows(shown: string, gone: string, timeoutMs = 15_000): Promise<void> {
+    await this.page.waitForFunction(([wanted, unwanted]) => {
+      const lines = document.querySelector(".editor-group-container.active .monaco-editor .view-lines");
+      const text = (lines?.textContent ?? "").replace(/\u00a0/g, " ");
+      return text.includes(wanted) && !text.includes(unwanted);
+    }, [shown, gone], { timeout: timeoutMs, polling: 50 });
+  }
+
+  /** Whether the active editor's tab shows unsaved changes. */
+  dirtyTab(): Locator {
+    return this.page.locator(".tabs-container .tab.active.dirty");
   }
 
   /** Opens the notifications centre (for a screenshot of what went wrong). */
@@ -130,11 +154,6 @@ export class Workbench {
   async top(): Promise<void> {
     await this.editor().click({ position: { x: 400, y: 10 } });
     await this.page.keyboard.press(`${MOD}+Home`);
-  }
-
-  /** Throws away the active editor's unsaved changes. */
-  async revert(): Promise<void> {
-    await this.command("File: Revert File");
   }
 
   editor(): Locator {
@@ -238,9 +257,10 @@ export class Workbench {
     return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator("#active-frame");
   }
 
-  /** The text of the active text editor's visible lines. */
+  /** The text of the active text editor's visible lines (Monaco's non-breaking spaces as spaces). */
   async editorText(): Promise<string> {
-    return this.page.locator(".editor-group-container.active .monaco-editor .view-lines").innerText();
+    const text = await this.page.locator(".editor-group-container.active .monaco-editor .view-lines").innerText();
+    return text.replace(/\u00a0/g, " ");
   }
 
   activeTab(): Locator {
