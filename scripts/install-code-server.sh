@@ -28,6 +28,11 @@ if [ ! -f "$tarball" ]; then
   tar -czf "$tarball" -C "$work" rg
   rm -rf "$work"
 fi
+# Native modules (argon2) build against the machine's Node headers (Debian's nodejs ships them);
+# without nodedir, node-gyp would download them from nodejs.org.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/common.gypi ]; then
+  export npm_config_nodedir=/usr
+fi
 rm -rf "$CACHE"
 mkdir -p "$CACHE"
 echo "installing code-server $VERSION into $CACHE (about 2 minutes)" >&2
