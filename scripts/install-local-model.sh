@@ -10,9 +10,10 @@
 # this CPU has (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS). Elsewhere (ARM64 Linux, macOS) the build
 # keeps the architecture's baseline.
 #
-# The wheel is built once per recipe and kept under ~/.cache/flowline/wheels, keyed by the version,
-# the flags and the platform. pip's own wheel cache is never used for it: pip keys the wheels it
-# builds by version alone, so a wheel it cached from an earlier native build would be taken again.
+# The wheel is built once per recipe and kept under ~/.cache/flowline/wheels (FLOWLINE_CACHE moves
+# ~/.cache/flowline, as for code-server), keyed by the version, the flags and the platform. pip's
+# own wheel cache is never used for it: pip keys the wheels it builds by version alone, so a wheel
+# it cached from an earlier native build would be taken again.
 set -euo pipefail
 PY=${1:?usage: install-local-model.sh PYTHON}
 LLAMA_CPP_PYTHON=0.3.36
@@ -36,7 +37,7 @@ FLAGS="$FLAGS -DCMAKE_INSTALL_BINDIR=llama_cpp/lib -DCMAKE_INSTALL_LIBDIR=llama_
 FLAGS="$FLAGS -DCMAKE_INSTALL_INCLUDEDIR=llama_cpp/include -DLLAVA_BUILD=OFF -DGGML_CCACHE=OFF"
 
 KEY=$(printf '%s\n' "$LLAMA_CPP_PYTHON" "$FLAGS" "$DROP" "$(uname -sm)" | sha1sum | cut -c1-12)
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/flowline/wheels/llama-cpp-python-$LLAMA_CPP_PYTHON-$KEY"
+CACHE="${FLOWLINE_CACHE:-$HOME/.cache/flowline}/wheels/llama-cpp-python-$LLAMA_CPP_PYTHON-$KEY"
 wheel() { find "$CACHE" -maxdepth 1 -name 'llama_cpp_python-*.whl' 2>/dev/null | head -1; }
 
 if [ -z "$(wheel)" ]; then
