@@ -334,6 +334,17 @@ def cmd_local_llm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _port(text: str) -> int:
+    """A TCP port number from the command line (1-65535)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port: give a number from 1 to 65535")
+    return port
+
+
 def cmd_lsp(args: argparse.Namespace) -> int:
     """``flowline lsp``: the language server on stdin/stdout."""
     from flowline.lsp.server import main as serve
@@ -448,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     local = groups.add_parser("local-llm", help="start, stop or inspect the local model (SmolLM2 via llama.cpp)")
     local.add_argument("action", choices=("start", "stop", "status"))
-    local.add_argument("--port", type=int, default=8181, help="port on 127.0.0.1 (default 8181)")
+    local.add_argument("--port", type=_port, default=8181, help="port on 127.0.0.1 (default 8181)")
     local.add_argument("--model", help="a GGUF file to serve instead of SmolLM2-135M (start)")
     local.add_argument("--json", action="store_true", help="the status as a JSON object (status)")
     local.set_defaults(handler=cmd_local_llm)

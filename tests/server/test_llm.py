@@ -6,6 +6,8 @@ Each prompt-parsing rule is checked by the exact `messages` the server received.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -414,3 +416,17 @@ def test_web_classification_sample_runs_offline(server: FakeOpenAI, tmp_path: Pa
     assert "science-fiction film" in summary_request[1]["content"]
     classify = server.requests[-1].body["messages"]
     assert [m["role"] for m in classify] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+
+
+def test_a_timeout_says_how_long_and_how_many_attempts(flow_dir: Path, tmp_path: Path) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        create_connection(tmp_path, f"name: test\ntype: open_ai\napi_key: x\nbase_url: {url}\n")
+        llm_flow(flow_dir, "user:\n{{ question }}\n")
+        env = {**os.environ, "FLOWLINE_LLM_TIMEOUT": "0.5", "FLOWLINE_LLM_MAX_RETRIES": "1"}
+        result = run_cli("flow", "test", "--flow", str(flow_dir), env=env)
+    assert result.code == 1
+    assert (f"Node 'ask' (connection 'test', endpoint {url}): no answer within 0.5 s, 2 attempts (timeout; "
+            "FLOWLINE_LLM_TIMEOUT and FLOWLINE_LLM_MAX_RETRIES set the time and the attempts).") in result.stderr

@@ -90,6 +90,46 @@ def test_start_is_idempotent(local_model: int) -> None:
     assert f"already runs on port {local_model}" in elsewhere.stderr
 
 
+def test_two_starts_at_once_share_one_server(flowline_home: Path) -> None:
+    port = str(_free_port())
+    starts = [subprocess.Popen([sys.executable, "-m", "flowline", "local-llm", "start", "--port", port],
+                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        said = [process.communicate(timeout=120)[1] for process in starts]
+        assert [process.returncode for process in starts] == [0, 0], said
+        assert sum("already running" in text for text in said) == 1, said
+        status = _status()
+        assert status["running"] is True and str(status["port"]) == port
+        assert all(f"(pid {status['pid']})" in text for text in said), said
+    finally:
+        assert run_cli("local-llm", "stop").code == 0
+
+
+def test_another_model_while_one_runs_is_refused(local_model: int, tmp_path: Path) -> None:
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"GGUF")
+    result = run_cli("local-llm", "start", "--port", str(local_model), "--model", str(other))
+    assert result.code == 1
+    assert "The local model already runs with " in result.stderr and "stop it first" in result.stderr
+
+
+def test_a_start_ended_by_sigterm_leaves_nothing_running(flowline_home: Path) -> None:
+    starting = subprocess.Popen([sys.executable, "-m", "flowline", "local-llm", "start", "--port",
+                                 str(_free_port())], stderr=subprocess.PIPE)
+    state = flowline_home / "local-llm" / "server.json"
+    deadline = time.monotonic() + 60
+    while not state.exists() and starting.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    starting.terminate()  # as `timeout` does
+    starting.communicate(timeout=60)
+    assert starting.returncode == 128 + signal.SIGTERM
+    server, watcher = (json.loads(state.read_text())[key] for key in ("pid", "watcher"))
+    deadline = time.monotonic() + 10
+    while (os.path.exists(f"/proc/{server}") or os.path.exists(f"/proc/{watcher}")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server is init's child now: gone once init has collected it
+    assert not os.path.exists(f"/proc/{server}") and not os.path.exists(f"/proc/{watcher}")
+
+
 def test_a_killed_server_is_explained_at_the_next_run(local_model: int, flowline_home: Path) -> None:
     pid = _status()["pid"]
     assert isinstance(pid, int)

@@ -204,7 +204,10 @@ class LLMRunner:
             text = (f"{prefix}: the prompt is too long for model '{model}' (context length exceeded). Shorten the "
                     f"prompt or lower max_tokens. {detail}")
         elif isinstance(exc, openai.APITimeoutError):
-            text = f"{prefix}: no answer within {os.environ.get('FLOWLINE_LLM_TIMEOUT', '120')} s (timeout)."
+            attempts = int(os.environ.get("FLOWLINE_LLM_MAX_RETRIES", "3")) + 1
+            text = (f"{prefix}: no answer within {os.environ.get('FLOWLINE_LLM_TIMEOUT', '120')} s, "
+                    f"{attempts} attempt{'s' if attempts > 1 else ''} (timeout; FLOWLINE_LLM_TIMEOUT and "
+                    "FLOWLINE_LLM_MAX_RETRIES set the time and the attempts).")
         elif isinstance(exc, openai.APIConnectionError):
             text = f"{prefix}: {_connection_failure(where, _scrub(str(exc.__cause__ or exc), secrets))}"
         elif isinstance(exc, openai.RateLimitError):

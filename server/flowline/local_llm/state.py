@@ -2,15 +2,15 @@
 
 The folder holds ``server.json`` (written by the watcher as the server process starts: pids, port,
 model, log file and where this start's part of the log begins), ``exit.json`` (written by the
-watcher when the server process ends: its exit code or signal, and whether `stop` asked for it) and
-``server.log``. Everything here only reads those files and asks the OS whether a pid lives, so the
-engine can explain a refused connection without importing anything heavy.
+watcher when the server process ends: its exit code or signal), ``stop.json`` (the server that
+`flowline local-llm stop` asked to end) and ``server.log``. Everything here only reads those files
+and asks the OS about pids, so the engine can explain a refused connection without importing
+anything heavy.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -20,6 +20,11 @@ from urllib.parse import urlsplit
 
 DEFAULT_PORT = 8181
 CONNECTION = "local"
+SERVER_MODULE = "llama_cpp.server"
+WATCH_MODULE = "flowline.local_llm.watch"
+# Signals a process gets from its own fault rather than from someone else.
+CRASHES = {signal.SIGSEGV: "a segmentation fault", signal.SIGBUS: "a bus error", signal.SIGFPE: "an arithmetic error",
+           signal.SIGABRT: "an abort"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,14 @@ class ServerRecord:
     @property
     def base_url(self) -> str:
         return base_url(self.port)
+
+    def server_running(self) -> bool:
+        """Whether the server process still runs (not a zombie, not another program on a reused pid)."""
+        return running(self.pid, SERVER_MODULE)
+
+    def watcher_running(self) -> bool:
+        """Whether its watcher still runs (same checks)."""
+        return running(self.watcher, WATCH_MODULE)
 
 
 @dataclass(frozen=True)
@@ -59,18 +72,28 @@ class ExitRecord:
             name = signal.Signals(number).name
         except ValueError:
             name = f"signal {number}"
-        text = f"was killed by {name}"
         if number == signal.SIGILL:
-            text += (" (an illegal instruction: this build of llama.cpp uses CPU instructions this CPU lacks; "
-                     "`make local-llm-install` builds it for any CPU)")
-        elif number == signal.SIGKILL:
-            text += " (by someone, or by the kernel when memory ran out)"
-        return text
+            return (f"crashed with {name} (an illegal instruction: this build of llama.cpp uses CPU instructions "
+                    "this CPU lacks; `make local-llm-install` builds it for any CPU)")
+        if number in CRASHES:
+            return f"crashed with {name} ({CRASHES[signal.Signals(number)]})"
+        if number == signal.SIGKILL:
+            return f"was killed by {name} (by someone, or by the kernel when memory ran out)"
+        return f"was killed by {name}"
+
+    def signal_name(self) -> str | None:
+        """'SIGKILL' when a signal ended the process, else None."""
+        if self.returncode >= 0:
+            return None
+        try:
+            return signal.Signals(-self.returncode).name
+        except ValueError:
+            return f"signal {-self.returncode}"
 
 
 def folder(home: Path) -> Path:
-    """The local model's state folder under ``home``."""
-    return home / "local-llm"
+    """The local model's state folder under ``home`` (absolute, so messages name it from anywhere)."""
+    return (home / "local-llm").absolute()
 
 
 def base_url(port: int) -> str:
@@ -78,15 +101,29 @@ def base_url(port: int) -> str:
     return f"http://127.0.0.1:{port}/v1"
 
 
-def alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists (a zombie counts until its parent reaps it)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def running(pid: int, marker: str) -> bool:
+    """Whether process ``pid`` runs and its command line holds ``marker``.
+
+    A zombie (ended, its status not yet collected) does not run, and a pid written before a reboot
+    may since belong to another program, which must never be taken for ours (nor be signalled).
+    Reads /proc where there is one, else asks ``ps``."""
+    if pid <= 0:
         return False
-    except PermissionError:
-        return True
-    return True
+    proc = Path(f"/proc/{pid}")
+    if Path("/proc/self").exists():
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except (OSError, IndexError):
+            return False
+    else:
+        import subprocess
+
+        shown = subprocess.run(["ps", "-o", "stat=,command=", "-p", str(pid)], capture_output=True, text=True)
+        state, _, command = shown.stdout.strip().partition(" ")
+        if shown.returncode != 0 or not state:
+            return False
+    return not state.startswith("Z") and marker in command
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -108,15 +145,24 @@ def read_server(home: Path) -> ServerRecord | None:
         return None
 
 
+def stop_requested(home: Path, pid: int) -> bool:
+    """Whether `flowline local-llm stop` asked the server ``pid`` to end (it writes stop.json first)."""
+    data = _load(folder(home) / "stop.json")
+    return data is not None and data.get("pid") == pid
+
+
 def read_exit(home: Path, pid: int) -> ExitRecord | None:
-    """How the server process ``pid`` ended, when its watcher saw it end."""
+    """How the server process ``pid`` ended: as its watcher saw it end, else (the watcher was gone
+    too) as `flowline local-llm stop` asked, when it did."""
     data = _load(folder(home) / "exit.json")
     try:
-        if data is None or int(data["pid"]) != pid:
-            return None
-        return ExitRecord(pid, int(data["returncode"]), float(data["ended"]), bool(data["requested"]))
+        if data is not None and int(data["pid"]) == pid:
+            return ExitRecord(pid, int(data["returncode"]), float(data["ended"]), stop_requested(home, pid))
     except (KeyError, TypeError, ValueError):
-        return None
+        pass
+    if stop_requested(home, pid):
+        return ExitRecord(pid, -signal.SIGTERM, (folder(home) / "stop.json").stat().st_mtime, requested=True)
+    return None
 
 
 def log_tail(log_file: Path, offset: int = 0, lines: int = 12) -> list[str]:
@@ -157,11 +203,13 @@ def stopped_message(endpoint: str, home: Path) -> str | None:
     server is not running: how it ended (signal or exit code, when its watcher saw it), its log and
     the command that restarts it. None when ``endpoint`` is not the local model's or it runs."""
     record = read_server(home)
-    if record is None or not _same_endpoint(endpoint, record.base_url) or alive(record.pid):
+    if record is None or not _same_endpoint(endpoint, record.base_url) or record.server_running():
         return None
     ended = read_exit(home, record.pid)
     if ended is None:
         how = f"its server (pid {record.pid}) is gone and nothing recorded how it ended"
+    elif ended.requested:
+        how = f"its server (pid {record.pid}) {ended.reason()}"
     else:
         when = time.strftime("%H:%M:%S", time.localtime(ended.ended))
         how = (f"its server (pid {record.pid}) {ended.reason()} at {when}, "

@@ -30,14 +30,6 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(partial, path)
 
 
-def stop_requested(state: Path, pid: int) -> bool:
-    """Whether `flowline local-llm stop` asked the server ``pid`` to end (it writes stop.json first)."""
-    try:
-        return int(json.loads((state / "stop.json").read_text(encoding="utf-8"))["pid"]) == pid
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the server until it ends; returns 0 (the server's own exit status goes to exit.json)."""
     parser = argparse.ArgumentParser(prog="python -m flowline.local_llm.watch")
@@ -65,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         "pid": server.pid, "watcher": os.getpid(), "port": args.port, "model": args.model,
         "log": str(log_path), "log_offset": offset, "started": started})
     returncode = server.wait()
-    write_json(state / "exit.json", {"pid": server.pid, "returncode": returncode, "ended": time.time(),
-                                     "requested": stop_requested(state, server.pid)})
+    write_json(state / "exit.json", {"pid": server.pid, "returncode": returncode, "ended": time.time()})
     return 0
 
 

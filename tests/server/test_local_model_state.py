@@ -1,14 +1,20 @@
-"""How the local model's watcher records the end of a server, and what a refused connection then
-says. A stand-in command plays the server, so these run without llama.cpp."""
+"""The local model's state without llama.cpp: how the watcher records the end of a server, what a
+refused connection then says, and that pids which are not (or no longer) ours are never taken for
+the server. Stand-in commands play the server."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from conftest import run_cli
 from flowline.local_llm.state import ExitRecord, read_exit, read_server, stopped_message
+from flowline.local_llm.watch import write_json
 
 
 def _watch(home: Path, port: int, code: str) -> None:
@@ -27,7 +33,7 @@ def test_a_server_killed_by_an_illegal_instruction_is_explained(tmp_path: Path) 
     assert ended is not None and ended.returncode == -4 and not ended.requested
     message = stopped_message("http://127.0.0.1:8199/v1", tmp_path)
     assert message is not None
-    assert message.startswith(f"the local model stopped: its server (pid {record.pid}) was killed by SIGILL "
+    assert message.startswith(f"the local model stopped: its server (pid {record.pid}) crashed with SIGILL "
                               "(an illegal instruction: this build of llama.cpp uses CPU instructions this CPU "
                               "lacks; `make local-llm-install` builds it for any CPU) at ")
     assert message.endswith(f"Its log: {tmp_path / 'local-llm' / 'server.log'}. "
@@ -54,3 +60,47 @@ def test_reasons() -> None:
     assert ExitRecord(1, -15, now, requested=False).reason() == "was killed by SIGTERM"
     assert ExitRecord(1, 2, now, requested=False).reason() == "exited with code 2"
     assert ExitRecord(1, -9, now, requested=False).reason().startswith("was killed by SIGKILL (")
+    assert ExitRecord(1, -11, now, requested=False).reason() == "crashed with SIGSEGV (a segmentation fault)"
+
+
+@pytest.fixture
+def stranger() -> Iterator[subprocess.Popen[bytes]]:
+    """A process that is not ours, in a session of its own (as a pid reused after a reboot may be)."""
+    process = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_pid_that_is_not_ours_is_neither_running_nor_stopped(tmp_path: Path, flowline_home: Path,
+                                                               stranger: subprocess.Popen[bytes]) -> None:
+    state = flowline_home / "local-llm"
+    state.mkdir(parents=True)
+    write_json(state / "server.json", {"pid": stranger.pid, "watcher": stranger.pid, "port": 8181,
+                                       "model": "/m.gguf", "log": str(state / "server.log"), "log_offset": 0,
+                                       "started": time.time() - 3600})
+    status = run_cli("local-llm", "status", "--json")
+    assert status.code == 3 and json.loads(status.stdout)["running"] is False
+    stopped = run_cli("local-llm", "stop")
+    assert stopped.code == 0 and "not running" in stopped.stderr
+    assert stranger.poll() is None  # left alone
+    assert stopped_message("http://127.0.0.1:8181/v1", flowline_home) is not None  # the local model is down
+
+
+def test_an_unreadable_state_file_is_said_so(flowline_home: Path) -> None:
+    state = flowline_home / "local-llm"
+    state.mkdir(parents=True)
+    (state / "server.json").write_text("{garbage")
+    status = run_cli("local-llm", "status")
+    assert status.code == 3
+    assert status.stdout.startswith("stopped\nserver.json cannot be read, so a server started earlier may still run")
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(port: str) -> None:
+    result = run_cli("local-llm", "start", "--port", port)
+    assert result.code == 2
+    assert f"'{port}' is not a port: give a number from 1 to 65535" in result.stderr
+    assert "Traceback" not in result.stderr
