@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,49 @@ def test_environment_variables_and_connection_overrides(tmp_path: Path, flow_dir
            "--environment-variables", "RUN_MODE=fast", "--connections", "env.conn=second")
     assert details("plain")[0]["outputs"] == {"o": "unset/one"}
     assert details("overridden")[0]["outputs"] == {"o": "fast/two"}
+
+
+class _Table(HTMLParser):
+    """The rows of the report's "Lines" table as lists of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._in_lines = self._in_cell = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr" and self._in_lines:
+            self.rows.append([])
+        elif tag in ("td", "th") and self._in_lines:
+            self.rows[-1].append("")
+            self._in_cell = True
+        elif tag == "br" and self._in_cell:
+            self.rows[-1][-1] += " "
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._in_cell = False
+        elif tag == "table":
+            self._in_lines = False
+
+    def handle_data(self, data: str) -> None:
+        if data == "Lines":
+            self._in_lines = True
+        elif self._in_cell:
+            self.rows[-1][-1] += data
+
+
+def test_the_report_shows_each_runs_own_inputs(tmp_path: Path) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"text": "App"}\n{"text": "hello"}\n')
+    create("--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"), "--name", "v0")
+    create("--flow", str(BATCH / "classify"), "--data", str(other), "--name", "v1")
+    result = run_cli("run", "visualize", "--names", "v0,v1", "--html-path", str(tmp_path / "report.html"))
+    assert result.code == 0, result.stderr
+    table = _Table()
+    table.feed(Path(result.stdout.strip()).read_text())
+    header, first, second, third = table.rows[:4]
+    assert header[:3] == ["line", "v0 inputs.text", "v1 inputs.text"]
+    assert first[:3] == ["0", "42", "App"] and second[:3] == ["1", "hello", "hello"]
+    assert third[:3] == ["2", "boom", ""]  # v1 has no line 2
+

@@ -41,15 +41,25 @@ def details_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Colours come from VS Code's theme when the report is shown in a webview (its --vscode-* variables),
+# else from the browser's light or dark scheme.
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:24px;color:#1f2328;background:#fff}
+:root{--fg:#1f2328;--bg:#fff;--head:#f6f8fa;--line:#d0d7de;--diff:#fff3bf;--failed:#ffebe9;--bar:#2f81f7}
+@media (prefers-color-scheme: dark){:root{--fg:#e6edf3;--bg:#0d1117;--head:#161b22;--line:#30363d;
+--diff:#3d3000;--failed:#4c1d1d;--bar:#4493f8}}
+body{font-family:var(--vscode-font-family,system-ui,sans-serif);margin:24px;color:var(--vscode-foreground,var(--fg));
+background:var(--vscode-editor-background,var(--bg))}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;font-size:13px;margin-top:8px}
-th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top;max-width:420px}
-th{background:#f6f8fa}td.diff{background:#fff3bf}td.failed{background:#ffebe9}
-.bar{display:inline-block;height:12px;background:#2f81f7;vertical-align:middle;margin-right:6px}
+th,td{border:1px solid var(--vscode-panel-border,var(--line));padding:4px 8px;text-align:left;vertical-align:top;
+max-width:420px}
+th{background:var(--vscode-editorWidget-background,var(--head))}
+td.diff{background:var(--vscode-diffEditor-insertedTextBackground,var(--diff))}
+td.failed{background:var(--vscode-inputValidation-errorBackground,var(--failed))}
+.bar{display:inline-block;height:12px;background:var(--vscode-charts-blue,var(--bar));vertical-align:middle;
+margin-right:6px}
 .metric{margin:6px 0}.name{display:inline-block;width:260px;overflow:hidden;text-overflow:ellipsis}
-pre{margin:0;white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:12px}
+pre{margin:0;white-space:pre-wrap;font-family:var(--vscode-editor-font-family,ui-monospace,monospace);font-size:12px}
 """
 
 
@@ -89,31 +99,27 @@ def render_report(records: list[RunRecord]) -> str:
         parts.append("</div>")
     per_run = [{row["line_number"]: row for row in details(r)} for r in records]
     numbers = sorted({n for rows in per_run for n in rows})
-    inputs = sorted({k for rows in per_run for row in rows.values() for k in row["inputs"]})
-    outputs = sorted({k for rows in per_run for row in rows.values() for k in (row["outputs"] or {})})
-    parts.append("<h2>Lines</h2><table><tr><th>line</th>" + "".join(f"<th>inputs.{esc(k)}</th>" for k in inputs))
-    for key in outputs:
-        parts.extend(f"<th>{esc(r.name)}<br>outputs.{esc(key)}</th>" for r in records)
+    columns = [(field, key) for field in ("inputs", "outputs")
+               for key in sorted({k for rows in per_run for row in rows.values() for k in (row[field] or {})})]
+    # Each run's own value of each input and output, side by side: runs over other data or with other
+    # column mappings read other inputs, so no run's inputs stand for another's.
+    has = {column: [any(column[1] in (row[column[0]] or {}) for row in rows.values()) for rows in per_run]
+           for column in columns}
+    parts.append("<h2>Lines</h2><table><tr><th>line</th>")
+    for field, key in columns:
+        parts.extend(f"<th>{esc(r.name)}<br>{field}.{esc(key)}</th>"
+                     for r, present in zip(records, has[(field, key)], strict=True) if present)
     parts.append("</tr>")
-    has_output = {key: [any(key in (row["outputs"] or {}) for row in rows.values()) for rows in per_run]
-                  for key in outputs}
     for n in numbers:
-        present = [rows[n] for rows in per_run if n in rows]
-        cells = [f"<td>{n}</td>"] + [
-            f"<td><pre>{esc(_text(next((r['inputs'][k] for r in present if k in r['inputs']), None)))}</pre></td>"
-            for k in inputs]
-        for key in outputs:
-            line_rows: list[dict[str, Any] | None] = [
-                (rows.get(n) or {}) if has else None for rows, has in zip(per_run, has_output[key], strict=True)]
-            texts = [_text((line.get("outputs") or {}).get(key)) for line in line_rows if line is not None]
-            differ = len(set(texts)) > 1
+        cells = [f"<td>{n}</td>"]
+        for field, key in columns:
+            line_rows = [rows.get(n) or {} for rows, present in zip(per_run, has[(field, key)], strict=True)
+                         if present]
+            differ = len({_text((line.get(field) or {}).get(key)) for line in line_rows}) > 1
             for line in line_rows:
-                if line is None:  # this run's flow has no such output
-                    cells.append("<td></td>")
-                    continue
-                failed = line.get("status") not in (None, "Completed")
+                failed = field == "outputs" and line.get("status") not in (None, "Completed")
                 error = line.get("error") or {}
-                text = _text((line.get("outputs") or {}).get(key))
+                text = _text((line.get(field) or {}).get(key))
                 content = esc(f"{error.get('type')}: {error.get('message')}") if failed and error else esc(text)
                 css = "failed" if failed else "diff" if differ else ""
                 cells.append(f"<td class='{css}'><pre>{content}</pre></td>")
