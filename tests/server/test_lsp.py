@@ -633,3 +633,32 @@ async def test_output_keys_of_the_last_run_are_completed(client: LanguageClient,
         types.TextDocumentIdentifier(uri), position))
     assert result is not None
     assert [(i.label, i.detail) for i in result.items] == [("size", "last run: int"), ("upper", "last run: str")]
+
+
+async def test_hover_on_llm_inputs_and_on_a_node_with_variants(client: LanguageClient, tmp_path: Path) -> None:
+    text = ("inputs:\n  question: {type: string, default: hi}\noutputs:\n  answer: {reference: '${ask.output}'}\n"
+            "nodes:\n- name: ask\n  use_variants: true\nnode_variants:\n  ask:\n    default_variant_id: v0\n"
+            "    variants:\n      v0:\n        node:\n          type: llm\n          source: {type: code, path: p.jinja2}\n"
+            "          connection: c\n          api: chat\n          inputs:\n            deployment_name: m\n"
+            "            max_tokens: 9\n            question: ${inputs.question}\n"
+            "      v1:\n        node:\n          type: llm\n          source: {type: code, path: p.jinja2}\n"
+            "          connection: c\n          api: completion\n          inputs: {deployment_name: m, question: x}\n")
+    folder = flow_folder(tmp_path, text)
+    (folder / "p.jinja2").write_text("user:\n{{ question }}\n")
+    uri = await open_flow(client, folder, text)
+    lines = text.split("\n")
+
+    async def hover_at(line_text: str, word: str) -> str:
+        line = lines.index(line_text)
+        position = types.Position(line, line_text.index(word) + 1)
+        result = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), position))
+        assert result is not None, line_text
+        return str(result.contents.value)
+
+    reference = await hover_at("  answer: {reference: '${ask.output}'}", "ask")
+    assert "None" not in reference
+    assert "**ask** — node with variants: `v0` (llm), `v1` (llm); the default is `v0`." in reference
+    max_tokens = await hover_at("            max_tokens: 9", "max_tokens")
+    assert max_tokens.startswith("**max_tokens**: `int` — LLM parameter. The most tokens the answer may have")
+    variable = await hover_at("            question: ${inputs.question}", "question")
+    assert variable == "**question** — a variable of the prompt template `p.jinja2`."

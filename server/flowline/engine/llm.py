@@ -18,17 +18,12 @@ from flowline.connections.model import Connection
 from flowline.engine.chat_prompt import ChatPromptError, build_messages
 from flowline.engine.llm_cache import LLMCache
 from flowline.engine.nodes import NodeContext
+from flowline.flow.llm_parameters import PARAMETERS as LLM_PARAMETERS
 from flowline.flow.templates import render
 from flowline.flow.types import convert_node_input
 
 # Parameters passed through to the API, with the flow type their literal values are read as.
-PARAMETERS: dict[str, str] = {
-    "deployment_name": "string", "model": "string", "temperature": "double", "top_p": "double",
-    "max_tokens": "int", "stop": "list", "presence_penalty": "double", "frequency_penalty": "double",
-    "seed": "int", "response_format": "object", "tools": "list", "tool_choice": "object",
-    "logit_bias": "object", "n": "int", "user": "string", "functions": "list", "function_call": "object",
-    "suffix": "string", "echo": "bool", "best_of": "int", "logprobs": "int",
-}
+PARAMETERS: dict[str, str] = {parameter.name: parameter.type for parameter in LLM_PARAMETERS}
 # Inputs that configure the node itself (custom_llm passes them as inputs).
 NODE_SETTINGS = frozenset({"connection", "api", "detail", "stream"})
 

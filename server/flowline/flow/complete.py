@@ -12,12 +12,14 @@ from typing import Any
 
 from flowline.flow.context import Cursor, cursor_at
 from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node
 from flowline.flow.schema import flow_schema
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
 from flowline.flow.templates import TemplateError, template_variables
 
+# The parameters completion offers; the older and completion-API ones still run and hover.
 LLM_INPUTS = ("deployment_name", "model", "temperature", "top_p", "max_tokens", "stop", "presence_penalty",
               "frequency_penalty", "seed", "response_format", "tools", "tool_choice", "logit_bias")
 
@@ -217,7 +219,8 @@ def _input_key_items(flow: Flow, node: Node, span: Span, read: Reader) -> list[I
     items.extend(Item(n, "variable", span, f"{n}: ", "template variable", sort_text="0")
                  for n in template_names(flow, node, read))
     if node.type == "llm":
-        items.extend(Item(n, "field", span, f"{n}: ", "LLM parameter", sort_text="2") for n in LLM_INPUTS)
+        items.extend(Item(n, "field", span, f"{n}: ", "LLM parameter", LLM_PARAMETERS[n].description, sort_text="2")
+                     for n in LLM_INPUTS)
     return items
 
 

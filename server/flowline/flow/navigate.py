@@ -11,6 +11,7 @@ from typing import Any
 from flowline.flow.complete import schema_properties, tool_signature
 from flowline.flow.context import cursor_at
 from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.llm_parameters import describe as describe_llm_parameter
 from flowline.flow.model import Flow, FlowInput, Node, Value
 from flowline.flow.references import PropertyError, Reference, walk
 from flowline.flow.signatures import read_tool_source
@@ -80,6 +81,11 @@ def _input_named_at(flow: Flow, line: int, column: int) -> FlowInput | None:
 
 
 def _describe_node(flow: Flow, node: Node, read: Reader) -> str:
+    variants = flow.variants_of(node.name) if node.use_variants else None
+    if variants is not None:
+        kinds = ", ".join(f"`{v.id}` ({v.node.type})" for v in variants.variants)
+        return (f"**{node.name}** — node with variants: {kinds or 'none yet'}; the default is "
+                f"`{variants.default_variant_id}`.")
     lines = [f"**{node.name}** — {node.type} node" + (" (aggregation)" if node.aggregation else "")]
     if node.source and node.source.path:
         lines.append(f"source: `{node.source.path}`")
@@ -92,6 +98,11 @@ def _describe_node(flow: Flow, node: Node, read: Reader) -> str:
         if signature.docstring:
             lines.append(signature.docstring)
     return "\n\n".join(lines)
+
+
+def _describe_template_variable(node: Node, name: str) -> str:
+    template = f" `{node.source.path}`" if node.source and node.source.path else ""
+    return f"**{name}** — a variable of the prompt template{template}."
 
 
 def _describe_input(item: FlowInput) -> str:
@@ -139,6 +150,10 @@ def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_dis
     for candidate in _nodes(flow):
         for node_input in candidate.inputs:
             if node_input.key_span.contains(line, column):
+                if candidate.type in ("llm", "custom_llm"):
+                    described = describe_llm_parameter(node_input.name) or _describe_template_variable(
+                        candidate, node_input.name)
+                    return Hover(described, node_input.key_span)
                 signature = tool_signature(flow, candidate, read)
                 param = signature.parameter(node_input.name) if signature else None
                 if param is None:
