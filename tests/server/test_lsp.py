@@ -638,9 +638,10 @@ async def test_output_keys_of_the_last_run_are_completed(client: LanguageClient,
 async def test_hover_on_llm_inputs_and_on_a_node_with_variants(client: LanguageClient, tmp_path: Path) -> None:
     text = ("inputs:\n  question: {type: string, default: hi}\noutputs:\n  answer: {reference: '${ask.output}'}\n"
             "nodes:\n- name: ask\n  use_variants: true\nnode_variants:\n  ask:\n    default_variant_id: v0\n"
-            "    variants:\n      v0:\n        node:\n          type: llm\n          source: {type: code, path: p.jinja2}\n"
-            "          connection: c\n          api: chat\n          inputs:\n            deployment_name: m\n"
-            "            max_tokens: 9\n            question: ${inputs.question}\n"
+            "    variants:\n      v0:\n        node:\n          type: llm\n"
+            "          source: {type: code, path: p.jinja2}\n          connection: c\n          api: chat\n"
+            "          inputs:\n            deployment_name: m\n            max_tokens: 9\n"
+            "            question: ${inputs.question}\n"
             "      v1:\n        node:\n          type: llm\n          source: {type: code, path: p.jinja2}\n"
             "          connection: c\n          api: completion\n          inputs: {deployment_name: m, question: x}\n")
     folder = flow_folder(tmp_path, text)
