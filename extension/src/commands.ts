@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
 import type { FlowlineDebug } from "./debug";
+import { nodeAtLine } from "./flowGraph";
 import type { BatchRun } from "./messages";
 import type { FlowlineServer } from "./python";
 import { reportError } from "./report";
@@ -120,9 +121,7 @@ export class Commands {
     if (!editor || editor.document.uri.toString() !== uri) {
       return undefined;
     }
-    const line = editor.selection.active.line;
-    const graph = await this.runs.graph(uri);
-    return graph.nodes.find((n) => n.span.start_line <= line && line <= n.span.end_line)?.name;
+    return nodeAtLine((await this.runs.graph(uri)).nodes, editor.selection.active.line);
   }
 
   /** Debugs the whole flow: it runs under debugpy, its events stream into the run panel. */

@@ -8,6 +8,7 @@ import { FLOW_EDITOR, FlowEditorProvider, openVisualEditor } from "./flowEditor"
 import { InlineResults } from "./inline";
 import { FlowlineServer } from "./python";
 import type { BatchRun } from "./messages";
+import { RunNotices } from "./runNotices";
 import { type BatchSource, RunPanel, VIEW_ID } from "./runPanel";
 import { Runs } from "./runs";
 import { needsRestart } from "./settings";
@@ -32,7 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const flowEditor = new FlowEditorProvider(context.extensionUri, server, runs, log);
   let listening: vscode.Disposable | undefined;
   context.subscriptions.push(
-    log, runs, panel, server, debug, new InlineResults(runs),
+    log, runs, panel, server, debug, new InlineResults(runs), new RunNotices(server, runs, log),
     vscode.window.registerWebviewViewProvider(VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     server.onDidStart((client) => {
       listening?.dispose();

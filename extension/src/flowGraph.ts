@@ -1,10 +1,11 @@
 /**
  * The visual editor's pure model (unit-tested in plain Node; the webview bundles it): where each
  * flow input, node and output sits in a left-to-right layered drawing, the curves between them,
- * which references a node input may take, and how text typed into an input becomes a value.
+ * which references a node input may take, how text typed into an input becomes a value, and which
+ * node a line of flow.dag.yaml belongs to.
  */
 
-import type { FlowGraph } from "./protocol";
+import type { FlowGraph, GraphNode } from "./protocol";
 
 export const BOX_WIDTH = 180;
 export const BOX_HEIGHT = 52;
@@ -180,4 +181,14 @@ export function nodeNameProblem(graph: FlowGraph, name: string, current?: string
     return `A node named '${name}' already exists.`;
   }
   return null;
+}
+
+/**
+ * The node a 0-based line of flow.dag.yaml belongs to: a node's span runs from its `- name:` line
+ * up to (not into) the next item, so a `- name:` line belongs to the node it starts, and a line
+ * after the last node's item (node_variants, a comment) to no node.
+ */
+export function nodeAtLine(nodes: readonly GraphNode[], line: number): string | undefined {
+  return nodes.find((n) => n.span.start_line <= line
+    && (line < n.span.end_line || (line === n.span.end_line && n.span.end_col > 0)))?.name;
 }

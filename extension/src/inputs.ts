@@ -1,6 +1,8 @@
-/** Values typed into the run form → the JSON a flow run takes (pure; unit-tested). */
+/** Values typed into the run form or a node form → the JSON a run takes (pure; unit-tested). */
 
+import { literal } from "./flowGraph";
 import type { InputField } from "./messages";
+import type { NodeNeed } from "./protocol";
 
 export class InputError extends Error {}
 
@@ -62,6 +64,25 @@ export function formInputs(fields: InputField[], values: Record<string, unknown>
       continue;
     }
     result[field.name] = convert(field, raw);
+  }
+  return result;
+}
+
+/**
+ * The values typed into a node form, by the keys the node run takes: a flow input is typed by its
+ * declared type; a node's output is read as JSON when it is spelled as JSON (`{...}`, `[...]`,
+ * numbers, true/false/null), else taken as text.
+ */
+export function nodeFormInputs(fields: NodeNeed[], typed: Record<string, string>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const need of fields) {
+    const raw = typed[need.key];
+    if (raw === undefined) {
+      continue;
+    }
+    result[need.key] = need.kind === "input"
+      ? convert({ name: need.key.replace(/^inputs\./, ""), type: need.type, default: null, description: null }, raw)
+      : literal(raw);
   }
   return result;
 }

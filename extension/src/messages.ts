@@ -3,6 +3,7 @@
  * shared by both sides (the webview bundle imports this file too). The webview starts with `ready`.
  */
 
+import type { NodeNeed } from "./protocol";
 import type { RunHistory } from "./runModel";
 
 /** A flow input as the run form shows it. */
@@ -35,13 +36,26 @@ export interface BatchRun {
   metrics?: Record<string, unknown>;
 }
 
+/** A node run that lacks values (the nodes it reads from never ran): the form that asks for them. */
+export interface NodeForm {
+  uri: string;
+  node: string;
+  /** The run's title, as the history shows it. */
+  title: string;
+  fields: NodeNeed[];
+  /** The values last typed for this node, by field key. */
+  values: Record<string, unknown>;
+}
+
 export type ToWebview =
   | { type: "state"; runs: RunHistory; flows: FlowForm[]; selected: string | null; running: string[];
-      batches: BatchRun[] };
+      batches: BatchRun[]; nodeForm: NodeForm | null };
 
 export type FromWebview =
   | { type: "ready" }
   | { type: "run"; uri: string; values: Record<string, unknown> }
+  | { type: "runNode"; uri: string; node: string; values: Record<string, string> }
+  | { type: "closeNodeForm" }
   | { type: "rerun"; runId: string }
   | { type: "cancel"; runId: string }
   | { type: "select"; uri: string }

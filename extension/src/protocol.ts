@@ -9,12 +9,22 @@ export const GRAPH_REQUEST = "flowline/graph";
 export type EventType = "run_start" | "node_start" | "node_end" | "log" | "llm_token" | "run_end";
 export type Status = "Completed" | "Failed" | "Bypassed" | "Canceled" | "Running";
 
+/** A problem a refused run lists (1-based line and column). */
+export interface ProblemInfo {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
 export interface ErrorInfo {
   type: string;
   message: string;
   file?: string;
   line?: number;
   traceback?: string;
+  /** The errors in the flow that kept it (or the node) from running. */
+  problems?: ProblemInfo[];
 }
 
 export interface Tokens {
@@ -42,12 +52,34 @@ export interface FlowEvent {
   [extra: string]: unknown;
 }
 
-/** The answer of `flowline.runFlow` / `flowline.runNode`. */
+/** A value a single-node run lacks: a flow input without default, or the output of a node that never ran. */
+export interface NodeNeed {
+  /** The node input. */
+  input: string;
+  /** What it references, as written (`${first.output.title}`). */
+  reference: string;
+  /** The key that gives the value in `flowline.runNode`'s inputs (`first.output.title`, `inputs.topic`). */
+  key: string;
+  kind: "input" | "node";
+  /** A flow input's declared type. */
+  type: string | null;
+}
+
+/**
+ * The answer of `flowline.runFlow` / `flowline.runNode`: how the run ended, whatever happened to it.
+ * `NeedsInputs`: the node did not run (no `run_id`); `needs` lists what it lacks.
+ */
 export interface RunResult {
   run_id: string | null;
-  status: Status;
+  status: Status | "NeedsInputs";
   outputs: unknown;
   error?: ErrorInfo;
+  /** Whether the engine started the run (false: it ended before, e.g. an invalid flow or a missing package). */
+  started?: boolean;
+  exit_code?: number | null;
+  /** The module a `ModuleNotFoundError` named. */
+  missing_module?: string;
+  needs?: NodeNeed[];
 }
 
 export interface Span {

@@ -65,6 +65,12 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs 
   });
 }
 
+/** `python -m pip install -r <requirements>` from the requirements file's folder (ten minutes at most). */
+function pipInstall(python: string, requirements: string): Promise<string> {
+  return run(python, ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", requirements], process.env,
+    600_000, path.dirname(requirements));
+}
+
 export class FlowlineServer implements vscode.Disposable {
   client: LanguageClient | undefined;
   interpreter: Interpreter | undefined;
@@ -172,10 +178,27 @@ export class FlowlineServer implements vscode.Disposable {
       fs.mkdirSync(path.dirname(venv), { recursive: true });
       await run(base, ["-m", "venv", "--clear", venv], process.env, 120_000);
       progress.report({ message: "installing PyYAML, Jinja2, jsonschema, openai, pygls, debugpy…" });
-      await run(this.venvPython(venv), ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r",
-        requirements], process.env, 600_000);
+      await pipInstall(this.venvPython(venv), requirements);
     });
     return this.venvPython(venv);
+  }
+
+  /** Installs a flow's requirements.txt into the interpreter flows run with, showing progress. */
+  async installRequirements(requirements: string): Promise<void> {
+    const python = this.interpreter?.path;
+    if (!python) {
+      throw new Error("No Python interpreter is set up yet (see the Flowline output).");
+    }
+    this.log.info(`Installing ${requirements} into ${python}`);
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, cancellable: false,
+        title: `Flowline: installing ${requirements} into ${python}` }, () => pipInstall(python, requirements));
+    } catch (error) {
+      this.log.error(`pip install -r ${requirements}: ${error instanceof Error ? error.message : String(error)}`);
+      const reason = error instanceof ProcessError ? error.reason : String(error);
+      throw new Error(`Installing ${requirements} into ${python} failed: ${reason} (the Flowline output has pip's `
+        + "whole message).");
+    }
   }
 
   /** The first interpreter that can run the server, making a private environment when needed. */

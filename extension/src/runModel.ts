@@ -1,9 +1,11 @@
 /**
- * Run events → the tree the run panel shows: each run, its nodes in execution order, their details.
- * Pure and free of VS Code, so it is unit-tested in plain Node and shared with the webview.
+ * Run events → the tree the run panel shows: each run, its nodes in execution order, their details;
+ * how a run's answer, a lost language server or a reloaded window end the runs still going on; and
+ * what to tell the user about a run that did not get going. Pure and free of VS Code, so it is
+ * unit-tested in plain Node and shared with the webview.
  */
 
-import type { ErrorInfo, FlowEvent, Status, Tokens } from "./protocol";
+import type { ErrorInfo, FlowEvent, RunResult, Status, Tokens } from "./protocol";
 
 export interface NodeView {
   name: string;
@@ -43,7 +45,8 @@ export interface RunView {
 /** Runs, newest first. */
 export type RunHistory = readonly RunView[];
 
-const HISTORY_LIMIT = 50;
+/** How many runs the history keeps (and the workspace remembers across reloads). */
+export const HISTORY_LIMIT = 50;
 
 function updateNode(run: RunView, name: string, change: (node: NodeView) => NodeView): RunView {
   const index = run.nodes.findIndex((n) => n.name === name);
@@ -115,6 +118,93 @@ export function failedToStart(history: RunHistory, flow: string, node: string | 
                               runId: string): RunHistory {
   const run: RunView = { runId, flow, node, status: "Failed", error, nodes: [] };
   return [run, ...history].slice(0, HISTORY_LIMIT);
+}
+
+/**
+ * The history once a run's answer arrived: a run still Running ends as the answer says (the server
+ * sends a `run_end` for every run; this covers one that got lost), a run the panel never saw is added.
+ */
+export function settle(history: RunHistory, result: RunResult, flow: string, node: string | undefined): RunHistory {
+  if (result.run_id === null || result.status === "NeedsInputs") {
+    return history;
+  }
+  const end: FlowEvent = { type: "run_end", run_id: result.run_id, status: result.status, output: result.outputs,
+    error: result.error };
+  const index = history.findIndex((r) => r.runId === result.run_id);
+  if (index < 0) {
+    return [applyToRun({ runId: result.run_id, flow, node, status: "Running", nodes: [] }, end), ...history]
+      .slice(0, HISTORY_LIMIT);
+  }
+  if (history[index].status !== "Running") {
+    return history;
+  }
+  const updated = [...history];
+  updated[index] = applyToRun(history[index], end);
+  return updated;
+}
+
+/**
+ * Runs still Running that `pick` chooses end with `status` and `error` (their running nodes as
+ * Canceled): nothing will tell their end any more (their server stopped, the window reloaded).
+ */
+export function endRunning(history: RunHistory, status: Status, error: ErrorInfo,
+                           pick: (run: RunView) => boolean = () => true): RunHistory {
+  return history.map((run) => run.status === "Running" && pick(run)
+    ? applyToRun(run, { type: "run_end", run_id: run.runId, status, error, output: run.outputs })
+    : run);
+}
+
+/** The history as the workspace keeps it: the text streamed by LLM nodes is in their outputs once they end. */
+export function forStorage(history: RunHistory): RunHistory {
+  return history.slice(0, HISTORY_LIMIT).map((run) => ({ ...run,
+    nodes: run.nodes.map((n) => n.status === "Running" || !n.streamed ? n : { ...n, streamed: "" }) }));
+}
+
+function isRunView(value: unknown): value is RunView {
+  return isRecord(value) && typeof value.runId === "string" && typeof value.flow === "string"
+    && typeof value.status === "string" && Array.isArray(value.nodes);
+}
+
+/**
+ * A history read back from the workspace (anything malformed is left out); a run that was going on
+ * when the window closed ends as Failed with `error`.
+ */
+export function restore(saved: unknown, error: ErrorInfo): RunHistory {
+  return Array.isArray(saved) ? endRunning(saved.filter(isRunView).slice(0, HISTORY_LIMIT), "Failed", error) : [];
+}
+
+export const INSTALL_REQUIREMENTS = "Install requirements.txt";
+export const SELECT_INTERPRETER = "Select Python Interpreter";
+
+/** A notification about a run: its text and the buttons it offers. */
+export interface RunNotice {
+  message: string;
+  actions: string[];
+}
+
+/**
+ * What to tell the user about a run beyond the run panel: a missing package (with a way to get it:
+ * the flow's requirements.txt when `hasRequirements`, or another interpreter), a run that never
+ * started (an invalid flow, bad inputs, a crash before the first event); nothing for other runs.
+ */
+export function runNotice(result: RunResult, title: string, python: string | undefined, hasRequirements: boolean)
+  : RunNotice | undefined {
+  const verb = result.started === false ? "did not run" : "failed";
+  if (result.missing_module) {
+    return { message: `${title} ${verb}: No module named '${result.missing_module}' (${python ?? "the Python "
+      + "interpreter"} lacks that package).`,
+    actions: [...(hasRequirements ? [INSTALL_REQUIREMENTS] : []), SELECT_INTERPRETER] };
+  }
+  if (result.status === "Failed" && result.started === false) {
+    return { message: `${title} ${verb}: ${result.error?.message ?? "see the run panel"}`, actions: [] };
+  }
+  return undefined;
+}
+
+/** A run's title: its flow folder's name, and the node for a single-node run. */
+export function runTitle(flow: string, node: string | undefined): string {
+  const name = flow.split(/[\\/]/).slice(-2, -1)[0] ?? flow;
+  return node ? `${name} · node ${node}` : name;
 }
 
 /** "1.2 s", "35 ms", "0.4 ms": short durations for the tree. */

@@ -1,7 +1,8 @@
 /**
- * The run panel: a webview view in the panel area that shows the session's runs as they stream
+ * The run panel: a webview view in the panel area that shows the workspace's runs as they stream
  * (flow → nodes with status, duration, tokens; details of each node), a form for the flow's inputs,
- * re-run and cancel. The webview renders the last `state` message; it asks for everything else.
+ * a form for the values a node run lacks, re-run and cancel. The webview renders the last `state`
+ * message; it asks for everything else.
  */
 
 import * as vscode from "vscode";
@@ -77,7 +78,8 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       this.forms.set(uri, { ...form, values: this.runs.values(uri) });
     }
     const message: ToWebview = { type: "state", runs: this.runs.history, flows: [...this.forms.values()],
-      selected: this.selected, running: [...this.runs.running], batches: this.batches };
+      selected: this.selected, running: [...this.runs.running], batches: this.batches,
+      nodeForm: this.runs.nodeForm ?? null };
     void this.view.webview.postMessage(message);
   }
 
@@ -89,6 +91,12 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
           break;
         case "run":
           await this.runs.runFlow(message.uri, message.values);
+          break;
+        case "runNode":
+          await this.runs.runNode(message.uri, message.node, message.values);
+          break;
+        case "closeNodeForm":
+          this.runs.closeNodeForm();
           break;
         case "rerun":
           await this.runs.rerun(message.runId);

@@ -1,50 +1,108 @@
 /**
- * Runs started from VS Code: asks the language server to run a flow or a node, keeps the session's
- * run history from the streamed `flowline/event` notifications (and from debug sessions' events,
- * see debug.ts), and remembers each flow's last inputs. The run panel and the inline results read
- * from here.
+ * Runs started from VS Code: asks the language server to run a flow or a node, keeps the run
+ * history from the streamed `flowline/event` notifications (and from debug sessions' events, see
+ * debug.ts), and remembers each flow's last inputs. However a run ends (its own events, the server's
+ * answer, a server that stopped, a window that reloaded), it ends in the history with its reason;
+ * the workspace keeps the last 50 runs, so they are back after a reload. A node whose inputs come
+ * from nodes that never ran asks for them in the run panel's node form. The run panel, the visual
+ * editor and the inline results read from here.
  */
 
 import * as path from "path";
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, type LanguageClient } from "vscode-languageclient/node";
-import { formInputs } from "./inputs";
-import type { FlowForm, InputField } from "./messages";
-import { type ErrorInfo, EVENT_NOTIFICATION, type FlowEvent, type FlowGraph, GRAPH_REQUEST, type RunResult } from "./protocol";
-import { applyEvent, failedToStart, type RunHistory, type RunView } from "./runModel";
+import { ExecuteCommandRequest, type LanguageClient, State } from "vscode-languageclient/node";
+import { formInputs, nodeFormInputs } from "./inputs";
+import type { FlowForm, InputField, NodeForm } from "./messages";
+import { type ErrorInfo, EVENT_NOTIFICATION, type FlowEvent, type FlowGraph, GRAPH_REQUEST, type RunResult,
+  type Status } from "./protocol";
+import { applyEvent, endRunning, failedToStart, forStorage, restore, type RunHistory, runTitle, type RunView,
+  settle } from "./runModel";
 
 const VALUES_KEY = "flowline.inputs";
+const NODE_VALUES_KEY = "flowline.nodeInputs";
+const RUNS_KEY = "flowline.runs";
+const SAVE_DELAY_MS = 500;
+const RELOADED: ErrorInfo = { type: "Interrupted",
+  message: "The window closed or reloaded while the run was going on; run it again." };
+const SERVER_STOPPED: ErrorInfo = { type: "Interrupted",
+  message: "The Flowline language server stopped while the run was going on (a restart, or a crash: see the "
+    + "Flowline output); run it again." };
+
+/** A run's answer, with what it was a run of. */
+export interface RunFinished {
+  uri: string;
+  node?: string;
+  result: RunResult;
+}
+
+type Values = Record<string, Record<string, unknown>>;
 
 export class Runs implements vscode.Disposable {
-  history: RunHistory = [];
+  history: RunHistory;
+  /** The values a node run asked for, when one did. */
+  nodeForm: NodeForm | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the history, the running set or a flow's form changes. */
   readonly onDidChange = this.changed.event;
+  private readonly finished = new vscode.EventEmitter<RunFinished>();
+  /** Fires with the answer of each run the language server ran. */
+  readonly onDidFinish = this.finished.event;
   readonly running = new Set<string>();
   private client: LanguageClient | undefined;
   private starts = 0;
+  private saving: NodeJS.Timeout | undefined;
   private readonly stoppers = new Map<string, () => Thenable<unknown>>();
 
-  constructor(private readonly state: vscode.Memento, private readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly state: vscode.Memento, private readonly log: vscode.LogOutputChannel) {
+    this.history = restore(state.get(RUNS_KEY), RELOADED);
+  }
 
-  /** Listens to a (re)started language client. */
+  /** Listens to a (re)started language client; the runs it had going end when it stops. */
   attach(client: LanguageClient): vscode.Disposable {
     this.client = client;
-    return client.onNotification(EVENT_NOTIFICATION, (event: FlowEvent) => this.onEvent(event));
+    return vscode.Disposable.from(
+      client.onNotification(EVENT_NOTIFICATION, (event: FlowEvent) => this.onEvent(event)),
+      client.onDidChangeState((change) => {
+        if (change.newState === State.Stopped) {
+          this.end("Failed", SERVER_STOPPED, (run) => !this.stoppers.has(run.runId));
+        }
+      }),
+    );
   }
 
   onEvent(event: FlowEvent): void {
     this.history = applyEvent(this.history, event);
-    const running = this.running.size;
-    if (event.type === "run_start") {
-      this.running.add(event.run_id);
-    } else if (event.type === "run_end") {
-      this.running.delete(event.run_id);
+    this.update(event.type !== "log" && event.type !== "llm_token");
+  }
+
+  /** After the history changed: the running set, listeners, and (when `save`) the workspace's copy soon. */
+  private update(save: boolean): void {
+    const before = this.running.size;
+    this.running.clear();
+    for (const run of this.history) {
+      if (run.status === "Running") {
+        this.running.add(run.runId);
+      }
     }
-    if (this.running.size !== running) {
+    if (this.running.size !== before) {
       void vscode.commands.executeCommand("setContext", "flowline.running", this.running.size > 0);
     }
+    if (save) {
+      this.saving ??= setTimeout(() => this.save(), SAVE_DELAY_MS);
+    }
     this.changed.fire();
+  }
+
+  private save(): void {
+    clearTimeout(this.saving);
+    this.saving = undefined;
+    void this.state.update(RUNS_KEY, forStorage(this.history));
+  }
+
+  /** Runs still going on that `pick` chooses end with `status` and `error`. */
+  private end(status: Status, error: ErrorInfo, pick: (run: RunView) => boolean): void {
+    this.history = endRunning(this.history, status, error, pick);
+    this.update(true);
   }
 
   /** The running language client; a clear error when the server is not running. */
@@ -69,35 +127,57 @@ export class Runs implements vscode.Disposable {
   }
 
   values(uri: string): Record<string, unknown> {
-    return this.state.get<Record<string, Record<string, unknown>>>(VALUES_KEY, {})[uri] ?? {};
+    return this.state.get<Values>(VALUES_KEY, {})[uri] ?? {};
   }
 
-  private async remember(uri: string, values: Record<string, unknown>): Promise<void> {
-    const all = { ...this.state.get<Record<string, Record<string, unknown>>>(VALUES_KEY, {}), [uri]: values };
-    await this.state.update(VALUES_KEY, all);
+  private async remember(key: string, id: string, values: Record<string, unknown>): Promise<void> {
+    await this.state.update(key, { ...this.state.get<Values>(key, {}), [id]: values });
   }
 
+  /**
+   * Sends a run to the language server; its answer settles the run in the history. A request that
+   * fails (the server stopped during the run) ends the run it was, or adds one that says so.
+   */
   private async execute(command: string, args: unknown[], uri: string, node?: string): Promise<RunResult> {
     const client = this.ready();
-    const result: RunResult = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
-    if (result && result.run_id === null && result.error) {
-      this.notStarted(uri, node, result.error);
+    const flow = vscode.Uri.parse(uri).fsPath;
+    let result: RunResult;
+    try {
+      result = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    } catch (error) {
+      const lost: ErrorInfo = { type: "Interrupted", message: `The language server did not answer the run: ${
+        error instanceof Error ? error.message : String(error)}` };
+      const going = this.history.find((r) => r.status === "Running" && r.flow === flow && r.node === node
+        && !this.stoppers.has(r.runId));
+      if (going) {
+        this.end("Failed", lost, (r) => r === going);
+      } else {
+        this.notStarted(uri, node, lost);
+      }
+      result = { run_id: going?.runId ?? null, status: "Failed", outputs: null, error: lost, started: !!going };
+      this.finished.fire({ uri, node, result });
+      return result;
+    }
+    this.history = settle(this.history, result, flow, node);
+    this.update(true);
+    if (result.status !== "NeedsInputs") {
+      this.finished.fire({ uri, node, result });
     }
     return result;
   }
 
-  /** A run that never started (an invalid flow, bad inputs): its reason stays in the history. */
+  /** A run that never started (an invalid debug launch, a server that did not answer): kept with its reason. */
   notStarted(uri: string, node: string | undefined, error: ErrorInfo): void {
     this.starts += 1;
     this.history = failedToStart(this.history, vscode.Uri.parse(uri).fsPath, node, error, `not-started-${this.starts}`);
-    this.changed.fire();
+    this.update(true);
   }
 
   /** A whole flow's inputs: the form's values (or `values`), typed by the flow's input types, remembered. */
   async flowInputs(uri: string, values?: Record<string, unknown>): Promise<Record<string, unknown>> {
     const form = await this.form(uri);
     const chosen = values ?? form.values;
-    await this.remember(uri, chosen);
+    await this.remember(VALUES_KEY, uri, chosen);
     return formInputs(form.fields, chosen);
   }
 
@@ -132,11 +212,35 @@ export class Runs implements vscode.Disposable {
     return this.execute("flowline.runFlow", [uri, inputs], uri);
   }
 
-  /** Runs one node with the inputs of `nodeInputs`. */
-  async runNode(uri: string, node: string): Promise<RunResult> {
+  /**
+   * Runs one node with the inputs of `nodeInputs`, plus the values typed into its node form. When
+   * the server says the node lacks values (nodes it reads from never ran), the node form asks for them.
+   */
+  async runNode(uri: string, node: string, typed?: Record<string, string>): Promise<RunResult> {
     const inputs = await this.nodeInputs(uri, node);
+    const id = `${uri}#${node}`;
+    if (typed) {
+      const asked = this.nodeForm?.uri === uri && this.nodeForm.node === node ? this.nodeForm.fields : [];
+      Object.assign(inputs, nodeFormInputs(asked, typed));
+      await this.remember(NODE_VALUES_KEY, id, typed);
+    }
     this.log.info(`Running node ${node} of ${vscode.Uri.parse(uri).fsPath} with ${JSON.stringify(inputs)}`);
-    return this.execute("flowline.runNode", [uri, node, inputs], uri, node);
+    const result = await this.execute("flowline.runNode", [uri, node, inputs], uri, node);
+    if (result.needs?.length) {
+      this.log.info(`Node ${node} needs values for ${result.needs.map((n) => n.key).join(", ")}: asking in the run panel`);
+      this.nodeForm = { uri, node, title: runTitle(vscode.Uri.parse(uri).fsPath, node), fields: result.needs,
+        values: this.state.get<Values>(NODE_VALUES_KEY, {})[id] ?? {} };
+    } else if (this.nodeForm?.uri === uri && this.nodeForm.node === node) {
+      this.nodeForm = undefined;
+    }
+    this.update(false);
+    return result;
+  }
+
+  /** Closes the node form without running the node. */
+  closeNodeForm(): void {
+    this.nodeForm = undefined;
+    this.update(false);
   }
 
   /** Runs a run of the history again with the same inputs. */
@@ -158,21 +262,36 @@ export class Runs implements vscode.Disposable {
     return { dispose: () => this.stoppers.delete(runId) };
   }
 
+  /** Stops a run; one nobody can stop any more (its server is gone) ends here as Canceled. */
   async cancel(runId: string): Promise<void> {
     const stop = this.stoppers.get(runId);
     if (stop) {
       await stop();
       return;
     }
-    await this.ready().sendRequest(ExecuteCommandRequest.type, { command: "flowline.cancelRun", arguments: [runId] });
+    let stopped = false;
+    try {
+      stopped = await this.ready().sendRequest(ExecuteCommandRequest.type,
+        { command: "flowline.cancelRun", arguments: [runId] }) === true;
+    } catch (error) {
+      this.log.warn(`Canceling run ${runId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!stopped) {
+      this.end("Canceled", { type: "Canceled", message: "Canceled; the language server no longer ran it." },
+        (run) => run.runId === runId);
+    }
   }
 
   clear(): void {
     this.history = this.history.filter((r) => this.running.has(r.runId));
-    this.changed.fire();
+    this.update(true);
   }
 
   dispose(): void {
+    if (this.saving !== undefined) {
+      this.save();
+    }
     this.changed.dispose();
+    this.finished.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { BOX_HEIGHT, BOX_WIDTH, downstream, layout, literal, nodeNameProblem, referenceChoices } from "../src/flowGraph";
+import { BOX_HEIGHT, BOX_WIDTH, downstream, layout, literal, nodeAtLine, nodeNameProblem, referenceChoices }
+  from "../src/flowGraph";
 import type { FlowGraph, GraphNode } from "../src/protocol";
 
 const span = { start_line: 0, start_col: 0, end_line: 0, end_col: 0 };
@@ -103,4 +104,20 @@ test("node names: identifiers, not taken (a rename may keep its own name)", () =
   assert.equal(nodeNameProblem(graph, "fetch", "fetch"), null);
   assert.match(nodeNameProblem(graph, "2fast") ?? "", /not a valid node name/);
   assert.match(nodeNameProblem(graph, "a.b") ?? "", /not a valid node name/);
+});
+
+test("a `- name:` line belongs to the node it starts, not to the one before", () => {
+  // web-classification's spans as the server gives them (0-based lines): each node runs up to the next `- name:`
+  const spans: [string, number, number][] = [["fetch_text_content_from_url", 13, 20], ["summarize_text_content", 20, 22],
+    ["prepare_examples", 22, 28], ["classify_with_llm", 28, 42], ["convert_to_dict", 42, 49]];
+  const nodes = spans.map(([name, start, end]) => node(name, { span: { start_line: start, start_col: 2, end_line: end,
+    end_col: 0 } }));
+  assert.equal(nodeAtLine(nodes, 20), "summarize_text_content");  // line 21: `- name: summarize_text_content`
+  assert.equal(nodeAtLine(nodes, 22), "prepare_examples");  // line 23: `- name: prepare_examples`
+  assert.equal(nodeAtLine(nodes, 24), "prepare_examples");  // line 25: its `source:`
+  assert.equal(nodeAtLine(nodes, 19), "fetch_text_content_from_url");  // its last input
+  assert.equal(nodeAtLine(nodes, 49), undefined);  // `node_variants:`
+  assert.equal(nodeAtLine(nodes, 3), undefined);  // `inputs:`
+  const flowStyle = [node("a", { span: { start_line: 5, start_col: 2, end_line: 5, end_col: 40 } })];
+  assert.equal(nodeAtLine(flowStyle, 5), "a");  // `- {name: a, ...}` on one line
 });

@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { convert, display, formInputs, InputError } from "../src/inputs";
+import { convert, display, formInputs, InputError, nodeFormInputs } from "../src/inputs";
 import type { InputField } from "../src/messages";
+import type { NodeNeed } from "../src/protocol";
 
 const field = (name: string, type: string | null, value: unknown = null): InputField =>
   ({ name, type, default: value, description: null });
@@ -28,4 +29,16 @@ test("values show as text", () => {
   assert.equal(display(["a"]), '["a"]');
   assert.equal(display("x"), "x");
   assert.equal(display(null), "");
+});
+
+test("a node form's values: outputs read as JSON when spelled so, flow inputs by their type", () => {
+  const needs: NodeNeed[] = [
+    { input: "text", reference: "${fetch.output}", key: "fetch.output", kind: "node", type: null },
+    { input: "examples", reference: "${prepare.output}", key: "prepare.output", kind: "node", type: null },
+    { input: "count", reference: "${inputs.count}", key: "inputs.count", kind: "input", type: "int" },
+    { input: "other", reference: "${other.output}", key: "other.output", kind: "node", type: null },
+  ];
+  assert.deepEqual(nodeFormInputs(needs, { "fetch.output": "Python is a language", "prepare.output": '[{"a": 1}]',
+    "inputs.count": "3" }), { "fetch.output": "Python is a language", "prepare.output": [{ a: 1 }], "inputs.count": 3 });
+  assert.throws(() => nodeFormInputs(needs, { "inputs.count": "many" }), /Input 'count' must be a whole number/);
 });

@@ -4,9 +4,10 @@
  * data and never become markup.
  */
 
-import type { BatchRun, FlowForm, FromWebview, InputField, ToWebview } from "../src/messages";
+import type { BatchRun, FlowForm, FromWebview, InputField, NodeForm, ToWebview } from "../src/messages";
+import type { NodeNeed } from "../src/protocol";
 import type { NodeView, RunView } from "../src/runModel";
-import { formatDuration, formatTokens } from "../src/runModel";
+import { formatDuration, formatTokens, runTitle } from "../src/runModel";
 import { display } from "../src/inputs";
 import { el, ICONS, type VsCodeApi } from "./dom";
 
@@ -20,6 +21,7 @@ const app = document.getElementById("app") as HTMLElement;
 const saved = (vscode.getState() ?? {}) as { open?: Record<string, boolean> };
 const open: Record<string, boolean> = saved.open ?? {};
 let formKey = "";
+let nodeFormKey = "";
 let lastState: Extract<ToWebview, { type: "state" }> | undefined;
 
 function statusIcon(status: string): HTMLElement {
@@ -48,19 +50,29 @@ function section(title: string, value: unknown, key: string, byDefault = false):
     el("pre", { class: "json", tabindex: "0" }, json(value))), key, byDefault);
 }
 
+/** A `file:line` link that asks the extension to open the file there. */
+function location(file: string, line: number | undefined, text: string): HTMLElement {
+  const link = el("a", { href: "#", class: "location", "data-file": file, "data-line": String(line ?? 1) }, text);
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    vscode.postMessage({ type: "open", file, line });
+  });
+  return link;
+}
+
 function errorBlock(error: RunView["error"]): HTMLElement | null {
   if (!error) {
     return null;
   }
   const block = el("div", { class: "error", role: "alert" }, el("strong", {}, `${error.type}: `), error.message);
   if (error.file) {
-    const link = el("a", { href: "#", class: "location", "data-file": error.file,
-      "data-line": String(error.line ?? 1) }, `${error.file}${error.line ? `:${error.line}` : ""}`);
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      vscode.postMessage({ type: "open", file: error.file as string, line: error.line });
-    });
-    block.append(el("div", {}, "at ", link));
+    block.append(el("div", {}, "at ", location(error.file, error.line,
+      `${error.file}${error.line ? `:${error.line}` : ""}`)));
+  }
+  if (error.problems?.length) {
+    block.append(el("ul", { class: "problems", "aria-label": "errors that kept the run from starting" },
+      ...error.problems.map((p) => el("li", { class: "problem" },
+        location(p.file, p.line, `${p.file}:${p.line}:${p.column}`), `: ${p.message}`))));
   }
   if (error.traceback) {
     block.append(el("pre", { class: "traceback" }, error.traceback));
@@ -99,8 +111,7 @@ function nodeItem(run: RunView, node: NodeView): HTMLElement {
 }
 
 function runItem(run: RunView, running: boolean, newest: boolean): HTMLElement {
-  const flowName = run.flow.split(/[\\/]/).slice(-2, -1)[0] ?? run.flow;
-  const title = run.node ? `${flowName} · node ${run.node}` : flowName;
+  const title = runTitle(run.flow, run.node);
   const actions = el("span", { class: "actions" });
   if (running) {
     const cancel = el("button", { class: "cancel", title: "Cancel this run" }, "Cancel");
@@ -169,6 +180,56 @@ function renderForm(flows: FlowForm[], selected: string | null): HTMLElement {
   return form;
 }
 
+function nodeField(need: NodeNeed, value: unknown): HTMLElement {
+  const id = `node-input-${need.key}`;
+  const producer = need.reference.replace(/^\$\{([^.}]+).*$/, "$1");
+  const hint = need.kind === "node"
+    ? `The output of node '${producer}', which no run of this flow has produced yet: JSON, or plain text.`
+    : `A flow input without a default${need.type ? ` (${need.type})` : ""}.`;
+  return el("div", { class: "field" },
+    el("label", { for: id }, need.input, el("span", { class: "type" }, need.reference)),
+    el("textarea", { id, "data-key": need.key, rows: "2", spellcheck: "false" }, display(value)),
+    el("div", { class: "hint" }, hint));
+}
+
+/** The values a node run lacks: one field each, Run node and Cancel. */
+function renderNodeForm(form: NodeForm): HTMLElement {
+  const cancel = el("button", { type: "button", class: "dismiss" }, "Cancel");
+  cancel.addEventListener("click", () => vscode.postMessage({ type: "closeNodeForm" }));
+  const element = el("form", { class: "node-form", "aria-label": `Values for ${form.title}`, "data-node": form.node },
+    el("h2", {}, `Run ${form.title}`),
+    el("p", { class: "hint" }, "Its inputs below come from nodes that have not run (or from flow inputs without a "
+      + "value): give them here, or run the flow first."),
+    ...form.fields.map((need) => nodeField(need, form.values[need.key])),
+    el("div", { class: "row" }, el("button", { type: "submit", class: "primary", id: "run-node" }, "Run node"),
+      " ", cancel));
+  element.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values: Record<string, string> = {};
+    for (const control of element.querySelectorAll<HTMLTextAreaElement>("[data-key]")) {
+      values[control.dataset.key as string] = control.value;
+    }
+    vscode.postMessage({ type: "runNode", uri: form.uri, node: form.node, values });
+  });
+  return element;
+}
+
+/** Shows the node form after the run form (drawn again only when it asks for something else). */
+function placeNodeForm(form: NodeForm | null, after: Element): void {
+  const key = form ? JSON.stringify([form.uri, form.node, form.fields]) : "";
+  const previous = app.querySelector(".node-form");
+  if (key === nodeFormKey && (previous !== null) === (form !== null)) {
+    return;
+  }
+  nodeFormKey = key;
+  previous?.remove();
+  if (form) {
+    const fresh = renderNodeForm(form);
+    after.after(fresh);
+    fresh.querySelector("textarea")?.focus();
+  }
+}
+
 function batchItem(run: BatchRun): HTMLElement {
   const report = el("button", { class: "report", title: "Open the run's report" }, "Report");
   report.addEventListener("click", () => vscode.postMessage({ type: "report", names: [run.name] }));
@@ -218,6 +279,7 @@ function render(state: Extract<ToWebview, { type: "state" }>): void {
     }
     form = fresh;
   }
+  placeNodeForm(state.nodeForm, form);
   const running = new Set(state.running);
   const toolbar = el("div", { class: "toolbar" }, el("h2", {}, "Runs"));
   if (state.runs.length) {

@@ -77,17 +77,23 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     from flowline.engine.prepare import RunOptions
     from flowline.engine.run import flow_test
     from flowline.flow.problems import Severity, has_errors
+    from flowline.flow.scope import problems_for_node
     from flowline.flow.validate import validate_file
     from flowline.flow.variants import VariantError, parse_variant
 
     path = _flow_file(args.flow)
     given = _parse_inputs(args.inputs)
     flow, problems = validate_file(path, connections=_connection_names())
+    if args.node:
+        problems = problems_for_node(flow, problems, args.node)
     if problems:
         _print_problems(problems, path, sys.stderr)
     if has_errors(problems):
         errors = sum(p.severity is Severity.ERROR for p in problems)
-        sys.stderr.write(f"The flow has {errors} error(s); fix them before running (see `flowline flow validate`).\n")
+        what = (f"Node '{args.node}' cannot run: it and the nodes it depends on have" if args.node
+                else "The flow has")
+        sys.stderr.write(f"{what} {errors} error(s) (listed above); fix them before running "
+                         "(see `flowline flow validate`).\n")
         return EXIT_USAGE
     emitter = Emitter([ConsoleSink(sys.stderr, color=sys.stderr.isatty())])
     events_file = None

@@ -32,6 +32,7 @@ const state: ToWebview = {
   }],
   batches: [{ name: "b1", flow: "/w/hello", status: "Completed", lines_total: 3, lines_completed: 3, lines_failed: 0,
     metrics: { accuracy: 0.75 } }],
+  nodeForm: null,
 };
 
 before(async () => {
@@ -98,4 +99,45 @@ test("a new state keeps what the user typed and what they opened", async () => {
   await page.evaluate((message) => window.postMessage(message, "*"), state);
   assert.equal(await page.locator("#input-name").inputValue(), "Cy");
   assert.equal(await page.locator("details.node[data-node='skip']").getAttribute("open"), "");
+});
+
+test("a run that did not start shows why; a refused run lists its errors, each opening its place", async () => {
+  await page.evaluate((message) => window.postMessage(message, "*"), { ...state, runs: [
+    { runId: "m1", flow: "/w/missing-package/flow.dag.yaml", status: "Failed", nodes: [],
+      error: { type: "ModuleNotFoundError", message: "Node 'words' could not load its tool: ModuleNotFoundError: "
+        + "No module named 'flowline_demo_missing_package'" } },
+    { runId: "i1", flow: "/w/hello/flow.dag.yaml", node: "shout", status: "Failed", nodes: [],
+      error: { type: "InvalidFlow", message: "Node 'shout' cannot run: it and the nodes it depends on have 1 error(s)",
+        problems: [{ file: "/w/hello/flow.dag.yaml", line: 14, column: 15, message: "Unknown connection 'x'." }] } },
+  ] });
+  const missing = page.locator("details.run[data-run='m1']");
+  await missing.locator(":scope > summary .icon.status-Failed").waitFor();
+  assert.match(await missing.locator(".error").textContent() ?? "", /No module named 'flowline_demo_missing_package'/);
+  const refused = page.locator("details.run[data-run='i1']");
+  assert.equal(await refused.locator(".problem").textContent(), "/w/hello/flow.dag.yaml:14:15: Unknown connection 'x'.");
+  await refused.locator(":scope > summary").click();  // only the newest run starts open
+  await refused.locator(".problem a.location").click();
+  assert.deepEqual((await sent()).at(-1), { type: "open", file: "/w/hello/flow.dag.yaml", line: 14 });
+});
+
+test("a node that lacks values gets a form: Run node sends what was typed, Cancel closes it", async () => {
+  const nodeForm = { uri: "file:///w/web/flow.dag.yaml", node: "classify", title: "web · node classify",
+    values: { "summarize.output": "remembered" }, fields: [
+      { input: "text", reference: "${summarize.output}", key: "summarize.output", kind: "node" as const, type: null },
+      { input: "url", reference: "${inputs.url}", key: "inputs.url", kind: "input" as const, type: "string" }] };
+  await page.evaluate((message) => window.postMessage(message, "*"), { ...state, nodeForm });
+  const form = page.locator("form.node-form[data-node='classify']");
+  await form.waitFor();
+  assert.equal(await form.locator("h2").textContent(), "Run web · node classify");
+  assert.equal(await page.locator("[data-key='summarize.output']").inputValue(), "remembered");
+  await page.locator("[data-key='inputs.url']").fill("https://example.org");
+  await page.evaluate((message) => window.postMessage(message, "*"), { ...state, nodeForm });  // a new state...
+  assert.equal(await page.locator("[data-key='inputs.url']").inputValue(), "https://example.org");  // ...keeps it
+  await form.locator("#run-node").click();
+  assert.deepEqual((await sent()).at(-1), { type: "runNode", uri: "file:///w/web/flow.dag.yaml", node: "classify",
+    values: { "summarize.output": "remembered", "inputs.url": "https://example.org" } });
+  await form.locator("button.dismiss").click();
+  assert.deepEqual((await sent()).at(-1), { type: "closeNodeForm" });
+  await page.evaluate((message) => window.postMessage(message, "*"), state);
+  await form.waitFor({ state: "detached" });
 });

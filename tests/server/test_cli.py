@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, create_connection, run_cli, write_flow
+from conftest import SAMPLES, create_connection, position, run_cli, write_flow
 
 HELLO = str(SAMPLES / "hello")
 
@@ -88,3 +88,42 @@ def test_standard_template_runs(tmp_path: Path) -> None:
     result = run_cli("flow", "test", "--flow", str(folder))
     assert result.code == 0, result.stderr
     assert result.json() == {"output_prompt": 'Prompt: Write a simple program that displays "Hello Flowline".\n'}
+
+
+PARTLY_INVALID = {
+    "clean.py": "from flowline import tool\n\n@tool\ndef clean(text: str) -> str:\n    return text\n",
+    "read.py": "from flowline import tool\n\n@tool\ndef read(text: str) -> str:\n    return text.upper()\n",
+    "ask.jinja2": "Say hi.\n",
+    "flow.dag.yaml": "nodes:\n- name: clean\n  type: python\n  source: {type: code, path: clean.py}\n"
+                     "  inputs: {text: x}\n- name: read\n  type: python\n  source: {type: code, path: read.py}\n"
+                     "  inputs: {text: '${ask.output.answer}'}\n"
+                     "- name: ask\n  type: llm\n  source: {type: code, path: ask.jinja2}\n  connection: nowhere\n"
+                     "  api: chat\n  inputs: {deployment_name: m}\n",
+}
+
+
+def test_a_node_run_needs_only_that_node_and_its_upstream_nodes_to_be_valid(tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "f", PARTLY_INVALID)
+    assert run_cli("flow", "test", "--flow", str(folder), "--node", "clean").stdout == '"x"\n'
+    line, column = position(PARTLY_INVALID["flow.dag.yaml"], "nowhere")
+    problem = (f"{folder / 'flow.dag.yaml'}:{line}:{column}: error: Node 'ask' uses connection 'nowhere', which "
+               "does not exist.")
+    refused = run_cli("flow", "test", "--flow", str(folder), "--node", "read", "--inputs", "ask.output.answer=hi")
+    assert refused.code == 2 and refused.stderr.startswith(problem)
+    assert refused.stderr.endswith("Node 'read' cannot run: it and the nodes it depends on have 1 error(s) "
+                                   "(listed above); fix them before running (see `flowline flow validate`).\n")
+    whole = run_cli("flow", "test", "--flow", str(folder))
+    assert whole.code == 2 and whole.stderr.startswith(problem) and "The flow has 1 error(s)" in whole.stderr
+
+
+def test_a_node_takes_a_dependency_output_whole_even_when_it_reads_a_path(tmp_path: Path) -> None:
+    create_connection(tmp_path, "name: nowhere\ntype: open_ai\napi_key: none\nbase_url: http://127.0.0.1:9/v1\n")
+    folder = write_flow(tmp_path / "f", PARTLY_INVALID)
+    given = tmp_path / "given.json"
+    given.write_text('{"ask.output": {"answer": "hi"}}')
+    result = run_cli("flow", "test", "--flow", str(folder), "--node", "read", "--inputs", str(given))
+    assert result.code == 0, result.stderr
+    assert result.json() == "HI"
+    missing = run_cli("flow", "test", "--flow", str(folder), "--node", "read")
+    assert missing.code == 2 and "Required input(s) text of node 'read' not given; pass them with --inputs " \
+        "ask.output.answer=<value>." in missing.stderr

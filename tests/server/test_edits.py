@@ -8,20 +8,24 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 from flowline.flow.build import load_flow_text
-from flowline.flow.edits import EditError, apply_edit
+from flowline.flow.edits import EditError, apply_edit, new_files
+from flowline.flow.files import read_disk
+from flowline.flow.problems import Severity
+from flowline.flow.validate import validate
 
 TEXT = "# greeting flow\n" + (SAMPLES / "hello" / "flow.dag.yaml").read_text()
 
 
-def applied(edit: dict) -> str:
-    flow, document = load_flow_text(TEXT, Path("flow.dag.yaml"))
-    lines = TEXT.split("\n")
+def applied(edit: dict, text: str = TEXT, connections: tuple[str, ...] = ()) -> str:
+    flow, document = load_flow_text(text, Path("flow.dag.yaml"))
+    lines = text.split("\n")
 
     def offset(line: int, col: int) -> int:
         return sum(len(x) + 1 for x in lines[:line]) + col
 
-    out = TEXT
-    for span, new in sorted(apply_edit(flow, TEXT, document.root, edit), key=lambda e: e[0], reverse=True):
+    out = text
+    for span, new in sorted(apply_edit(flow, text, document.root, edit, connections), key=lambda e: e[0],
+                            reverse=True):
         out = out[:offset(span.start_line, span.start_col)] + new + out[offset(span.end_line, span.end_col):]
     return out
 
@@ -67,3 +71,50 @@ def test_edit(edit: dict, expected: dict) -> None:
 def test_bad_edits_say_why(edit: dict, message: str) -> None:
     with pytest.raises(EditError, match=message.replace("(", r"\(").replace(")", r"\)")):
         applied(edit)
+
+
+# The edit the visual editor's "Add node" sends for an llm node (tests/e2e/flowEditorPage.test.ts checks the page
+# sends exactly this).
+ADD_LLM = {"kind": "addNode", "name": "tidy", "type": "llm"}
+
+
+def added_llm(sample: str, connections: tuple[str, ...]) -> tuple[dict, list]:
+    """The node ADD_LLM adds to ``sample`` with ``connections`` stored (as the flow reads it back), and the
+    errors the flow then has, its new template included."""
+    folder = SAMPLES / sample
+    text = applied(ADD_LLM, (folder / "flow.dag.yaml").read_text(), connections)
+    flow, document = load_flow_text(text, folder / "flow.dag.yaml")
+    assert document.problems == ()
+    created = dict(new_files(flow, ADD_LLM, read_disk))
+    assert list(created) == [folder / "tidy.jinja2"]  # a first version of the template
+    assert created[folder / "tidy.jinja2"].startswith("# system:\n")
+    node = flow.node("tidy")
+    assert node is not None
+    shape = {"connection": node.connection.value if node.connection else None, "api": node.api,
+             "inputs": {i.name: i.value.value for i in node.inputs}}
+    problems = validate(flow, lambda p: created.get(p) or read_disk(p), frozenset(connections))
+    return shape, [p.code for p in problems if p.severity == Severity.ERROR]
+
+
+def test_a_new_llm_node_is_complete() -> None:
+    # The first stored connection (by name), the chat API, the model another node already asks of it,
+    # the usual parameters: nothing left for validation to report.
+    shape, errors = added_llm("chat-basic", ("openai", "local"))
+    assert shape == {"connection": "local", "api": "chat",
+                     "inputs": {"deployment_name": "smollm2", "temperature": 0.7, "max_tokens": 256}}
+    assert errors == []
+
+
+def test_a_new_llm_node_leaves_an_unknown_model_empty() -> None:
+    # No node of the flow names a model for the connection: the key is there for the user to fill in
+    # (the inspector marks it required).
+    shape, errors = added_llm("hello", ("azure", "openai"))
+    assert (shape["connection"], shape["api"], shape["inputs"]["deployment_name"]) == ("azure", "chat", "")
+    assert errors == []
+
+
+def test_a_new_llm_node_without_stored_connections_asks_for_one() -> None:
+    # Nothing to choose from: no connection key, one error (the inspector says how to create a connection).
+    shape, errors = added_llm("hello", ())
+    assert (shape["connection"], shape["api"]) == (None, "chat")
+    assert errors == ["llm-connection-missing"]

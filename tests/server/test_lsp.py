@@ -663,3 +663,38 @@ async def test_hover_on_llm_inputs_and_on_a_node_with_variants(client: LanguageC
     assert max_tokens.startswith("**max_tokens**: `int` — LLM parameter. The most tokens the answer may have")
     variable = await hover_at("            question: ${inputs.question}", "question")
     assert variable == "**question** — a variable of the prompt template `p.jinja2`."
+
+
+
+async def published_for(client: LanguageClient, uri: str, version: int | None = None) -> types.PublishDiagnosticsParams:
+    """The next diagnostics published for ``uri`` (at ``version`` when given); fails after 30 s."""
+    async def wait() -> types.PublishDiagnosticsParams:
+        while True:
+            published = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            if published.uri == uri and (version is None or published.version == version):
+                return published
+    return await asyncio.wait_for(wait(), timeout=30)
+
+
+async def test_connection_problems_follow_the_store_without_an_edit(client: LanguageClient, tmp_path: Path) -> None:
+    from conftest import create_connection
+
+    text = ("inputs:\n  q: {type: string, default: hi}\noutputs:\n  a: {reference: '${ask.output}'}\nnodes:\n"
+            "- name: ask\n  type: llm\n  source: {type: code, path: p.jinja2}\n  connection: mine\n  api: chat\n"
+            "  inputs:\n    deployment_name: m\n    q: ${inputs.q}\n")
+    folder = flow_folder(tmp_path, text)
+    (folder / "p.jinja2").write_text("user:\n{{ q }}\n")
+    uri = await open_flow(client, folder, text)
+    assert [d.code for d in client.diagnostics[uri]] == ["unknown-connection"]
+    # A completion between an edit and its (debounced) diagnostics must not leave them unchecked.
+    edited = text.replace("deployment_name: m", "deployment_name: mm")
+    published = asyncio.ensure_future(published_for(client, uri, 2))
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        [types.TextDocumentContentChangeWholeDocument(edited)]))
+    await complete_at(client, uri, types.Position(8, 14))
+    assert [d.code for d in (await published).diagnostics] == ["unknown-connection"]
+    # Created elsewhere (here: the CLI), the connection clears the problem with no edit.
+    published = asyncio.ensure_future(published_for(client, uri))
+    create_connection(tmp_path, "name: mine\ntype: open_ai\napi_key: k\nbase_url: http://127.0.0.1:9/v1\n")
+    assert list((await published).diagnostics) == []

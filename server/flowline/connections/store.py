@@ -109,3 +109,25 @@ def _resolve_env(connection: str, field: str, value: str) -> str:
         raise ConnectionStoreError(f"Connection '{connection}': field '{field}' reads environment variable "
                                f"{match.group(1)}, which is not set.")
     return resolved
+
+
+class StoreNames:
+    """The names of a store's connections, read again only when its folder changed: one ``stat`` per
+    call, so the language server can ask on every validation and notice a connection created or
+    deleted by any process (the CLI, the extension) at once."""
+
+    def __init__(self, store: ConnectionStore) -> None:
+        self._store = store
+        self._stamp: int | None = -1
+        self._names: frozenset[str] = frozenset()
+
+    def names(self) -> frozenset[str]:
+        """The current names."""
+        try:
+            stamp: int | None = self._store.folder.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
+            self._names = frozenset(self._store.names())
+            self._stamp = stamp
+        return self._names

@@ -6,6 +6,7 @@ The engine emits events; it does not know who listens. Sinks must accept events 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +68,11 @@ class Event:
 def now_iso() -> str:
     """The current time in ISO 8601 with timezone."""
     return datetime.now(timezone.utc).isoformat()
+
+
+def make_run_id(folder_name: str) -> str:
+    """A readable unique run id: the flow folder's name, a timestamp, a random suffix."""
+    return f"{folder_name}_{datetime.now().strftime('%Y%m%d_%H%M%S')}_{os.urandom(3).hex()}"
 
 
 _SCALARS = (str, int, float, bool, type(None))

@@ -198,7 +198,8 @@ def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None
         flow = apply_variants(flow, variant)
     except VariantError as exc:
         raise FlowRunError(str(exc)) from exc
-    nodes = order_nodes(flow.nodes)
+    # One node runs alone: how the other nodes are ordered (or whether they form a cycle) does not matter.
+    nodes = order_nodes(flow.nodes) if only is None else tuple(n for n in flow.nodes if n.name == only)
     roots = prepare_process(flow)
     builder = _Builder(flow, roots, options)
     runners = {n.name: builder.runner(n) for n in nodes if only is None or n.name == only}

@@ -1,11 +1,13 @@
-"""Small text edits that change a flow (used by the visual editor): add, remove or rename a node,
-set or clear a node input, connect an output to an input. Each edit touches only the lines it
-must, so comments and formatting elsewhere stay as they are."""
+"""Edits that change a flow, asked for by the visual editor (``flowline.editFlow``): add, remove or
+rename a node, set or clear a node input, connect an output to an input, set a node-level field.
+Each is computed from the YAML tree (``flow/yaml_edit.py``), so it lands in the right place
+whatever the key order or style of the file, and leaves comments and formatting elsewhere as
+they are."""
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,71 +15,99 @@ from flowline.flow.files import Reader, resolve_source
 from flowline.flow.fixes import stub_text
 from flowline.flow.model import Flow
 from flowline.flow.navigate import rename
-from flowline.flow.parse import YMap, YNode, YScalar, YSeq, block_end_line
-from flowline.flow.spans import Span
+from flowline.flow.parse import YMap, YNode, YScalar, YSeq
+from flowline.flow.yaml_edit import (
+    EditError,
+    TextEdits,
+    add_item,
+    insert_lines,
+    remove_entry,
+    remove_item,
+    set_entry,
+    set_in,
+)
+from flowline.flow.yaml_text import layout, scalar
 
-TextEdits = list[tuple[Span, str]]
-_PLAIN = re.compile(r"^[A-Za-z_$][\w${}.\[\]'\- /]*$")
+_NAME = re.compile(r"[A-Za-z0-9_.\-]+")  # as flow.schema.json's node name pattern
+NODE_FIELDS = ("type", "source", "connection", "api", "provider", "activate", "aggregation", "use_variants",
+               "module", "tool", "description", "comment", "enable_cache")
+"""Node keys ``setNodeField`` sets; ``name`` and ``inputs`` have their own edits."""
+LLM_PARAMETERS = {"temperature": 0.7, "max_tokens": 256}
+"""The parameters a new LLM node starts with (as ``pf flow init --type chat`` writes them)."""
+EDIT_KINDS = ("addNode", "removeNode", "renameNode", "setInput", "clearInput", "connect", "setNodeField")
 
 
-class EditError(ValueError):
-    """An edit that does not apply to the flow as it is."""
-
-
-def yaml_value(value: Any) -> str:
-    """A value written for a YAML flow line (strings left plain when that reads back the same)."""
-    if isinstance(value, str):
-        if _PLAIN.match(value) and value.lower() not in ("true", "false", "null", "yes", "no", "on", "off") \
-                and not value.endswith(" "):
-            return value
-        return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _nodes(root: YNode | None) -> YSeq | None:
+def _node_item(root: YNode | None, name: str) -> tuple[YSeq, int, YMap]:
+    """The ``nodes`` sequence, the index of the node called ``name`` in it, and its mapping."""
     nodes = root.get("nodes") if isinstance(root, YMap) else None
-    return nodes if isinstance(nodes, YSeq) else None
-
-
-def _node_block(root: YNode | None, name: str) -> YMap:
-    nodes = _nodes(root)
-    for item in nodes.items if nodes else ():
-        if isinstance(item, YMap):
-            named = item.get("name")
-            if isinstance(named, YScalar) and named.value == name:
-                return item
+    if isinstance(nodes, YSeq):
+        for index, item in enumerate(nodes.items):
+            named = item.get("name") if isinstance(item, YMap) else None
+            if isinstance(item, YMap) and isinstance(named, YScalar) and named.value == name:
+                return nodes, index, item
     raise EditError(f"The flow has no node '{name}'.")
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise EditError(f"'{name}' is not a valid node name: use letters, digits, '_', '.' and '-' only.")
 
 
 def _source_path(name: str, kind: str, path: str | None) -> str:
     return path or f"{name}.{'py' if kind == 'python' else 'jinja2'}"
 
 
-def add_node(text: str, root: YNode | None, name: str, kind: str = "python", path: str | None = None) -> TextEdits:
-    """Append a node at the end of ``nodes``."""
-    nodes = _nodes(root)
-    if nodes is not None and any(isinstance(i, YMap) and isinstance(i.get("name"), YScalar)
-                                 and i.get("name").value == name for i in nodes.items):  # type: ignore[union-attr]
+def _model_for(flow: Flow, connection: str | None) -> str:
+    """The model (``deployment_name``) the flow's LLM nodes already ask of ``connection``; empty when
+    none does, which validation reports for the user to fill in."""
+    for node in flow.nodes:
+        if node.type != "llm" or node.connection is None or node.connection.value != connection:
+            continue
+        item = node.input("deployment_name") or node.input("model")
+        if item is not None and item.value.reference is None and isinstance(item.value.value, str) \
+                and item.value.value:
+            return item.value.value
+    return ""
+
+
+def new_node(flow: Flow, name: str, kind: str, path: str | None, connections: Sequence[str]) -> dict[str, Any]:
+    """The mapping of a node added to ``flow``: its source file and empty inputs; an LLM node also gets
+    a model, common parameters, ``api: chat`` and the first of the stored ``connections`` (without a
+    stored connection the key is left out and validation asks for one)."""
+    node: dict[str, Any] = {"name": name, "type": kind,
+                            "source": {"type": "code", "path": _source_path(name, kind, path)}, "inputs": {}}
+    if kind == "llm":
+        connection = sorted(connections)[0] if connections else None
+        node["inputs"] = {"deployment_name": _model_for(flow, connection), **LLM_PARAMETERS}
+        if connection is not None:
+            node["connection"] = connection
+        node["api"] = "chat"
+    return node
+
+
+def add_node(flow: Flow, text: str, root: YNode | None, node: dict[str, Any]) -> TextEdits:
+    """Append ``node`` (see ``new_node``) at the end of ``nodes``, creating ``nodes`` when missing.
+    Raises ``EditError`` for a taken or invalid name, or a file that is not a mapping."""
+    name = str(node["name"])
+    _check_name(name)
+    if flow.node(name) is not None:
         raise EditError(f"A node named '{name}' already exists.")
-    source = _source_path(name, kind, path)
-    lines = text.split("\n")
-    if nodes is not None and nodes.items:
-        dash = max(nodes.items[0].span.start_col - 2, 0)
-        pad = " " * dash
-        block = (f"{pad}- name: {name}\n{pad}  type: {kind}\n{pad}  source:\n{pad}    type: code\n"
-                 f"{pad}    path: {source}\n{pad}  inputs: {{}}\n")
-        line = block_end_line(nodes)
-        return [(Span.point(min(line, len(lines)), 0), block)]
-    block = f"- name: {name}\n  type: {kind}\n  source:\n    type: code\n    path: {source}\n  inputs: {{}}\n"
-    prefix = "" if text.endswith("\n") or not text else "\n"
-    end = Span.point(len(lines) - 1, len(lines[-1]))
-    return [(end, f"{prefix}nodes:\n{block}")]
+    doc = layout(text, root)
+    if root is None:  # an empty file, or comments only
+        at = len(doc.lines) - 1 if doc.lines[-1] == "" else len(doc.lines)
+        return [insert_lines(doc, at, doc.entry_lines("nodes", [node], 0))]
+    if not isinstance(root, YMap):
+        raise EditError("flow.dag.yaml must be a mapping of 'inputs:', 'outputs:' and 'nodes:' before a node can "
+                        "be added; fix line 1.")
+    return add_item(doc, root, "nodes", node)
 
 
-def remove_node(root: YNode | None, name: str) -> TextEdits:
+def remove_node(text: str, root: YNode | None, name: str) -> TextEdits:
     """Delete a node's lines (its references elsewhere are left for diagnostics to point at)."""
-    block = _node_block(root, name)
-    return [(Span(block.span.start_line, 0, block_end_line(block), 0), "")]
+    nodes, index, _ = _node_item(root, name)
+    doc = layout(text, root)
+    owner = root.key("nodes") if isinstance(root, YMap) and not doc.is_flow(root) else None
+    return remove_item(doc, nodes, index, owner)
 
 
 def rename_node(flow: Flow, name: str, new_name: str) -> TextEdits:
@@ -85,73 +115,77 @@ def rename_node(flow: Flow, name: str, new_name: str) -> TextEdits:
     node = flow.node(name)
     if node is None:
         raise EditError(f"The flow has no node '{name}'.")
+    _check_name(new_name)
     if flow.node(new_name) is not None:
         raise EditError(f"A node named '{new_name}' already exists.")
-    return rename(flow, node.name_span.start_line, node.name_span.start_col, new_name)
-
-
-def _raw(lines: list[str], span: Span) -> str:
-    if span.start_line != span.end_line:
-        return json.dumps(None)
-    return lines[span.start_line][span.start_col:span.end_col]
+    # The declaration is a scalar of its own, which a name like `123` must quote to stay a string;
+    # references sit inside `${...}` strings, where the name is written as it is.
+    return [(span, scalar(new_name) if span == node.name_span else text)
+            for span, text in rename(flow, node.name_span.start_line, node.name_span.start_col, new_name)]
 
 
 def set_input(text: str, root: YNode | None, node: str, name: str, value: Any) -> TextEdits:
-    """Set a node input (replacing its value, or adding the key)."""
-    block = _node_block(root, node)
+    """Set a node input (replacing its value, or adding the key and ``inputs`` as needed)."""
+    _, _, block = _node_item(root, node)
+    return set_in(layout(text, root), block, ("inputs", name), value)
+
+
+def clear_input(text: str, root: YNode | None, node: str, name: str) -> TextEdits:
+    """Remove a node input's entry."""
+    _, _, block = _node_item(root, node)
     inputs = block.get("inputs")
-    written = yaml_value(value)
-    key_col = block.items[0][0].span.start_col
-    pad = " " * (key_col + 2)
-    lines = text.split("\n")
-    if isinstance(inputs, YMap):
-        for key, current in inputs.items:
-            if key.value == name:
-                return [(current.span, written)]
-        if lines[inputs.span.start_line][inputs.span.start_col:].startswith("{"):
-            # A flow mapping (`inputs: {}` or `{a: 1}`): rewrite it as a block with the new entry.
-            entries = "".join(f"\n{pad}{k.value}: {_raw(lines, v.span)}" for k, v in inputs.items)
-            return [(inputs.span, f"{entries}\n{pad}{name}: {written}")]
-        indent = " " * inputs.items[0][0].span.start_col
-        return [(Span.point(block_end_line(inputs), 0), f"{indent}{name}: {written}\n")]
-    inputs_key = block.key("inputs")
-    if inputs_key is not None and inputs is not None:  # `inputs:` with no value yet
-        return [(Span(inputs_key.span.end_line, inputs_key.span.end_col, inputs.span.end_line, inputs.span.end_col),
-                 f":\n{pad}{name}: {written}")]
-    return [(Span.point(block_end_line(block), 0), f"{' ' * key_col}inputs:\n{pad}{name}: {written}\n")]
+    doc = layout(text, root)
+    if not isinstance(inputs, YMap) or not any(k.value == name for k, _ in inputs.items):
+        raise EditError(f"Node '{node}' has no input '{name}'.")
+    return remove_entry(doc, inputs, name, None if doc.is_flow(block) else block.key("inputs"))
 
 
-def clear_input(root: YNode | None, node: str, name: str) -> TextEdits:
-    """Remove a node input's line(s)."""
-    block = _node_block(root, node)
-    inputs = block.get("inputs")
-    if isinstance(inputs, YMap):
-        for key, current in inputs.items:
-            if key.value == name:
-                return [(Span(key.span.start_line, 0, current.span.end_line + 1, 0), "")]
-    raise EditError(f"Node '{node}' has no input '{name}'.")
+def set_node_field(text: str, root: YNode | None, node: str, field: str, value: Any) -> TextEdits:
+    """Set a node-level key such as ``connection`` or ``api`` to ``value``; ``None`` removes the key."""
+    if field not in NODE_FIELDS:
+        raise EditError(f"setNodeField cannot set '{field}'; it sets {', '.join(NODE_FIELDS)} (use renameNode "
+                        "for 'name' and setInput for 'inputs').")
+    _, _, block = _node_item(root, node)
+    doc = layout(text, root)
+    if value is None:
+        return remove_entry(doc, block, field) if any(k.value == field for k, _ in block.items) else []
+    return set_entry(doc, block, field, value)
 
 
-def apply_edit(flow: Flow, text: str, root: YNode | None, edit: dict[str, Any]) -> TextEdits:
-    """Dispatch an editor request ``{"kind": ..., ...}`` to the edit it names."""
+def _syntax_error(flow: Flow) -> None:
+    """Edits are computed from the tree, which a YAML syntax error cuts short: refuse until it is fixed."""
+    problem = next((p for p in flow.problems if p.code == "yaml-syntax"), None)
+    if problem is not None:
+        raise EditError(f"flow.dag.yaml has a YAML syntax error at line {problem.span.start_line + 1}; fix it "
+                        f"before editing the graph. {problem.message}")
+
+
+def apply_edit(flow: Flow, text: str, root: YNode | None, edit: dict[str, Any],
+               connections: Sequence[str] = ()) -> TextEdits:
+    """The text edits of an editor request ``{"kind": ..., ...}`` (kinds: ``EDIT_KINDS``);
+    ``connections`` are the stored connection names (a new LLM node uses the first). Raises
+    ``EditError`` for an unknown kind, a missing field, or an edit that does not apply."""
     kind = edit.get("kind")
     try:
+        if kind not in EDIT_KINDS:
+            raise EditError(f"Unknown edit kind '{kind}'; use {', '.join(EDIT_KINDS)}.")
+        _syntax_error(flow)
         if kind == "addNode":
-            return add_node(text, root, str(edit["name"]), str(edit.get("type", "python")), edit.get("path"))
+            node = new_node(flow, str(edit["name"]), str(edit.get("type", "python")), edit.get("path"), connections)
+            return add_node(flow, text, root, node)
         if kind == "removeNode":
-            return remove_node(root, str(edit["name"]))
+            return remove_node(text, root, str(edit["name"]))
         if kind == "renameNode":
             return rename_node(flow, str(edit["name"]), str(edit["newName"]))
         if kind == "setInput":
             return set_input(text, root, str(edit["node"]), str(edit["input"]), edit["value"])
         if kind == "clearInput":
-            return clear_input(root, str(edit["node"]), str(edit["input"]))
+            return clear_input(text, root, str(edit["node"]), str(edit["input"]))
         if kind == "connect":
             return set_input(text, root, str(edit["to"]), str(edit["input"]), "${" + str(edit["from"]) + ".output}")
+        return set_node_field(text, root, str(edit["node"]), str(edit["field"]), edit["value"])
     except KeyError as exc:
         raise EditError(f"Edit '{kind}' needs '{exc.args[0]}'.") from exc
-    raise EditError(f"Unknown edit kind '{kind}'; use addNode, removeNode, renameNode, setInput, clearInput "
-                    "or connect.")
 
 
 def new_files(flow: Flow, edit: dict[str, Any], read: Reader) -> list[tuple[Path, str]]:

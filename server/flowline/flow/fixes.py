@@ -8,9 +8,11 @@ from pathlib import Path
 
 from flowline.flow.files import resolve_source
 from flowline.flow.model import Flow, Node
-from flowline.flow.parse import YMap, YNode, YSeq, block_end_line
+from flowline.flow.parse import Document, YMap, YNode, YSeq
 from flowline.flow.problems import Problem
 from flowline.flow.spans import Span
+from flowline.flow.yaml_edit import EditError, set_in
+from flowline.flow.yaml_text import layout
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,6 @@ def _node_map(root: YNode | None, node: Node) -> YMap | None:
     return next((item for item in nodes.items if isinstance(item, YMap) and item.span == node.span), None)
 
 
-def _insert_at(line: int) -> Span:
-    return Span.point(line, 0)
-
-
 def stub_text(kind: str, name: str, inputs: list[str]) -> str:
     """The first text of a new node's source file: a ``@tool`` function or a template."""
     names = inputs or ["text"]
@@ -50,7 +48,7 @@ def stub_text(kind: str, name: str, inputs: list[str]) -> str:
         return (f"from flowline import tool\n\n\n@tool\ndef {name}({params}) -> str:\n"
                 f"    \"\"\"What the node '{name}' does.\"\"\"\n    return {names[0]}\n")
     variables = "\n".join(f"{{{{ {n} }}}}" for n in names)
-    header = "# user:\n" if kind in ("llm", "custom_llm") else ""
+    header = "# system:\nYou are a helpful assistant.\n\n# user:\n" if kind in ("llm", "custom_llm") else ""
     return header + variables + "\n"
 
 
@@ -61,9 +59,22 @@ def _stub(flow: Flow, node: Node) -> tuple[Path, str] | None:
     return resolve_source(flow, node.source.path), stub_text(node.type or "", node.name, inputs)
 
 
-def actions_for(flow: Flow, root: YNode | None, problem: Problem) -> list[Action]:
-    """The quick fixes of one problem."""
+def _added(flow: Flow, document: Document, mapping: YMap | None, path: tuple[str, str], value: object,
+           title: str) -> list[Action]:
+    """The action setting ``path`` in ``mapping`` (none when the YAML there is not a mapping)."""
+    if mapping is None:
+        return []
+    try:
+        edits = set_in(layout(document.text, document.root), mapping, path, value)
+    except EditError:
+        return []  # the flow holds something else where the mapping should be; its own problem says so
+    return [Action(title, tuple(FileEdit(flow.path, span, text) for span, text in edits))]
+
+
+def actions_for(flow: Flow, document: Document, problem: Problem) -> list[Action]:
+    """The quick fixes of one problem of ``flow``, parsed as ``document``."""
     actions = []
+    root = document.root
     if problem.fix is not None:
         actions.append(Action(problem.fix.title, (FileEdit(flow.path, problem.fix.span, problem.fix.new_text),)))
     if problem.code == "source-not-found" and problem.subject:
@@ -73,24 +84,11 @@ def actions_for(flow: Flow, root: YNode | None, problem: Problem) -> list[Action
             path, text = stub
             actions.append(Action(f"Create {path.name}", (FileEdit(path, Span.point(0, 0), text),), (path,)))
     if problem.code == "unknown-input" and problem.subject:
-        inputs = root.get("inputs") if isinstance(root, YMap) else None
-        entry = f"  {problem.subject}:\n    type: string\n"
-        if isinstance(inputs, YMap) and inputs.items:
-            edit = FileEdit(flow.path, _insert_at(block_end_line(inputs)), entry)
-        else:
-            edit = FileEdit(flow.path, _insert_at(0), "inputs:\n" + entry)
-        actions.append(Action(f"Add flow input '{problem.subject}'", (edit,)))
+        actions += _added(flow, document, root if isinstance(root, YMap) else None, ("inputs", problem.subject),
+                          {"type": "string"}, f"Add flow input '{problem.subject}'")
     if problem.code == "missing-parameter" and problem.subject:
         node = next((n for n in flow.nodes if n.name_span == problem.span), None)
-        block = _node_map(root, node) if node else None
-        if block is not None:
-            inputs = block.get("inputs")
-            if isinstance(inputs, YMap) and inputs.items:
-                indent = " " * inputs.items[0][0].span.start_col
-                edit = FileEdit(flow.path, _insert_at(block_end_line(inputs)), f"{indent}{problem.subject}: \n")
-            else:
-                indent = " " * block.items[0][0].span.start_col
-                edit = FileEdit(flow.path, _insert_at(block_end_line(block)),
-                                f"{indent}inputs:\n{indent}  {problem.subject}: \n")
-            actions.append(Action(f"Add input '{problem.subject}' to node '{node.name if node else ''}'", (edit,)))
+        if node is not None:
+            actions += _added(flow, document, _node_map(root, node), ("inputs", problem.subject), None,
+                              f"Add input '{problem.subject}' to node '{node.name}'")
     return actions

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flowline.flow.complete import template_names, tool_signature
 from flowline.flow.files import Reader, read_disk
+from flowline.flow.llm_parameters import PARAMETERS as LLM_PARAMETERS
 from flowline.flow.model import Flow, Node, Value
 from flowline.flow.spans import Span
 
@@ -34,15 +36,27 @@ def parameters(flow: Flow, node: Node, read: Reader) -> list[dict[str, Any]]:
             for n in template_names(flow, node, read)]
 
 
-def graph(flow: Flow, read: Reader = read_disk) -> dict[str, Any]:
-    """Nodes (with type, inputs, parameters, spans), flow inputs and outputs, and edges between them."""
+def _variants(flow: Flow, node: Node) -> dict[str, Any]:
+    """A ``use_variants`` node's variant ids and default (empty for other nodes), for the variant choice."""
+    entry = flow.variants_of(node.name) if node.use_variants else None
+    return {"variant_ids": [v.id for v in entry.variants] if entry else [],
+            "default_variant_id": entry.default_variant_id if entry else None}
+
+
+def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = ()) -> dict[str, Any]:
+    """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection`` and ``api``), flow
+    inputs and outputs, edges between them, the stored ``connections`` an LLM node can use, and the
+    ``llm_parameters`` such a node may take (``{name, type, description, completion_only}``, the
+    table hover and completion use), so the editor's inspector needs no copy of it."""
     nodes, edges = [], []
     for node in flow.nodes:
         nodes.append({
             "name": node.name, "type": node.type, "aggregation": node.aggregation,
-            "use_variants": node.use_variants, "source": node.source.path if node.source else None,
+            "use_variants": node.use_variants, **_variants(flow, node),
+            "source": node.source.path if node.source else None,
             "activate": {"when": node.activate.when.value, "is": node.activate.is_.value} if node.activate else None,
             "inputs": {i.name: i.value.value for i in node.inputs},
+            "connection": node.connection.value if node.connection else None, "api": node.api,
             "parameters": parameters(flow, node, read),
             "span": _span(node.span), "name_span": _span(node.name_span),
         })
@@ -61,4 +75,7 @@ def graph(flow: Flow, read: Reader = read_disk) -> dict[str, Any]:
                      "span": _span(o.span)} for o in flow.outputs],
         "nodes": nodes,
         "edges": edges,
+        "connections": list(connections),
+        "llm_parameters": [{"name": p.name, "type": p.type, "description": p.description,
+                            "completion_only": p.completion_only} for p in LLM_PARAMETERS],
     }

@@ -2,8 +2,9 @@
 
 A change after a quiet moment is validated at once; changes that follow within 50 ms of a pass
 wait until 50 ms after the last one, so a typing burst costs one more pass, not one per key.
-Results are cached per document version, and every open flow is checked again when a tool or
-template file changes.
+Results are cached per document version and set of stored connections; every open flow is checked
+again when a tool or template file changes, and when a connection is created or deleted (the store
+lives outside the workspace, so the server looks at it itself, once a second).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flowline.lsp.server import FlowlineServer
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.05
+CONNECTIONS_POLL_S = 1.0
 _SEVERITY = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning,
              Severity.INFO: types.DiagnosticSeverity.Information}
 
@@ -36,7 +38,7 @@ def publish(server: FlowlineServer, uri: str, refresh: bool = False, since: floa
     """Validate one flow document and publish its diagnostics (``since``: when the change arrived)."""
     started = time.perf_counter()
     try:
-        state = server.flows.state(uri, server.connection_names(), refresh=refresh)
+        state = server.flows.state(uri, refresh=refresh)
     except Exception:  # never let one document stop the server
         log.exception("cannot validate %s", uri)
         return
@@ -51,6 +53,7 @@ def register(server: FlowlineServer) -> None:
     """Wire the document events to validation."""
     pending: dict[str, asyncio.Handle] = {}
     last_pass: dict[str, float] = {}
+    watching: list[asyncio.Task[None]] = []  # keeps the watcher task referenced while the server runs
 
     def schedule(uri: str, refresh: bool = False) -> None:
         since = time.perf_counter()
@@ -72,6 +75,20 @@ def register(server: FlowlineServer) -> None:
         if uri.endswith((".py", ".jinja2", ".j2")):
             for flow_uri in server.flows.open_flows():
                 schedule(flow_uri, refresh=True)
+
+    async def watch_connections() -> None:
+        known = server.connection_names()
+        while True:
+            await asyncio.sleep(CONNECTIONS_POLL_S)
+            current = server.connection_names()
+            if current != known:
+                known = current
+                for flow_uri in server.flows.open_flows():
+                    schedule(flow_uri)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: FlowlineServer, params: types.InitializedParams) -> None:
+        watching.append(asyncio.get_running_loop().create_task(watch_connections()))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: FlowlineServer, params: types.DidOpenTextDocumentParams) -> None:

@@ -73,6 +73,7 @@ class FlowState:
     document: Document
     flow: Flow
     problems: tuple[Problem, ...]
+    connections: frozenset[str] = frozenset()  # the stored connections it was checked against
 
     @cached_property
     def lines(self) -> list[str]:
@@ -81,10 +82,12 @@ class FlowState:
 
 
 class FlowDocuments:
-    """Caches the state of each open flow per version; keeps the last one that parsed cleanly."""
+    """Caches the state of each open flow per version and set of stored connections; keeps the last
+    one that parsed cleanly."""
 
-    def __init__(self, workspace: Callable[[], Workspace]) -> None:
+    def __init__(self, workspace: Callable[[], Workspace], connections: Callable[[], frozenset[str]]) -> None:
         self._workspace = workspace
+        self._connections = connections
         self._states: dict[str, FlowState] = {}
         self._good: dict[str, FlowState] = {}
         self._nodes: dict[str, NodeCache] = {}
@@ -104,15 +107,17 @@ class FlowDocuments:
         except (OSError, UnicodeDecodeError):
             return None
 
-    def state(self, uri: str, connections: frozenset[str] | None = None, refresh: bool = False) -> FlowState:
-        """The state of an open flow document (computed once per version unless ``refresh``)."""
+    def state(self, uri: str, refresh: bool = False) -> FlowState:
+        """The state of an open flow document, computed once per version and set of stored connections
+        (every request sees the same problems) unless ``refresh``."""
         from flowline.flow.schema import with_schema_problems
         from flowline.flow.validate import validate
 
         document = self.workspace.get_text_document(uri)
         cached = self._states.get(uri)
+        connections = self._connections()
         if cached is not None and cached.version == document.version and cached.text == document.source \
-                and not refresh:
+                and cached.connections == connections and not refresh:
             return cached
         text = document.source
         flow, parsed = load_flow_text(text, uri_to_path(uri), cached.document if cached is not None else None,
@@ -122,7 +127,7 @@ class FlowDocuments:
         except Exception:  # a bug in a check must not take the server down; log it and show what we have
             log.exception("validating %s failed", uri)
             problems = list(flow.problems)
-        state = FlowState(uri, document.version, text, parsed, flow, tuple(problems))
+        state = FlowState(uri, document.version, text, parsed, flow, tuple(problems), connections)
         self._states[uri] = state
         if not parsed.problems:
             self._good[uri] = state
@@ -133,7 +138,8 @@ class FlowDocuments:
         state = self.state(uri)
         good = self._good.get(uri)
         if state.document.problems and good is not None and len(good.flow.nodes) > len(state.flow.nodes):
-            return FlowState(uri, state.version, state.text, state.document, good.flow, state.problems)
+            return FlowState(uri, state.version, state.text, state.document, good.flow, state.problems,
+                             state.connections)
         return state
 
     def close(self, uri: str) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.lsp.server import LanguageServer
 
 from flowline import __version__
+from flowline.connections.store import ConnectionStore, StoreNames
 from flowline.lsp.documents import FlowDocuments, uri_to_path
+
+if TYPE_CHECKING:
+    from flowline.lsp.runs import ChildRun
 
 
 class FlowlineServer(LanguageServer):
@@ -19,35 +21,30 @@ class FlowlineServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("flowline", __version__)
-        self.flows = FlowDocuments(lambda: self.workspace)
+        self.flows = FlowDocuments(lambda: self.workspace, self.connection_names)
         self.last_outputs: dict[str, dict[str, Any]] = {}
         """Node outputs of the last run of each flow folder (for hover and completion)."""
-        self.running: dict[str, asyncio.subprocess.Process] = {}
-        """Runs in progress, by run id."""
-        self._connections: frozenset[str] = frozenset()
-        self._connections_read = float("-inf")
+        self.running: list[ChildRun] = []
+        """Runs in progress."""
+        self._connections: StoreNames | None = None
 
     def last_outputs_for(self, uri: str) -> dict[str, Any]:
         """The remembered node outputs of the flow a document belongs to."""
         return self.last_outputs.get(str(uri_to_path(uri).parent), {})
 
     def connection_names(self) -> frozenset[str]:
-        """Names of the stored connections (for diagnostics and completion), re-read every 2 s at most."""
-        from flowline.connections.store import ConnectionStore
-
-        now = time.monotonic()
-        if now - self._connections_read > 2.0:
-            self._connections = frozenset(ConnectionStore().names())
-            self._connections_read = now
-        return self._connections
+        """Names of the stored connections (for diagnostics and completion), current at every call."""
+        if self._connections is None:
+            self._connections = StoreNames(ConnectionStore())
+        return self._connections.names()
 
 
 def create_server() -> FlowlineServer:
     """A server with every feature registered."""
-    from flowline.lsp import code_actions, code_lens, commands, completion, diagnostics, hover, navigation
+    from flowline.lsp import code_actions, code_lens, commands, completion, diagnostics, hover, navigation, runs
 
     server = FlowlineServer()
-    for feature in (diagnostics, completion, hover, navigation, code_lens, code_actions, commands):
+    for feature in (diagnostics, completion, hover, navigation, code_lens, code_actions, commands, runs):
         feature.register(server)
     return server
 

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from flowline.engine.capture import routed_output
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
+from flowline.engine.inputs import resolve_flow_inputs
 from flowline.engine.nodes import plain
 from flowline.engine.prepare import Executable, RunOptions, prepare
-from flowline.engine.run import resolve_flow_inputs
 from flowline.engine.scheduler import COMPLETED, FAILED, run_aggregation, run_line, sum_tokens
 from flowline.flow.model import Flow
 from flowline.runs.mapping import Line

@@ -1,0 +1,52 @@
+"""`flow/graph.py`: what the graph tells the extension about variants and input defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowline.flow.build import load_flow_text
+from flowline.flow.graph import graph
+
+FLOW = """\
+inputs:
+  name:
+    type: string
+    default: World
+  topic:
+    type: string
+outputs:
+  message:
+    type: string
+    reference: ${compose.output}
+nodes:
+- name: tidy
+  type: python
+  source: {type: code, path: tidy.py}
+  inputs: {text: "${inputs.name}"}
+- name: compose
+  use_variants: true
+node_variants:
+  compose:
+    default_variant_id: plain
+    variants:
+      plain:
+        node: {type: python, source: {type: code, path: compose.py}, inputs: {name: "${tidy.output}"}}
+      formal:
+        node: {type: python, source: {type: code, path: compose.py}, inputs: {name: "${tidy.output}"}}
+"""
+
+
+def _graph() -> dict[str, object]:
+    flow, _ = load_flow_text(FLOW, Path("flow.dag.yaml"))
+    return graph(flow, read=lambda path: None)
+
+
+def test_a_use_variants_node_lists_its_variant_ids_and_default() -> None:
+    nodes = {n["name"]: n for n in _graph()["nodes"]}  # type: ignore[attr-defined]
+    assert (nodes["compose"]["variant_ids"], nodes["compose"]["default_variant_id"]) == (["plain", "formal"], "plain")
+    assert (nodes["tidy"]["variant_ids"], nodes["tidy"]["default_variant_id"]) == ([], None)
+
+
+def test_inputs_carry_their_default_or_null() -> None:
+    inputs = {i["name"]: i["default"] for i in _graph()["inputs"]}  # type: ignore[attr-defined]
+    assert inputs == {"name": "World", "topic": None}
