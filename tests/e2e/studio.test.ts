@@ -4,11 +4,12 @@
  */
 
 import * as assert from "node:assert/strict";
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Locator } from "playwright-core";
-import { SCREENSHOTS, type Session, startSession } from "./codeServer";
+import { ROOT, SCREENSHOTS, type Session, startSession } from "./codeServer";
 import { Workbench } from "./workbench";
 
 let session: Session;
@@ -207,6 +208,103 @@ step("a failing tool: the error opens the tool at the failing line", async () =>
   await bench.activeTab().filter({ hasText: "parse_amount.py" }).waitFor({ timeout: 10_000 });
   await bench.cursorStatus().filter({ hasText: "Ln 8," }).waitFor({ timeout: 10_000 });
   await bench.shot("08-failing-line");
+});
+
+/** `flowline <args>` with the session's Flowline home (its connection store); what it prints. */
+function flowline(args: string[]): string {
+  return execFileSync(join(ROOT, ".venv", "bin", "python"), ["-m", "flowline", ...args],
+    { env: { ...process.env, FLOWLINE_HOME: session.home }, encoding: "utf-8" });
+}
+
+step("a run whose tool imports a missing module ends as a failed run with the reason and the ways out", async () => {
+  await bench.closeAllEditors();
+  await bench.open("missing-package/flow.dag.yaml");
+  const run = await runFlowByLens("missing-package");
+  await run.locator(":scope > summary .icon.status-Failed").waitFor({ timeout: 30_000 });
+  await run.locator(".error", { hasText: "No module named 'flowline_demo_missing_package'" }).first().waitFor();
+  const toast = bench.page.locator(".notification-toast", { hasText: "No module named" });
+  await toast.locator(".monaco-button", { hasText: "Install requirements.txt" }).waitFor({ timeout: 10_000 });
+  await toast.locator(".monaco-button", { hasText: "Select Python Interpreter" }).waitFor();
+  await bench.shot("14-missing-module");
+  await bench.command("Notifications: Clear All Notifications");
+  await toast.waitFor({ state: "detached" });
+});
+
+step("adding an input in the visual editor to a node written inputs-first leaves valid YAML", async () => {
+  const folder = join(session.workspace, "inputs-first");
+  const flow = join(folder, "flow.dag.yaml");
+  mkdirSync(folder);
+  // How Prompt flow saves many flows: a node's `inputs:` before its `name:`.
+  writeFileSync(flow, "inputs:\n  text:\n    type: string\n    default: hi\noutputs:\n  out:\n    type: string\n"
+    + "    reference: ${echo.output}\nnodes:\n- inputs:\n    text: ${inputs.text}\n  name: echo\n  type: python\n"
+    + "  source:\n    type: code\n    path: echo.py\n");
+  writeFileSync(join(folder, "echo.py"), "from promptflow.core import tool\n\n\n@tool\n"
+    + "def echo(text: str, suffix: str = \"\") -> str:\n    return text + suffix\n");
+  try {
+    await bench.closeAllEditors();
+    await bench.open("inputs-first/flow.dag.yaml");
+    await bench.codeLens("Open visual editor").first().click();
+    const editor = bench.flowEditor();
+    await editor.locator(".box[data-id='echo']").click();
+    await editor.locator("input[aria-label='New input name']").fill("suffix");
+    await editor.locator("input[aria-label='New input value']").fill("!");
+    await editor.locator("form.add-input button[type='submit']").click();
+    await editor.locator("#input-suffix[data-original='!']").waitFor({ timeout: 10_000 });
+    await editor.locator(".box[data-id='echo']").dblclick();  // to the flow's text editor
+    await bench.editor().click({ position: { x: 400, y: 10 } });
+    await bench.command("File: Save");
+    const text = await fileOnceItHas(flow, "suffix");
+    assert.match(text, /^- inputs:\n {4}text: \$\{inputs\.text\}\n {4}suffix: .*!.*\n {2}name: echo\n/m);
+    flowline(["flow", "validate", "--source", folder]);  // exit 0: the YAML parses and the flow is valid
+    await bench.shot("15-inputs-first");
+  } finally {
+    await bench.closeAllEditors();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+step("cancelling a flow whose two branches run side by side ends the run and both branches as Canceled", async () => {
+  await bench.open("parallel-wait/flow.dag.yaml");
+  const run = await runFlowByLens("parallel-wait");
+  const branches = ["wait_left", "wait_right"].map((name) => run.locator(`details.node[data-node='${name}']`));
+  for (const branch of branches) {
+    await branch.locator(".icon.status-Running").first().waitFor({ timeout: 30_000 });
+  }
+  await run.locator("button.cancel").click();
+  await run.locator(":scope > summary .icon.status-Canceled").waitFor({ timeout: 30_000 });
+  for (const branch of branches) {
+    await branch.locator(".icon.status-Canceled").first().waitFor();
+  }
+  await bench.shot("16-canceled");
+  await bench.runPanel().locator("button.clear").click();
+  await run.waitFor({ state: "detached", timeout: 10_000 });
+});
+
+step("creating a connection clears the errors of a flow that names it, without an edit", async () => {
+  const folder = join(session.workspace, "needs-connection");
+  cpSync(join(session.workspace, "chat-basic"), folder, { recursive: true });
+  const file = join(folder, "flow.dag.yaml");
+  writeFileSync(file, readFileSync(file, "utf-8").replace("connection: local", "connection: e2e_model"));
+  try {
+    await bench.closeAllEditors();
+    await bench.open("needs-connection/flow.dag.yaml");
+    const rows = (await bench.problems()).filter({ hasText: "e2e_model" });
+    await rows.first().waitFor({ timeout: 15_000 });
+    await bench.command("Flowline: Create Connection...");
+    await bench.pick("open_ai");
+    await bench.answer("Connection name", "e2e_model");
+    await bench.answer("Base URL", "http://127.0.0.1:9/v1");
+    await bench.answer("API key", "sk-e2e-not-a-key");
+    await rows.first().waitFor({ state: "detached", timeout: 15_000 });
+    await bench.squiggles().first().waitFor({ state: "detached" });
+    await bench.shot("17-connection-created");
+  } finally {
+    await bench.closeAllEditors();
+    rmSync(folder, { recursive: true, force: true });
+    if (flowline(["connection", "list"]).includes("e2e_model")) {
+      flowline(["connection", "delete", "--name", "e2e_model"]);
+    }
+  }
 });
 
 step("time from opening a flow to its first diagnostics", async () => {

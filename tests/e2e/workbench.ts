@@ -92,6 +92,21 @@ export class Workbench {
     return this.page.locator(".tabs-container .tab.active.dirty");
   }
 
+  /** Picks the row that has `label` in the quick pick that is open (or opens next). */
+  async pick(label: string): Promise<void> {
+    const row = this.page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: label });
+    await row.first().click({ timeout: 10_000 });
+  }
+
+  /** Types `text` into the input box whose title has `title` once it shows, and presses Enter. */
+  async answer(title: string, text: string): Promise<void> {
+    const titled = this.page.locator(".quick-input-widget .quick-input-title", { hasText: title });
+    await titled.waitFor({ timeout: 10_000 });
+    await this.page.locator(".quick-input-widget input").fill(text);
+    await this.page.locator(".quick-input-widget input").press("Enter");
+    await titled.waitFor({ state: "hidden" });
+  }
+
   /** Opens the notifications centre (for a screenshot of what went wrong). */
   async showNotifications(): Promise<void> {
     await this.page.locator("#status\\.notifications").click({ timeout: 2_000 });
