@@ -9,6 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
+import { columnMappingPairs, DATA_EXTENSIONS, dataColumns, runCreateArgs, runName, variantChoices } from "./batchMapping";
+import { batchOutcome, failureReason, type LineDetail, type RunRecordSummary } from "./batchOutcome";
+import { pickMapping, pickVariant } from "./batchPicks";
+import { CREATE_CONNECTION, defaultName, diagnosticCode, type InitResult, initNotice, type MissingConnection,
+  missingConnections, typeItems, UNKNOWN_CONNECTION } from "./connections";
 import type { FlowlineDebug } from "./debug";
 import { nodeAtLine } from "./flowGraph";
 import type { BatchRun } from "./messages";
@@ -36,6 +41,9 @@ function flowUri(argument: unknown): string | undefined {
   const document = vscode.window.activeTextEditor?.document;
   return document && isFlowFile(document.uri.fsPath) ? document.uri.toString() : undefined;
 }
+
+/** A stored run as `run create` and `run show` print it (the fields the batch command reads). */
+type StoredRun = RunRecordSummary & { folder: string };
 
 function noFlow(): undefined {
   void vscode.window.showWarningMessage("Open a flow.dag.yaml first (Flowline runs the flow of the active editor).");
@@ -163,8 +171,9 @@ export class Commands {
   }
 
   /**
-   * Runs the flow over a data file (each input reads the column of its name) with
-   * `flowline.run.workers` lines at once, then shows the run's report.
+   * Runs the flow over a data file: the user maps each input to a column, a literal or its default
+   * (pre-filled by name, see batchMapping.ts) and picks a variant; `flowline.run.workers` lines run
+   * at once. Then the run's report, the run panel's batch list and a message with its line counts.
    */
   async runBatch(argument: unknown): Promise<void> {
     const uri = flowUri(argument);
@@ -174,20 +183,62 @@ export class Commands {
     }
     const folder = path.dirname(vscode.Uri.parse(uri).fsPath);
     const data = await vscode.window.showOpenDialog({ defaultUri: vscode.Uri.file(folder), canSelectMany: false,
-      filters: { "Data (JSON Lines, JSON, CSV, TSV)": ["jsonl", "json", "csv", "tsv"] }, title: "Data for the batch run" });
+      filters: { "Data (JSON Lines, JSON, CSV, TSV)": DATA_EXTENSIONS }, title: "Data for the batch run" });
     if (!data?.length) {
       return;
     }
-    const workers = readSettings(vscode.Uri.parse(uri)).workers;
+    const file = data[0].fsPath;
     await this.report(async () => {
+      const columns = dataColumns(file, await fs.promises.readFile(file, "utf-8"));
+      const graph = await this.runs.graph(uri);
+      const mapping = await pickMapping(graph.inputs, columns, path.basename(file));
+      if (!mapping) {
+        return;
+      }
+      const picked = await pickVariant(variantChoices(graph.nodes));
+      if (picked === undefined) {
+        return;
+      }
+      const variant = picked ?? undefined;  // null: the default variants, no --variant
+      await this.beforeRun(uri);
+      const workers = readSettings(vscode.Uri.parse(uri)).workers;
+      const name = runName(path.basename(folder), variant, new Date());
+      const args = runCreateArgs({ flow: folder, data: file, name, workers, variant,
+        pairs: columnMappingPairs(graph.inputs, mapping) });
+      this.log.info(`Batch run: flowline ${args.join(" ")}`);
       const record = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification,
-        title: `Flowline: running ${path.basename(folder)} over ${path.basename(data[0].fsPath)} (${workers} at once)` },
-      () => this.server.flowline(["run", "create", "--flow", folder, "--data", data[0].fsPath, "--workers", String(workers)], folder));
-      const run = JSON.parse(record) as { name: string; status: string };
-      void vscode.window.showInformationMessage(`Batch run ${run.name}: ${run.status}.`);
+        title: `Flowline: running ${path.basename(folder)} over ${path.basename(file)} (${workers} at once)` },
+      () => this.server.flowline(args, folder)).then((stdout) => JSON.parse(stdout) as StoredRun,
+        (error: unknown) => this.failedRun(name, error));
       await this.panel.refreshBatches();
-      await this.showReport([run.name]);
+      await this.showReport([record.name]);
+      const outcome = batchOutcome(record, record.status === "Completed" ? undefined : await this.failureReason(record));
+      if (outcome.failed) {
+        this.log.error(outcome.message);
+        void vscode.window.showErrorMessage(outcome.message);
+      } else {
+        void vscode.window.showInformationMessage(outcome.message);
+      }
     });
+  }
+
+  /** The record of a run whose `run create` failed; `error` again when the run was never stored (it did not start). */
+  private async failedRun(name: string, error: unknown): Promise<StoredRun> {
+    try {
+      return JSON.parse(await this.server.flowline(["run", "show", "--name", name])) as StoredRun;
+    } catch {
+      throw error;
+    }
+  }
+
+  /** Why a stored run failed: its first line's error, or its aggregation's (from the run folder's logs.txt). */
+  private async failureReason(record: StoredRun): Promise<string> {
+    const [first] = record.lines_completed === 0
+      ? JSON.parse(await this.server.flowline(["run", "show-details", "--name", record.name, "--json",
+        "--max-results", "1"])) as LineDetail[]
+      : [];
+    const logs = await fs.promises.readFile(path.join(record.folder, "logs.txt"), "utf-8").catch(() => "");
+    return failureReason(record, first, logs);
   }
 
   async createFlow(): Promise<void> {
@@ -206,21 +257,53 @@ export class Commands {
       return;
     }
     await this.report(async () => {
-      await this.server.flowline(["flow", "init", "--flow", name, "--type", kind.label]);
+      // `flow init` names a stored connection in the flow's LLM nodes; --json says whether it could.
+      const made = JSON.parse(await this.server.flowline(["flow", "init", "--flow", name, "--type", kind.label,
+        "--json"])) as InitResult;
       await vscode.window.showTextDocument(vscode.Uri.file(path.join(name, "flow.dag.yaml")));
+      const notice = initNotice(made);
+      if (notice) {
+        void vscode.window.showWarningMessage(`Flowline: ${notice}`, CREATE_CONNECTION).then((choice) =>
+          choice === CREATE_CONNECTION ? this.createConnection() : undefined);
+      }
     });
   }
 
+  /**
+   * Stores a connection the user describes. When the flow in the active editor (text or visual) names
+   * connections that are not stored (the server's `unknown-connection` diagnostics), the first one is
+   * proposed, with the type its node wants; several are offered in a quick pick first.
+   */
   async createConnection(): Promise<void> {
-    const type = await vscode.window.showQuickPick([
-      { label: "open_ai", description: "OpenAI, or any OpenAI-compatible server (llama.cpp, vLLM, Ollama…)" },
-      { label: "azure_open_ai", description: "Azure OpenAI" },
-    ], { title: "Flowline: create a connection", placeHolder: "Type" });
+    // The visual editor is a custom editor: no active text editor then, but its tab has the flow's URI.
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const active = vscode.window.activeTextEditor?.document.uri
+      ?? (tab instanceof vscode.TabInputCustom || tab instanceof vscode.TabInputText ? tab.uri : undefined);
+    const flow = active && isFlowFile(active.fsPath)
+      ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === active.toString()) : undefined;
+    const uses = flow ? vscode.languages.getDiagnostics(flow.uri)
+      .filter((d) => diagnosticCode(d.code) === UNKNOWN_CONNECTION)
+      .map((d) => ({ text: flow.getText(d.range), line: d.range.start.line })) : [];
+    const nodes = flow && uses.length ? await this.runs.graph(flow.uri.toString()).then((g) => g.nodes, () => []) : [];
+    const missing = missingConnections(uses, nodes);
+    let proposed: MissingConnection | undefined = missing[0];
+    if (missing.length > 1) {
+      const picked = await vscode.window.showQuickPick([
+        ...missing.map((m) => ({ label: m.name, description: `named in the flow, not stored (${m.type})`, proposed: m })),
+        { label: "Another name…", description: "", proposed: undefined },
+      ], { title: "Flowline: create a connection", placeHolder: "A connection the flow names but the store lacks" });
+      if (!picked) {
+        return;
+      }
+      proposed = picked.proposed;
+    }
+    const type = await vscode.window.showQuickPick(typeItems(proposed?.type ?? "open_ai"),
+      { title: "Flowline: create a connection", placeHolder: "Type" });
     if (!type) {
       return;
     }
     const name = await vscode.window.showInputBox({ title: "Connection name (flows write it in 'connection:')",
-      value: type.label === "open_ai" ? "openai" : "azure",
+      value: proposed?.name ?? defaultName(type.label),
       validateInput: (v) => /^[A-Za-z0-9_.-]+$/.test(v) ? null : "Letters, digits, '_', '.' and '-' only." });
     if (!name) {
       return;

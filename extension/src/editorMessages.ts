@@ -16,6 +16,8 @@ export interface NodeRun {
 export interface NodeProblem {
   severity: "error" | "warning" | "info";
   message: string;
+  /** The diagnostic's code (`unknown-connection`, ...). */
+  code?: string;
 }
 
 export type ToFlowEditor =
@@ -33,4 +35,6 @@ export type FromFlowEditor =
   | { type: "runFlow" }
   | { type: "runNode"; node: string }
   | { type: "debugFlow" }
-  | { type: "debugNode"; node: string };
+  | { type: "debugNode"; node: string }
+  /** Runs 'Flowline: Create Connection...', then draws the graph again with the new connection. */
+  | { type: "createConnection" };

@@ -6,6 +6,7 @@ import { Commands, isFlowFile } from "./commands";
 import { FlowlineDebug } from "./debug";
 import { FLOW_EDITOR, FlowEditorProvider, openVisualEditor } from "./flowEditor";
 import { InlineResults } from "./inline";
+import { LensCommands } from "./lensCommands";
 import { FlowlineServer } from "./python";
 import type { BatchRun } from "./messages";
 import { RunNotices } from "./runNotices";
@@ -23,8 +24,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     report: (names: string[]): Promise<void> => commands.showReport(names),
   };
   const panel: RunPanel = new RunPanel(context.extensionUri, runs, log, stored);
+  const lenses = new LensCommands((id, run) => vscode.commands.registerCommand(id, run),
+    (command, ...args) => vscode.commands.executeCommand(command, ...args));
   const middleware: Middleware = {
     executeCommand: (command, args, next) => commands.route(command, args, next),
+    provideCodeLenses: (document, token, next) => lenses.provide(document, token, next),
   };
   server = new FlowlineServer(context, log, middleware);
   const debug = new FlowlineDebug(server, runs, log);
@@ -33,7 +37,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const flowEditor = new FlowEditorProvider(context.extensionUri, server, runs, log);
   let listening: vscode.Disposable | undefined;
   context.subscriptions.push(
-    log, runs, panel, server, debug, new InlineResults(runs), new RunNotices(server, runs, log),
+    log, runs, panel, server, debug, new InlineResults(runs), new RunNotices(server, runs, log), lenses,
+    vscode.workspace.onDidCloseTextDocument((document) => lenses.forget(document.uri.toString())),
     vscode.window.registerWebviewViewProvider(VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     server.onDidStart((client) => {
       listening?.dispose();

@@ -9,7 +9,9 @@ import * as path from "path";
 import * as vscode from "vscode";
 import { ExecuteCommandRequest, type WorkspaceEdit } from "vscode-languageclient/node";
 import type { FromFlowEditor, NodeProblem, NodeRun, ToFlowEditor } from "./editorMessages";
+import { nodeAtLine } from "./flowGraph";
 import type { FlowEdit, FlowGraph, Span } from "./protocol";
+import { openNodeSource } from "./openSource";
 import type { FlowlineServer } from "./python";
 import { reportError } from "./report";
 import type { Runs } from "./runs";
@@ -124,11 +126,10 @@ class Session implements vscode.Disposable {
       this.problems = {};
       for (const diagnostic of vscode.languages.getDiagnostics(this.document.uri)) {
         const line = diagnostic.range.start.line;
-        // The last node starting at or above the line (a block's span may reach the next one's first line).
-        const node = this.graph.nodes.filter((n) => n.span.start_line <= line && line <= n.span.end_line)
-          .sort((a, b) => b.span.start_line - a.span.start_line)[0];
-        (this.problems[node?.name ?? ""] ??= []).push({ severity: SEVERITY[diagnostic.severity] ?? "info",
-          message: diagnostic.message });
+        const node = nodeAtLine(this.graph.nodes, line);
+        const code = typeof diagnostic.code === "object" ? diagnostic.code.value : diagnostic.code;
+        (this.problems[node ?? ""] ??= []).push({ severity: SEVERITY[diagnostic.severity] ?? "info",
+          message: diagnostic.message, code: code === undefined ? undefined : String(code) });
       }
     }
     const running = this.runs.history.some((r) => r.flow === flow && this.runs.running.has(r.runId));
@@ -165,9 +166,8 @@ class Session implements vscode.Disposable {
           break;
         case "openSource": {
           const node = this.graph?.nodes.find((n) => n.name === message.node);
-          if (node?.source) {
-            const file = vscode.Uri.file(path.join(path.dirname(this.document.uri.fsPath), node.source));
-            await vscode.window.showTextDocument(file, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+          if (node) {
+            await openNodeSource(this.document, node, this.panel.viewColumn);
           }
           break;
         }
@@ -178,6 +178,10 @@ class Session implements vscode.Disposable {
         case "runNode":
         case "debugNode":
           await vscode.commands.executeCommand(`flowline.${message.type}`, uri, message.node);
+          break;
+        case "createConnection":
+          await vscode.commands.executeCommand("flowline.createConnection");
+          this.refresh();  // the text did not change, so nothing else asks for the new list of connections
           break;
       }
     } catch (error) {

@@ -96,7 +96,8 @@ export function layout(graph: FlowGraph): Layout {
     ordered.forEach(({ item }, index) => row.set(item.id, index));
     column.splice(0, column.length, ...ordered.map((o) => o.item));
   }
-  const tallest = Math.max(1, ...columns.map((c) => c?.length ?? 0));
+  // Array.from, not map: map keeps the holes of a layer without boxes (no flow inputs), and max(NaN) is NaN.
+  const tallest = Math.max(1, ...Array.from(columns, (c) => c?.length ?? 0));
   const height = MARGIN * 2 + tallest * BOX_HEIGHT + (tallest - 1) * GAP_Y;
   const boxes: Box[] = [];
   columns.forEach((column, index) => {

@@ -1,15 +1,31 @@
 /**
  * Run results inside flow.dag.yaml: after a run, each node's line ends with its status, duration and
  * tokens, and a failed node gets a diagnostic with the error at its name (cleared by the next run).
+ * The results follow edits (inlinePlacement.ts): they move with the lines above them and leave with
+ * their node.
  */
 
 import * as vscode from "vscode";
-import type { GraphNode } from "./protocol";
+import { followEdits, keepPresent, place, type Placed } from "./inlinePlacement";
+import type { FlowGraph, Span } from "./protocol";
 import { formatDuration, formatTokens, type RunView } from "./runModel";
 import type { Runs } from "./runs";
 import { readSettings } from "./settings";
 
 const MARKS: Record<string, string> = { Completed: "✓", Failed: "✗", Bypassed: "⤼", Canceled: "⊘", Running: "⟳" };
+/** How long after the last edit the server is asked which nodes the flow still has. */
+const RECHECK_MS = 400;
+
+/** What a flow document shows: a run's results, and where they stand. */
+interface Shown {
+  run: RunView;
+  placed: Placed[];
+}
+
+function toSpan(range: vscode.Range): Span {
+  return { start_line: range.start.line, start_col: range.start.character, end_line: range.end.line,
+    end_col: range.end.character };
+}
 
 export class InlineResults implements vscode.Disposable {
   private readonly decoration = vscode.window.createTextEditorDecorationType({
@@ -20,13 +36,18 @@ export class InlineResults implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The latest finished run per flow file. */
   private readonly latest = new Map<string, RunView>();
-  /** The run each editor shows, so that events of other runs (every streamed token) cost nothing here. */
-  private readonly shown = new WeakMap<vscode.TextEditor, RunView>();
+  /** The results each flow document (by URI) shows. */
+  private readonly shown = new Map<string, Shown>();
+  /** The placing each editor draws, so that events of other runs (every streamed token) cost nothing here. */
+  private readonly drawn = new WeakMap<vscode.TextEditor, Placed[]>();
+  private readonly rechecks = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly runs: Runs) {
     this.subscriptions.push(
       runs.onDidChange(() => this.update()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.update()),
+      vscode.workspace.onDidChangeTextDocument((event) => this.edited(event)),
+      vscode.workspace.onDidCloseTextDocument((document) => this.forget(document.uri.toString())),
     );
   }
 
@@ -38,34 +59,82 @@ export class InlineResults implements vscode.Disposable {
     }
     for (const editor of vscode.window.visibleTextEditors) {
       const run = this.latest.get(editor.document.uri.fsPath);
-      if (run && this.shown.get(editor) !== run) {
-        this.shown.set(editor, run);
-        void this.decorate(editor, run);
+      const shown = this.shown.get(editor.document.uri.toString());
+      if (run && shown?.run !== run) {
+        void this.place(editor.document, run);
+      } else if (shown && this.drawn.get(editor) !== shown.placed) {
+        this.draw(editor, shown);  // an editor that shows the document now
       }
     }
   }
 
-  private async decorate(editor: vscode.TextEditor, run: RunView): Promise<void> {
+  /** Places a run's results on the names of its nodes as the server reads them now. */
+  private async place(document: vscode.TextDocument, run: RunView): Promise<void> {
+    const uri = document.uri.toString();
+    const shown: Shown = { run, placed: [] };
+    this.shown.set(uri, shown);  // before the request: the updates meanwhile ask for no second one
+    try {
+      shown.placed = place(run.nodes.map((n) => n.name), (await this.runs.graph(uri)).nodes);
+    } catch {
+      this.shown.delete(uri);  // the server is not running: nothing to place (the next update tries again)
+      return;
+    }
+    this.drawDocument(uri);
+  }
+
+  /** Moves the results with an edit at once; asks the server which nodes remain once the typing stops. */
+  private edited(event: vscode.TextDocumentChangeEvent): void {
+    const uri = event.document.uri.toString();
+    const shown = this.shown.get(uri);
+    if (!shown || !event.contentChanges.length) {
+      return;
+    }
+    shown.placed = followEdits(shown.placed, event.contentChanges.map((c) => ({ range: toSpan(c.range), text: c.text })));
+    this.drawDocument(uri);
+    clearTimeout(this.rechecks.get(uri));
+    this.rechecks.set(uri, setTimeout(() => void this.recheck(event.document, shown), RECHECK_MS));
+  }
+
+  /** Drops the results of nodes the edited flow no longer has (renamed, or removed without touching their name). */
+  private async recheck(document: vscode.TextDocument, shown: Shown): Promise<void> {
+    const uri = document.uri.toString();
+    this.rechecks.delete(uri);
+    let graph: FlowGraph;
+    try {
+      graph = await this.runs.graph(uri);
+    } catch {
+      return;  // the server is not running: the results stay where the edits moved them
+    }
+    // Edited meanwhile (that edit's own recheck follows), or another run's results came.
+    if (graph.version === document.version && this.shown.get(uri) === shown) {
+      shown.placed = keepPresent(shown.placed, graph.nodes);
+      this.drawDocument(uri);
+    }
+  }
+
+  private drawDocument(uri: string): void {
+    const shown = this.shown.get(uri);
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (shown && editor.document.uri.toString() === uri) {
+        this.draw(editor, shown);
+      }
+    }
+  }
+
+  private draw(editor: vscode.TextEditor, shown: Shown): void {
+    this.drawn.set(editor, shown.placed);
     if (!readSettings(editor.document.uri).inlineResults) {
       editor.setDecorations(this.decoration, []);
       return;
     }
-    let nodes: GraphNode[];
-    try {
-      nodes = (await this.runs.graph(editor.document.uri.toString())).nodes;
-    } catch {
-      return;  // the server is not running: nothing to place
-    }
     const decorations: vscode.DecorationOptions[] = [];
     const problems: vscode.Diagnostic[] = [];
-    for (const view of run.nodes) {
-      const node = nodes.find((n) => n.name === view.name);
-      if (!node) {
+    for (const { node, span } of shown.placed) {
+      const view = shown.run.nodes.find((n) => n.name === node);
+      if (!view) {
         continue;
       }
-      const span = node.name_span;
-      const line = span.start_line;
-      const end = editor.document.lineAt(Math.min(line, editor.document.lineCount - 1)).range.end;
+      const end = editor.document.lineAt(Math.min(span.start_line, editor.document.lineCount - 1)).range.end;
       const text = [`${MARKS[view.status] ?? ""} ${view.status}`, formatDuration(view.durationMs),
         formatTokens(view.tokens)].filter(Boolean).join(" · ");
       decorations.push({ range: new vscode.Range(end, end), renderOptions: { after: { contentText: text } } });
@@ -82,7 +151,17 @@ export class InlineResults implements vscode.Disposable {
     this.diagnostics.set(editor.document.uri, problems);
   }
 
+  /** Forgets a closed document's placing (it is placed again from the server when it opens again). */
+  private forget(uri: string): void {
+    this.shown.delete(uri);
+    clearTimeout(this.rechecks.get(uri));
+    this.rechecks.delete(uri);
+  }
+
   dispose(): void {
+    for (const timer of this.rechecks.values()) {
+      clearTimeout(timer);
+    }
     for (const subscription of this.subscriptions) {
       subscription.dispose();
     }

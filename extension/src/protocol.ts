@@ -103,6 +103,12 @@ export interface GraphNode {
   type: string | null;
   aggregation: boolean;
   use_variants: boolean;
+  /**
+   * A `use_variants` node's variant ids (`node_variants.<name>.variants`) and default; empty and null
+   * for other nodes; absent from servers older than these fields (a user's own `flowline` install).
+   */
+  variant_ids?: string[];
+  default_variant_id?: string | null;
   /** `source.path`, relative to the flow folder. */
   source: string | null;
   activate: { when: unknown; is: unknown } | null;
@@ -111,6 +117,13 @@ export interface GraphNode {
   parameters: GraphParameter[];
   span: Span;
   name_span: Span;
+  /** The node's `connection:` as written (a name, unless the YAML says otherwise); the LLM fields are
+   * absent from servers older than them (a user's own `flowline` install). */
+  connection?: unknown;
+  /** The node's `api:` (`chat`, `completion`). */
+  api?: string | null;
+  /** The node's `provider:` (`OpenAI`, `AzureOpenAI`), which tells the type of connection it wants. */
+  provider?: string | null;
 }
 
 export interface GraphInput {
@@ -144,6 +157,10 @@ export interface FlowGraph {
   outputs: GraphOutput[];
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /** The names of the stored connections (`flowline connection list`), sorted; absent from older servers. */
+  connections?: string[];
+  /** The model parameters an LLM node may take, in the table's order; absent from older servers. */
+  llm_parameters?: LlmParameter[];
 }
 
 /** A `flowline.editFlow` request (DESIGN.md section 6); `version` guards against stale edits. */
@@ -153,4 +170,16 @@ export type FlowEdit =
   | { kind: "renameNode"; name: string; newName: string }
   | { kind: "setInput"; node: string; input: string; value: unknown }
   | { kind: "clearInput"; node: string; input: string }
-  | { kind: "connect"; from: string; to: string; input: string };
+  | { kind: "connect"; from: string; to: string; input: string }
+  /** A node-level key (`connection`, `api`, …: NODE_FIELDS in server/flowline/flow/edits.py); null removes it. */
+  | { kind: "setNodeField"; node: string; field: string; value: unknown };
+
+/** One model parameter an LLM node may take (server/flowline/flow/llm_parameters.py). */
+export interface LlmParameter {
+  name: string;
+  /** Its flow type, which says how a typed value is read: `string`, `int`, `double`, `bool`, `list`, `object`. */
+  type: string;
+  description: string;
+  /** Only the completion API takes it. */
+  completion_only: boolean;
+}

@@ -50,6 +50,13 @@ test("boxes do not overlap and fit inside the drawing", () => {
   }
 });
 
+test("a flow without inputs is drawn too: every box has a place, none on another", () => {
+  const drawn = layout({ ...graph, inputs: [], nodes: [node("a"), node("b")], outputs: [],
+    edges: [{ source: "a", target: "b", port: "x" }] });
+  assert.deepEqual(drawn.boxes.map((b) => [b.id, Number.isFinite(b.x) && Number.isFinite(b.y)]), [["a", true], ["b", true]]);
+  assert.ok(Number.isFinite(drawn.height) && drawn.boxes[0].x < drawn.boxes[1].x);
+});
+
 test("rows follow their sources: a node reading the lower input sits lower", () => {
   const two: FlowGraph = { ...graph, outputs: [],
     inputs: ["top", "bottom"].map((name) => ({ name, type: "string", default: null, description: null,

@@ -1,14 +1,17 @@
 /**
  * The visual editor's page: draws the flow as a left-to-right graph (flow inputs → nodes → outputs,
  * each node with its latest run status and problems) and an inspector for the selected element that
- * edits node inputs, renames, adds and deletes nodes. Every change is posted to the extension as a
- * `flowline.editFlow` edit; the page never changes the text itself. DOM calls and textContent only.
+ * edits node inputs (an LLM node's connection, API, model and parameters too), renames, adds and
+ * deletes nodes. Every change is posted to the extension as a `flowline.editFlow` edit; the page
+ * never changes the text itself. DOM calls and textContent only.
  */
 
 import type { FromFlowEditor, NodeProblem, NodeRun, ToFlowEditor } from "../src/editorMessages";
 import { BOX_HEIGHT, BOX_WIDTH, type Box, layout, literal, nodeNameProblem, referenceChoices } from "../src/flowGraph";
 import { display } from "../src/inputs";
-import type { FlowEdit, FlowGraph, GraphNode } from "../src/protocol";
+import { apiChoices, type Choice, connectionChoices, connectionHint, listedProblems, modelMissing, type ModelParameters,
+  modelParameters, parameterValue, placeholderFor } from "../src/llmFields";
+import type { FlowEdit, FlowGraph, GraphNode, LlmParameter } from "../src/protocol";
 import { formatDuration } from "../src/runModel";
 import { el, ICONS, type VsCodeApi } from "./dom";
 
@@ -222,14 +225,36 @@ function problemList(problems: NodeProblem[] | undefined): HTMLElement | null {
   return el("ul", { class: "problems" }, ...problems.map((p) => el("li", { class: `problem-${p.severity}` }, p.message)));
 }
 
-/** One row of the node's inputs: its name (with the tool's annotation) and its value, edited in place. */
-function inputRow(node: GraphNode, name: string, choices: string): HTMLElement {
+/** What an input's row shows beside the value (type, placeholder, "required", a tooltip) and how it reads typed text. */
+interface InputAbout {
+  type: string | null;
+  placeholder: string;
+  required: boolean;
+  description?: string;
+  parse: (text: string) => unknown;
+}
+
+/** An input as the node's tool or template takes it. */
+function toolInput(node: GraphNode, name: string): InputAbout {
   const parameter = node.parameters.find((p) => p.name === name);
   const set = Object.prototype.hasOwnProperty.call(node.inputs, name);
+  return { type: parameter?.annotation ?? null, required: Boolean(parameter?.required) && !set, parse: literal,
+    placeholder: parameter?.default ? `default ${parameter.default}` : parameter?.required ? "required" : "not set" };
+}
+
+/** An input an LLM node passes to the model, as the parameter table describes it. */
+function modelSetting(parameter: LlmParameter | undefined, required = false): InputAbout {
+  return { type: parameter?.type ?? null, placeholder: placeholderFor(parameter), required,
+    description: parameter?.description, parse: (text) => parameterValue(parameter, text) };
+}
+
+/** One row of the node's inputs: its name (with its type) and its value, edited in place. */
+function inputRow(node: GraphNode, name: string, choices: string, about = toolInput(node, name)): HTMLElement {
+  const set = Object.prototype.hasOwnProperty.call(node.inputs, name);
   const id = `input-${name}`;
-  const hint = parameter?.default ? `default ${parameter.default}` : parameter?.required ? "required" : "not set";
-  const value = el("input", { id, class: "value", list: choices, spellcheck: "false", "data-input": name,
-    placeholder: hint });
+  const tooltip: Record<string, string> = about.description ? { title: about.description } : {};
+  const value = el("input", { id, class: "value", list: choices, spellcheck: "false", placeholder: about.placeholder,
+    ...tooltip });
   value.value = set ? display(node.inputs[name]) : "";
   value.dataset.original = value.value;
   value.addEventListener("change", () => {
@@ -240,14 +265,72 @@ function inputRow(node: GraphNode, name: string, choices: string): HTMLElement {
       }
       return;
     }
-    edit({ kind: "setInput", node: node.name, input: name, value: literal(value.value) });
+    edit({ kind: "setInput", node: node.name, input: name, value: about.parse(value.value) });
   });
-  const label = el("label", { for: id }, name,
-    parameter?.annotation ? el("span", { class: "type" }, parameter.annotation) : null,
-    parameter?.required && !set ? el("span", { class: "required" }, "required") : null);
+  const label = el("label", { for: id, ...tooltip }, name,
+    about.type ? el("span", { class: "type" }, about.type) : null,
+    about.required ? el("span", { class: "required" }, "required") : null);
   const clear = set ? button("×", () => edit({ kind: "clearInput", node: node.name, input: name }),
     { class: "icon", title: `Remove the input '${name}'`, "aria-label": `Remove the input '${name}'` }) : null;
   return el("div", { class: "input-row" }, label, el("div", { class: "edit" }, value, clear));
+}
+
+/** A labelled picker of a node-level field whose change posts `setNodeField`; a value that is not known is flagged. */
+function picker(node: GraphNode, field: string, options: Choice[], hint: HTMLElement | null): HTMLElement {
+  const id = `llm-${field}`;
+  const flagged = options.some((o) => o.selected && o.unknown);
+  const attrs: Record<string, string> = { id, class: flagged ? "value flagged" : "value" };
+  if (flagged) {
+    attrs["aria-invalid"] = "true";
+  }
+  if (hint) {
+    attrs["aria-describedby"] = `${id}-hint`;
+  }
+  const select = el("select", attrs, ...options.map((o) => {
+    const option = el("option", { value: o.value, ...(o.value === "" ? { disabled: "" } : {}) }, o.label);
+    option.selected = o.selected;
+    return option;
+  }));
+  select.addEventListener("change", () => edit({ kind: "setNodeField", node: node.name, field, value: select.value }));
+  hint?.setAttribute("id", `${id}-hint`);
+  return el("div", { class: "input-row" }, el("label", { for: id }, field), el("div", { class: "edit" }, select), hint);
+}
+
+/** An LLM node's model settings: its connection, API and model, the parameters it sets, a form to add one. */
+function llmSection(message: GraphMessage, node: GraphNode, settings: ModelParameters, choices: string): HTMLElement[] {
+  const hint = connectionHint(message.graph, node);
+  const create = hint === null ? null : el("p", { class: "hint connection-hint" }, hint, " ",
+    button("Create Connection...", () => post({ type: "createConnection" }), { "data-action": "create-connection" }));
+  const parameter = el("select", { name: "add-parameter", "aria-label": "Parameter to add" },
+    el("option", { value: "" }, "+ parameter"),
+    ...settings.addable.map((p) => el("option", { value: p.name, title: p.description }, p.name)));
+  const value = el("input", { name: "parameter-value", "aria-label": "Value of the parameter to add", placeholder: "value",
+    list: choices, spellcheck: "false" });
+  parameter.addEventListener("change", () => {
+    const chosen = settings.addable.find((p) => p.name === parameter.value);
+    value.placeholder = chosen ? placeholderFor(chosen) : "value";
+    value.title = chosen?.description ?? "";
+  });
+  const add = el("form", { class: "add-input" }, parameter, value, el("button", { type: "submit" }, "Add"));
+  add.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = settings.addable.find((p) => p.name === parameter.value);
+    if (!chosen || !value.value.trim()) {
+      shell.status.textContent = chosen ? `Give ${chosen.name} a value.` : "Choose a parameter to add.";
+      (chosen ? value : parameter).focus();
+      return;
+    }
+    edit({ kind: "setInput", node: node.name, input: chosen.name, value: parameterValue(chosen, value.value) });
+    value.value = "";  // sent: the redraw that shows the new row may replace the form now
+  });
+  return [
+    el("h3", {}, "Model"),
+    picker(node, "connection", connectionChoices(message.graph, node), create),
+    picker(node, "api", apiChoices(node), null),
+    inputRow(node, settings.model.name, choices, modelSetting(settings.model.parameter, modelMissing(node))),
+    ...settings.present.map((p) => inputRow(node, p.name, choices, modelSetting(p))),
+    settings.addable.length ? add : null,
+  ].filter((e): e is HTMLElement => e !== null);
 }
 
 function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
@@ -273,8 +356,11 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
     vscode.setState({ selected });
   });
   const choices = `choices-${node.name}`;
+  const settings = node.type === "llm" ? modelParameters(message.graph, node) : null;
+  const model = new Set(settings ? [settings.model.name, ...settings.present.map((p) => p.name)] : []);
   const names = [...node.parameters.map((p) => p.name),
-    ...Object.keys(node.inputs).filter((k) => !node.parameters.some((p) => p.name === k))];
+    ...Object.keys(node.inputs).filter((k) => !node.parameters.some((p) => p.name === k))]
+    .filter((name) => !model.has(name));  // an LLM node's model settings have their own section
   const newName = el("input", { "aria-label": "New input name", placeholder: "name", spellcheck: "false" });
   const newValue = el("input", { "aria-label": "New input value", placeholder: "value or ${...}", list: choices,
     spellcheck: "false" });
@@ -302,7 +388,8 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
     run ? el("div", { class: `last-run status-${run.status}` }, `Last run: ${ICONS[run.status] ?? ""} ${run.status}`
       + (run.durationMs !== undefined ? ` in ${formatDuration(run.durationMs)}` : ""), run.error
       ? el("div", { class: "run-error" }, run.error) : null) : null,
-    problemList(message.problems[node.name]),
+    problemList(listedProblems(message.problems[node.name], settings ? connectionHint(message.graph, node) : null)),
+    ...(settings ? llmSection(message, node, settings, choices) : []),
     el("h3", {}, "Inputs"),
     el("datalist", { id: choices }, ...referenceChoices(message.graph, node.name).map((c) => el("option", { value: c }))),
     ...(names.length ? names.map((name) => inputRow(node, name, choices)) : [el("p", { class: "hint" }, "No inputs yet.")]),
@@ -349,15 +436,17 @@ function typing(part: HTMLElement): boolean {
 function renderInspector(message: GraphMessage): void {
   const node = message.graph.nodes.find((n) => n.name === selected);
   const key = JSON.stringify([selected, message.graph.version, node ?? null, node ? message.runs[node.name] : null,
-    message.problems[node?.name ?? ""] ?? null]);
+    message.problems[node?.name ?? ""] ?? null, message.graph.connections ?? null]);
   if (key === inspectorKey || typing(shell.inspector)) {
     return;
   }
   inspectorKey = key;
-  const focused = (document.activeElement as HTMLElement | null)?.dataset?.input;
+  // Fields with an id (inputs, pickers) keep the focus across the redraw.
+  const active = document.activeElement;
+  const focused = active instanceof HTMLElement && shell.inspector.contains(active) ? active.id : "";
   shell.inspector.replaceChildren(...inspectorFor(message));
   if (focused) {
-    (shell.inspector.querySelector(`[data-input="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus();
+    (shell.inspector.querySelector(`#${CSS.escape(focused)}`) as HTMLElement | null)?.focus();
   }
 }
 

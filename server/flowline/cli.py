@@ -360,16 +360,24 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 
 def cmd_flow_init(args: argparse.Namespace) -> int:
-    """``flowline flow init``: create a flow folder from a template."""
-    from flowline.templates import create_flow
+    """``flowline flow init``: create a flow folder from a template; its LLM nodes use a stored
+    connection (``--json``: what was made, as a JSON object on stdout)."""
+    from flowline.templates import create_flow, missing_connection_note
 
     try:
-        created = create_flow(Path(args.flow), args.type)
+        created = create_flow(Path(args.flow), args.type, sorted(_connection_names()))
     except FileExistsError as exc:
         raise UsageError(str(exc)) from exc
-    for path in created:
+    for path in created.files:
         sys.stderr.write(f"created {path}\n")
+    if created.connection is not None:
+        sys.stderr.write(f"Its LLM node uses connection '{created.connection}'.\n" if created.connection_stored
+                         else missing_connection_note(created.connection) + "\n")
     sys.stderr.write(f"Run it with: flowline flow test --flow {args.flow}\n")
+    if args.json:
+        sys.stdout.write(json.dumps({"flow": str(Path(args.flow).resolve()), "files": [str(p) for p in created.files],
+                                     "connection": created.connection,
+                                     "connection_stored": created.connection_stored}, indent=2) + "\n")
     return EXIT_OK
 
 
@@ -403,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     init = flow_cmds.add_parser("init", help="create a new flow folder from a template")
     init.add_argument("--flow", required=True, help="folder to create")
     init.add_argument("--type", choices=("standard", "chat", "evaluation"), default="standard")
+    init.add_argument("--json", action="store_true",
+                      help="print {flow, files, connection, connection_stored} as JSON (connection: what its "
+                           "LLM nodes use, null when it has none)")
     init.set_defaults(handler=cmd_flow_init)
 
     connection = groups.add_parser("connection", help="create, list, show and delete connections")

@@ -117,6 +117,7 @@ test("rename and add node check the name before sending", async () => {
   await page.locator("input[name='node-name']").fill("tidy");
   await page.locator("select[name='node-type']").selectOption("llm");
   await page.locator("input[name='node-name']").press("Enter");
+  // tests/server/test_edits.py (ADD_LLM) runs this very edit through the server: the node comes out complete.
   assert.deepEqual((await sent()).at(-1), { type: "edit", version: 4, edit: { kind: "addNode", name: "tidy", type: "llm" } });
 });
 
@@ -149,4 +150,93 @@ test("the keyboard moves between boxes, Delete asks to remove a node, buttons ru
   assert.deepEqual((await sent()).at(-1), { type: "debugFlow" });
   await box("shout").dblclick();
   assert.deepEqual((await sent()).at(-1), { type: "reveal", id: "shout" });
+});
+
+/** A flow with two LLM nodes: `ask` set up as "Add node" writes it, `draft` naming a connection that is gone. */
+const llmMessage: ToFlowEditor = {
+  ...message,
+  runs: {},
+  problems: {},
+  graph: {
+    version: 5,
+    inputs: message.graph.inputs,
+    outputs: [],
+    nodes: [
+      node("ask", { type: "llm", source: "ask.jinja2", connection: "local", api: "chat",
+        inputs: { deployment_name: "smollm2", temperature: 0.7, question: "${inputs.name}" },
+        parameters: [{ name: "question", annotation: null, default: null, required: true }] }),
+      node("draft", { type: "llm", source: "draft.jinja2", connection: "gone", api: "chat", inputs: {} }),
+    ],
+    edges: [{ source: "inputs.name", target: "ask", port: "question" }],
+    connections: ["azure", "local"],
+    llm_parameters: [
+      { name: "deployment_name", type: "string", description: "The model to call.", completion_only: false },
+      { name: "model", type: "string", description: "The model's name.", completion_only: false },
+      { name: "temperature", type: "double", description: "Sampling temperature.", completion_only: false },
+      { name: "max_tokens", type: "int", description: "The most tokens.", completion_only: false },
+      { name: "stop", type: "list", description: "Stop strings.", completion_only: false },
+      { name: "suffix", type: "string", description: "Completion only.", completion_only: true },
+    ],
+  },
+};
+
+async function options(selector: string): Promise<string[]> {
+  return page.locator(`${selector} option`).evaluateAll((all) => all.map((o) => o.textContent ?? ""));
+}
+
+test("an LLM node's inspector picks its connection among the stored ones and its API", async () => {
+  await send(llmMessage);
+  await box("ask").click();
+  assert.deepEqual(await options("#llm-connection"), ["azure", "local"]);
+  assert.equal(await page.locator("#llm-connection").inputValue(), "local");
+  assert.equal(await page.locator("#llm-connection").getAttribute("aria-invalid"), null);
+  await page.locator("#llm-connection").selectOption("azure");
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 5,
+    edit: { kind: "setNodeField", node: "ask", field: "connection", value: "azure" } });
+  assert.deepEqual(await options("#llm-api"), ["chat", "completion"]);
+  await page.locator("#llm-api").selectOption("completion");
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 5,
+    edit: { kind: "setNodeField", node: "ask", field: "api", value: "completion" } });
+});
+
+test("an LLM node's model and parameters are edited with typed values; absent parameters are added", async () => {
+  await box("ask").click();
+  assert.equal(await page.locator("#input-deployment_name").inputValue(), "smollm2");
+  assert.equal(await page.locator("label[for='input-temperature']").getAttribute("title"), "Sampling temperature.");
+  // the template's variable stays among the inputs; the model settings are not repeated there
+  assert.deepEqual(await page.locator(".inspector input.value").evaluateAll((all) => all.map((e) => e.id)),
+    ["input-deployment_name", "input-temperature", "input-question"]);
+  await page.locator("#input-deployment_name").fill("2024");
+  await page.locator("#input-deployment_name").press("Enter");
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 5,
+    edit: { kind: "setInput", node: "ask", input: "deployment_name", value: "2024" } });  // a name stays a string
+  await page.locator("#input-temperature").fill("0.2");
+  await page.locator("#input-temperature").press("Enter");
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 5,
+    edit: { kind: "setInput", node: "ask", input: "temperature", value: 0.2 } });
+  await page.locator("button[aria-label=\"Remove the input 'temperature'\"]").click();
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 5,
+    edit: { kind: "clearInput", node: "ask", input: "temperature" } });
+  // chat API: no completion-only parameter, no second model input
+  assert.deepEqual(await options("select[name='add-parameter']"), ["+ parameter", "max_tokens", "stop"]);
+  await page.locator("select[name='add-parameter']").selectOption("max_tokens");
+  assert.equal(await page.locator("input[name='parameter-value']").getAttribute("placeholder"), "a whole number");
+  await page.locator("input[name='parameter-value']").fill("512");
+  await page.locator("input[name='parameter-value']").press("Enter");
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 5,
+    edit: { kind: "setInput", node: "ask", input: "max_tokens", value: 512 } });
+});
+
+test("a connection that is not stored is flagged; with none stored the inspector says how to create one", async () => {
+  await box("draft").click();
+  assert.deepEqual(await options("#llm-connection"), ["gone (not stored)", "azure", "local"]);
+  assert.equal(await page.locator("#llm-connection").getAttribute("aria-invalid"), "true");
+  assert.match(await page.locator("#llm-connection-hint").textContent() ?? "", /'gone' is not a stored connection/);
+  assert.match(await page.locator("label[for='input-deployment_name']").textContent() ?? "", /required/);
+  await send({ ...llmMessage, graph: { ...llmMessage.graph, version: 6, connections: [] } });
+  await page.locator("#llm-connection-hint", { hasText: "No connection stored yet" }).waitFor();
+  assert.match(await page.locator("#llm-connection-hint").textContent() ?? "",
+    /No connection stored yet — create one with 'Flowline: Create Connection\.\.\.'/);
+  await page.locator("[data-action='create-connection']").click();
+  assert.deepEqual((await sent()).at(-1), { type: "createConnection" });
 });

@@ -286,4 +286,37 @@ export class Workbench {
   cursorStatus(): Locator {
     return this.page.locator("#status\\.editor\\.selection");
   }
+
+  /**
+   * Runs a palette command that asks something at once (a quick pick, an open dialog): resolves when
+   * the quick input titled `asks` shows, since the palette's own input never hides in between.
+   */
+  async commandAsking(title: string, asks: string): Promise<void> {
+    await this.page.keyboard.press(`${MOD}+Shift+P`);
+    const input = this.page.locator(".quick-input-widget input");
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    await this.page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().click();
+    await this.quickInput(asks).waitFor({ timeout: 30_000 });
+  }
+
+  /** The quick input (a quick pick, an input box, the simple file dialog) while its title has `title`. */
+  quickInput(title: string): Locator {
+    return this.page.locator(".quick-input-widget", { has: this.page.locator(".quick-input-title", { hasText: title }) });
+  }
+
+  /** The row that has `text` in the quick pick titled `title`. */
+  quickPickRow(title: string, text: string): Locator {
+    return this.quickInput(title).locator(".quick-input-list .monaco-list-row", { hasText: text }).first();
+  }
+
+  /** A run report's page (a webview panel; with no visual editor open, the only webview without the view's purpose). */
+  reportPage(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator("#active-frame");
+  }
+
+  /** A notification toast that has `text`. */
+  toast(text: string | RegExp): Locator {
+    return this.page.locator(".notifications-toasts .notification-toast", { hasText: text });
+  }
 }

@@ -127,3 +127,49 @@ def test_a_node_takes_a_dependency_output_whole_even_when_it_reads_a_path(tmp_pa
     missing = run_cli("flow", "test", "--flow", str(folder), "--node", "read")
     assert missing.code == 2 and "Required input(s) text of node 'read' not given; pass them with --inputs " \
         "ask.output.answer=<value>." in missing.stderr
+
+
+def _store(tmp_path: Path, *names: str) -> None:
+    for name in names:
+        create_connection(tmp_path, f"name: {name}\ntype: open_ai\napi_key: none\nbase_url: http://127.0.0.1:9/v1\n")
+
+
+@pytest.mark.parametrize("stored,expected", [(["zeta", "local", "alpha"], "local"), (["zeta", "alpha"], "alpha")])
+def test_chat_template_names_a_stored_connection(stored: list[str], expected: str, tmp_path: Path) -> None:
+    _store(tmp_path, *stored)
+    folder = tmp_path / "chat"
+    created = run_cli("flow", "init", "--flow", str(folder), "--type", "chat", "--json")
+    assert created.code == 0, created.stderr
+    made = created.json()
+    assert (made["flow"], made["connection"], made["connection_stored"]) == (str(folder.resolve()), expected, True)
+    assert f"Its LLM node uses connection '{expected}'." in created.stderr
+    text = (folder / "flow.dag.yaml").read_text()
+    assert f"  connection: {expected}\n" in text and "#" not in text
+    validated = run_cli("flow", "validate", "--source", str(folder), "--json")
+    assert validated.code == 0 and validated.json() == []
+
+
+def test_chat_template_without_a_stored_connection_says_how_to_create_it(tmp_path: Path) -> None:
+    folder = tmp_path / "chat"
+    created = run_cli("flow", "init", "--flow", str(folder), "--type", "chat", "--json")
+    assert created.code == 0, created.stderr
+    assert (created.json()["connection"], created.json()["connection_stored"]) == ("local", False)
+    note = ("Connection 'local' is not stored yet: create it with `flowline connection create --file <file>.yaml` "
+            "(`flowline local-llm start` creates 'local'), or in VS Code with 'Flowline: Create Connection...'.")
+    assert note in created.stderr
+    assert ("  # Connection 'local' is not stored yet. Create it with one of:\n"
+            "  #   flowline local-llm start    (serves the local model as 'local')\n"
+            "  #   flowline connection create --file <file>.yaml\n"
+            "  #   VS Code: 'Flowline: Create Connection...'\n"
+            "  # or name a stored connection here (flowline connection list).\n"
+            "  connection: local\n") in (folder / "flow.dag.yaml").read_text()
+    validated = run_cli("flow", "validate", "--source", str(folder), "--json")
+    assert [p["code"] for p in validated.json()] == ["unknown-connection"]
+
+
+def test_templates_without_llm_nodes_name_no_connection(tmp_path: Path) -> None:
+    _store(tmp_path, "alpha")
+    for kind in ("standard", "evaluation"):
+        created = run_cli("flow", "init", "--flow", str(tmp_path / kind), "--type", kind, "--json")
+        assert created.code == 0 and created.json()["connection"] is None, created.stderr
+        assert "connection" not in created.stderr

@@ -106,11 +106,11 @@ def test_a_new_llm_node_is_complete() -> None:
 
 
 def test_a_new_llm_node_leaves_an_unknown_model_empty() -> None:
-    # No node of the flow names a model for the connection: the key is there for the user to fill in
-    # (the inspector marks it required).
+    # No node of the flow names a model for the connection: the key is there for the user to fill in,
+    # and the one error says so at it (the inspector marks it required).
     shape, errors = added_llm("hello", ("azure", "openai"))
     assert (shape["connection"], shape["api"], shape["inputs"]["deployment_name"]) == ("azure", "chat", "")
-    assert errors == []
+    assert errors == ["llm-model-missing"]
 
 
 def test_a_new_llm_node_without_stored_connections_asks_for_one() -> None:
@@ -118,3 +118,16 @@ def test_a_new_llm_node_without_stored_connections_asks_for_one() -> None:
     shape, errors = added_llm("hello", ())
     assert (shape["connection"], shape["api"]) == (None, "chat")
     assert errors == ["llm-connection-missing"]
+
+
+def test_the_inspectors_pickers_set_connection_and_api() -> None:
+    # The edits tests/e2e/flowEditorPage.test.ts sees the pickers send, on a flow's llm node.
+    text = (SAMPLES / "chat-basic" / "flow.dag.yaml").read_text()
+    for edit in ({"kind": "setNodeField", "node": "chat", "field": "connection", "value": "azure"},
+                 {"kind": "setNodeField", "node": "chat", "field": "api", "value": "completion"}):
+        text = applied(edit, text)
+    flow, document = load_flow_text(text, Path("flow.dag.yaml"))
+    assert document.problems == ()
+    node = flow.node("chat")
+    assert node is not None and node.connection is not None
+    assert (node.connection.value, node.api) == ("azure", "completion")

@@ -676,15 +676,20 @@ async def published_for(client: LanguageClient, uri: str, version: int | None = 
     return await asyncio.wait_for(wait(), timeout=30)
 
 
+async def open_llm_flow(client: LanguageClient, tmp_path: Path, connection: str) -> tuple[str, str]:
+    """A flow with one LLM node whose connection is ``connection``, opened: its text and URI."""
+    text = ("inputs:\n  q: {type: string, default: hi}\noutputs:\n  a: {reference: '${ask.output}'}\nnodes:\n"
+            f"- name: ask\n  type: llm\n  source: {{type: code, path: p.jinja2}}\n  connection: {connection}\n"
+            "  api: chat\n  inputs:\n    deployment_name: m\n    q: ${inputs.q}\n")
+    folder = flow_folder(tmp_path, text)
+    (folder / "p.jinja2").write_text("user:\n{{ q }}\n")
+    return text, await open_flow(client, folder, text)
+
+
 async def test_connection_problems_follow_the_store_without_an_edit(client: LanguageClient, tmp_path: Path) -> None:
     from conftest import create_connection
 
-    text = ("inputs:\n  q: {type: string, default: hi}\noutputs:\n  a: {reference: '${ask.output}'}\nnodes:\n"
-            "- name: ask\n  type: llm\n  source: {type: code, path: p.jinja2}\n  connection: mine\n  api: chat\n"
-            "  inputs:\n    deployment_name: m\n    q: ${inputs.q}\n")
-    folder = flow_folder(tmp_path, text)
-    (folder / "p.jinja2").write_text("user:\n{{ q }}\n")
-    uri = await open_flow(client, folder, text)
+    text, uri = await open_llm_flow(client, tmp_path, "mine")
     assert [d.code for d in client.diagnostics[uri]] == ["unknown-connection"]
     # A completion between an edit and its (debounced) diagnostics must not leave them unchecked.
     edited = text.replace("deployment_name: m", "deployment_name: mm")
@@ -698,3 +703,65 @@ async def test_connection_problems_follow_the_store_without_an_edit(client: Lang
     published = asyncio.ensure_future(published_for(client, uri))
     create_connection(tmp_path, "name: mine\ntype: open_ai\napi_key: k\nbase_url: http://127.0.0.1:9/v1\n")
     assert list((await published).diagnostics) == []
+
+
+async def test_an_unknown_connection_is_published_once(client: LanguageClient, tmp_path: Path) -> None:
+    text, uri = await open_llm_flow(client, tmp_path, "nowhere")
+    line = text.split("\n").index("  connection: nowhere")
+    expected = [("unknown-connection", types.Range(types.Position(line, 14), types.Position(line, 21)))]
+    assert [(d.code, d.range) for d in client.diagnostics[uri]] == expected
+    diagnostics = await change(client, uri, 2, text.replace("deployment_name: m", "deployment_name: mm"))
+    assert [(d.code, d.range) for d in diagnostics] == expected
+
+
+async def test_a_source_path_leads_to_its_tool_function_or_its_template(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+
+    async def definition_at(line_text: str) -> list[types.Location] | None:
+        found = await client.text_document_definition_async(types.DefinitionParams(
+            types.TextDocumentIdentifier(uri), types.Position(lines.index(line_text), 12)))
+        return found  # type: ignore[return-value]
+
+    tool_line = TOOL.split("\n").index("def shout(text: str, times: int = 1) -> str:")
+    assert await definition_at("    path: shout.py") == [types.Location(
+        (folder / "shout.py").as_uri(), types.Range(types.Position(tool_line, 0), types.Position(tool_line, 9)))]
+    assert await definition_at("    path: greet.jinja2") == [types.Location(
+        (folder / "greet.jinja2").as_uri(), types.Range(types.Position(0, 0), types.Position(0, 0)))]
+
+
+def contributed_commands() -> set[str]:
+    """The command ids package.json contributes; the extension registers each one (itself, or through
+    the language client for the server's own commands)."""
+    import json
+
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "package.json").read_text())
+    return {command["command"] for command in manifest["contributes"]["commands"]}
+
+
+async def test_every_lens_runs_a_contributed_command_and_stands_on_its_node_after_any_edit(
+        client: LanguageClient, tmp_path: Path) -> None:
+    commands = contributed_commands()
+    folder = flow_folder(tmp_path)
+    uri = await open_flow(client, folder)
+    text = (folder / "flow.dag.yaml").read_text()
+    versions = [text, text.replace("- name: greet", "# lines move down\n- name: greet"),
+                text.replace("- name: loud", "- name: louder").replace("${loud.output}", "${louder.output}"),
+                # YAML broken at 'loud', below lines that moved: the last clean parse has other lines and nodes
+                "# lines move down\n" + text.replace("- name: loud", "- name loud")]
+    for version, edited in enumerate(versions, start=1):
+        if version > 1:
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                [types.TextDocumentContentChangeWholeDocument(text=edited)]))
+        lenses = await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))
+        lines = edited.split("\n")
+        node_lenses = []
+        for lens in lenses or []:
+            assert lens.command is not None and lens.command.command in commands, (version, lens)
+            if lens.command.command in ("flowline.runNode", "flowline.debugNode"):
+                start, end = lens.range.start, lens.range.end
+                node_lenses.append((lines[start.line][start.character:end.character], lens.command.arguments))
+        assert node_lenses and all(shown == arguments[1] and arguments[0] == uri  # type: ignore[index]
+                                   for shown, arguments in node_lenses), (version, node_lenses)

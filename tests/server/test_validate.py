@@ -108,6 +108,9 @@ CASES = [
     Case("activate-incomplete", "nodes:\n" + node("a", extra="  activate:\n    when: ${inputs.q}\n"), "when"),
     Case("node-name-missing", "nodes:\n- type: python\n  source:\n    type: code\n    path: t.py\n", "type"),
     Case("include-not-found", "additional_includes:\n- ../shared/nowhere.py\nnodes:\n" + node("a"), "../shared"),
+    Case("llm-model-missing", "nodes:\n" + node("ask", "deployment_name: ''; q: hi", "  connection: c\n  api: chat\n",
+                                            path="p.jinja2", type_="llm"),
+         "''", files={"p.jinja2": "user:\n{{ q }}\n"}, message="'deployment_name' is empty"),
     Case("schema-unknown-key", "nodez: []\n", "nodez", message="Unknown key 'nodez'"),
     Case("schema", "inputs:\n  q:\n    type: string\n    is_chat_input: maybe\nnodes:\n" + node("a"), "maybe"),
 ]
@@ -177,3 +180,30 @@ def test_run_and_connection_schemas_accept_the_samples_and_describe_every_proper
     assert list(run.iter_errors({"flow": "../x", "data": "d.jsonl", "column_mapping": {"q": "${data.q}"},
                                  "variant": "${n.variant_1}"})) == []
     assert list(run.iter_errors({"data": "d.jsonl"}))
+
+
+CONNECTION_TOOL = '''
+from promptflow.connections import CustomConnection
+from flowline import tool
+
+
+@tool
+def t(conn: CustomConnection, x: str = "") -> str:
+    return x
+'''
+
+
+def test_each_unknown_connection_is_one_problem_where_it_is_written(tmp_path: Path) -> None:
+    llm = "  type: llm\n  source: {type: code, path: p.jinja2}\n  api: chat\n  inputs: {deployment_name: m}\n"
+    variant = ("      {id}:\n        node:\n          type: llm\n          source: {{type: code, path: p.jinja2}}\n"
+               "          connection: variants_only\n          api: chat\n          inputs: {{deployment_name: m}}\n")
+    flow = ("nodes:\n- name: ask\n" + llm + "  connection: nowhere\n"
+            "- name: tool\n  type: python\n  source: {type: code, path: t.py}\n  inputs: {conn: vault}\n"
+            "- name: varied\n  use_variants: true\nnode_variants:\n  varied:\n    default_variant_id: v0\n"
+            "    variants:\n" + variant.format(id="v0") + variant.format(id="v1"))
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": flow, "t.py": CONNECTION_TOOL, "p.jinja2": "Hi.\n"})
+    problems = run_cli("flow", "validate", "--source", str(folder), "--json").json()
+    assert [(p["code"], p["line"], p["column"]) for p in problems] == [
+        ("unknown-connection", *position(flow, "nowhere")), ("unknown-connection", *position(flow, "vault")),
+        ("unknown-connection", *position(flow, "variants_only")),
+        ("unknown-connection", *position(flow, "variants_only", 2))]

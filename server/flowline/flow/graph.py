@@ -44,7 +44,7 @@ def _variants(flow: Flow, node: Node) -> dict[str, Any]:
 
 
 def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = ()) -> dict[str, Any]:
-    """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection`` and ``api``), flow
+    """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection``, ``api`` and ``provider``), flow
     inputs and outputs, edges between them, the stored ``connections`` an LLM node can use, and the
     ``llm_parameters`` such a node may take (``{name, type, description, completion_only}``, the
     table hover and completion use), so the editor's inspector needs no copy of it."""
@@ -57,6 +57,7 @@ def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = ())
             "activate": {"when": node.activate.when.value, "is": node.activate.is_.value} if node.activate else None,
             "inputs": {i.name: i.value.value for i in node.inputs},
             "connection": node.connection.value if node.connection else None, "api": node.api,
+            "provider": node.provider,
             "parameters": parameters(flow, node, read),
             "span": _span(node.span), "name_span": _span(node.name_span),
         })

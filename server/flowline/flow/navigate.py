@@ -173,7 +173,8 @@ def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_dis
 
 
 def definition(flow: Flow, line: int, column: int, read: Reader = read_disk) -> list[Location]:
-    """Where the element under the cursor is defined."""
+    """Where the element under the cursor is defined: a reference's node or input; a node's name or its
+    source path, the source (a tool file at its ``@tool`` function, a template at its first line)."""
     value = _reference_at(flow, line, column)
     if value is not None and value.reference is not None:
         ref = value.reference
@@ -185,14 +186,20 @@ def definition(flow: Flow, line: int, column: int, read: Reader = read_disk) -> 
     for node in _nodes(flow):
         source = node.source
         if source is not None and source.path and source.path_span.contains(line, column):
-            return [Location(resolve_source(flow, source.path), Span(0, 0, 0, 0))]
+            return [_source_location(flow, source.path, read)]
     node = _node_named_at(flow, line, column)
     if node is not None and node.source is not None and node.source.path:
-        path = resolve_source(flow, node.source.path)
-        text = read(path)
-        tools = read_tool_source(text).tools if text is not None and path.suffix == ".py" else ()
-        return [Location(path, tools[0].span if len(tools) == 1 else Span(0, 0, 0, 0))]
+        return [_source_location(flow, node.source.path, read)]
     return []
+
+
+def _source_location(flow: Flow, relative: str, read: Reader) -> Location:
+    """Where a node's source starts: a tool file's single ``@tool`` function, else (a template, a file
+    with no or several tools, a missing file) the first line."""
+    path = resolve_source(flow, relative)
+    text = read(path) if path.suffix == ".py" else None
+    tools = read_tool_source(text).tools if text is not None else ()
+    return Location(path, tools[0].span if len(tools) == 1 else Span(0, 0, 0, 0))
 
 
 def _target(flow: Flow, line: int, column: int) -> tuple[str, str, Span] | None:

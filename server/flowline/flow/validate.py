@@ -286,9 +286,15 @@ def _check_llm_nodes(ctx: _Context) -> None:
                               f"LLM node '{node.name}' needs 'connection: <name>' (see `flowline connection list`)."))
             continue
         _check_connection(ctx, connection, f"Node '{node.name}'")
-        if node.input("deployment_name") is None and node.input("model") is None:
+        model = node.input("deployment_name") or node.input("model")
+        if model is None:
             ctx.add(error(node.name_span, "llm-model-missing",
                           f"LLM node '{node.name}' needs an input 'deployment_name' (or 'model') naming the model."))
+        elif model.value.reference is None and model.value.value in ("", None):
+            # A blank literal is dropped like any other (section 3), so the call would go out without a model.
+            ctx.add(error(model.value.span, "llm-model-missing",
+                          f"LLM node '{node.name}': '{model.name}' is empty; write the model or deployment "
+                          "name the connection serves."))
 
 
 def _check_tools(ctx: _Context) -> None:

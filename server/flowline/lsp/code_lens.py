@@ -1,5 +1,10 @@
 """textDocument/codeLens: "Run flow" / "Debug flow" above `nodes:`, "Run node" / "Debug node" above each
-node, "Open visual editor" on top. Command ids and arguments follow DESIGN.md section 6."""
+node, "Open visual editor" on top. Command ids and arguments follow DESIGN.md section 6.
+
+Lenses come from the document's current parse, never from the last one that parsed cleanly (which
+completion keeps while the text is broken): its spans and node names belong to an older text, so its
+lenses would stand on other lines than their nodes and name nodes that are gone.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ def register(server: FlowlineServer) -> None:
         uri = params.text_document.uri
         if not is_flow_uri(uri):
             return None
-        state = ls.flows.model(uri)
+        state = ls.flows.state(uri)
         lines = state.lines
 
         def lens(span: Span, title: str, command: str, *arguments: str) -> types.CodeLens:
