@@ -38,7 +38,7 @@ test("the inputs map to the file's columns, a literal and a variant; every line 
     await bench.open("dataset-defaults/flow.dag.yaml");
     await bench.codeLens("Run flow").waitFor({ timeout: 60_000 });  // the language server answers
     await bench.commandAsking("Flowline: Run Flow over a Dataset...", "Data for the batch run");
-    await bench.answer("Data for the batch run", join(session.workspace, "dataset-defaults", "data.jsonl"));
+    await bench.chooseFile("Data for the batch run", join(session.workspace, "dataset-defaults", "data.jsonl"));
 
     // Pre-filled by name: `name` reads its column; `greeting` (no column of that name) keeps its default.
     await bench.quickPickRow(MAPPING, "${data.name}").waitFor({ timeout: 30_000 });
@@ -82,7 +82,7 @@ test("a run whose every line fails is told as an error with the first line's err
     await bench.open("failing-tool/flow.dag.yaml");
     await bench.codeLens("Run flow").waitFor({ timeout: 60_000 });
     await bench.commandAsking("Flowline: Run Flow over a Dataset...", "Data for the batch run");
-    await bench.answer("Data for the batch run", data);
+    await bench.chooseFile("Data for the batch run", data);
     const mapping = "Inputs of the batch run over amounts.jsonl";
     await bench.quickPickRow(mapping, "${data.amount}").waitFor({ timeout: 30_000 });
     await bench.quickPickRow(mapping, "Run with this mapping").click();  // the flow has no variants: no second pick

@@ -107,6 +107,31 @@ export class Workbench {
     await titled.waitFor({ state: "hidden" });
   }
 
+  /**
+   * Chooses a file in code-server's simple file dialog titled `title`: types its path, waits until the
+   * dialog lists the file (it has read the folder), then accepts. An Enter the dialog took while still
+   * reading is lost, so it is pressed again while the dialog stays open with the file listed.
+   */
+  async chooseFile(title: string, path: string): Promise<void> {
+    const dialog = this.quickInput(title);
+    await dialog.waitFor({ timeout: 10_000 });
+    const input = dialog.locator("input");
+    await input.fill(path);
+    const name = path.split("/").pop() ?? path;
+    await dialog.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
+    for (let attempt = 1; ; attempt++) {
+      await input.press("Enter");
+      try {
+        await dialog.waitFor({ state: "hidden", timeout: 10_000 });
+        return;
+      } catch (error) {
+        if (attempt >= 3) {
+          throw error;
+        }
+      }
+    }
+  }
+
   /** Opens the notifications centre (for a screenshot of what went wrong). */
   async showNotifications(): Promise<void> {
     await this.page.locator("#status\\.notifications").click({ timeout: 2_000 });
