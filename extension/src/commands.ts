@@ -314,7 +314,9 @@ export class Commands {
     if (endpoint === undefined) {
       return;
     }
-    const key = await vscode.window.showInputBox({ title: "API key (stored encrypted; never shown again)", password: true });
+    const key = await vscode.window.showInputBox({ title: "API key (stored encrypted; never shown again)", password: true,
+      validateInput: (value) => value.trim() ? null
+        : "A key is needed; for a local server that checks none, any text will do (for example 'none')." });
     if (key === undefined) {
       return;
     }

@@ -3,7 +3,7 @@
  * cache of the lens list it came in, and drops that list once the lenses are computed again after
  * an edit and the ones in view are redrawn; a lens that was out of view keeps its dropped command
  * until it is redrawn, and a click on it then fails with "Actual command not found"
- * (microsoft/vscode#226936). A command without arguments is sent by its id, so every lens command
+ * (microsoft/vscode#84153). A command without arguments is sent by its id, so every lens command
  * of the language server (`flowline.runNode [uri, node]`, ...) is given here an argument-less id
  * of its own, `flowline.lens.<n>`, one per distinct command and arguments, registered until the
  * flow's document closes. Only VS Code's types are imported: it is unit-tested in plain Node.

@@ -109,7 +109,8 @@ export class FlowlineServer implements vscode.Disposable {
       // No time limit: a batch run takes as long as its data needs.
       return await run(this.interpreter.path, ["-m", "flowline", ...args], this.environment(), 0, cwd);
     } catch (error) {
-      throw error instanceof ProcessError ? new Error(error.reason) : error;
+      // The CLI's own "flowline: error: " prefix would follow the notification's "Flowline: ".
+      throw error instanceof ProcessError ? new Error(error.reason.replace(/^flowline: error: /, "")) : error;
     }
   }
 

@@ -143,7 +143,7 @@ step("the visual editor: the graph with run statuses; an input set there and a n
     const text = await fileOnceItHas(flow, "- name: tidy");
     assert.match(text, /excited: true/);
     assert.match(text, /- name: tidy\n  type: python\n/);
-    assert.match(await fileOnceItHas(tool, "@tool"), /def tidy\(text: str\) -> str:/);  // created and saved
+    assert.match(await fileOnceItHas(tool, "@tool"), /def tidy\(text: str = ""\) -> str:/);  // created and saved
   } finally {
     rmSync(tool, { force: true });
     await restoreSample("hello/flow.dag.yaml", original, "excited: ${inputs.excited}", "name: tidy");

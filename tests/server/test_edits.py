@@ -131,3 +131,36 @@ def test_the_inspectors_pickers_set_connection_and_api() -> None:
     node = flow.node("chat")
     assert node is not None and node.connection is not None
     assert (node.connection.value, node.api) == ("azure", "completion")
+
+
+@pytest.mark.parametrize("kind", ["python", "prompt", "llm"])
+def test_a_node_added_in_the_graph_is_valid_before_it_has_inputs(kind: str, tmp_path: Path) -> None:
+    # Its tool takes no required parameter and its template names no variable, so adding it (a flow
+    # with a stored connection) brings no problem of its own.
+    folder = tmp_path / "flow"
+    folder.mkdir()
+    for name in ("flow.dag.yaml", "chat.jinja2"):
+        (folder / name).write_text((SAMPLES / "chat-basic" / name).read_text())
+    edit = {"kind": "addNode", "name": "added", "type": kind}
+    text = applied(edit, (folder / "flow.dag.yaml").read_text(), ("local",))
+    flow, _ = load_flow_text(text, folder / "flow.dag.yaml")
+    for path, created in new_files(flow, edit, read_disk):
+        path.write_text(created)
+    (folder / "flow.dag.yaml").write_text(text)
+    flow, _ = load_flow_text(text, folder / "flow.dag.yaml")
+    problems = validate(flow, read_disk, frozenset({"local"}))
+    assert [(p.code, p.message) for p in problems if p.subject == "added" or "added" in p.message] == []
+
+
+def test_a_new_tool_file_imports_tool_as_the_flows_other_tools_do(tmp_path: Path) -> None:
+    folder = tmp_path / "flow"
+    folder.mkdir()
+    (folder / "old.py").write_text("from promptflow import tool\n\n\n@tool\ndef old(x: str) -> str:\n    return x\n")
+    text = "nodes:\n- name: old\n  type: python\n  source: {type: code, path: old.py}\n  inputs: {x: a}\n"
+    edit = {"kind": "addNode", "name": "new", "type": "python"}
+    flow, _ = load_flow_text(applied(edit, text), folder / "flow.dag.yaml")
+    [(path, created)] = new_files(flow, edit, read_disk)
+    assert (path.name, created.splitlines()[0]) == ("new.py", "from promptflow.core import tool")
+    (folder / "old.py").write_text("from flowline import tool\n\n\n@tool\ndef old(x: str) -> str:\n    return x\n")
+    [(path, created)] = new_files(flow, edit, read_disk)
+    assert created.splitlines()[0] == "from flowline import tool"

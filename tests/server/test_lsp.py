@@ -234,6 +234,9 @@ async def test_definition_references_rename_symbols(client: LanguageClient, tmp_
     assert outline is not None
     assert [(s.name, [c.name for c in s.children or []]) for s in outline] == [   # type: ignore[union-attr]
         ("inputs", ["question"]), ("outputs", ["answer"]), ("nodes", ["greet", "loud"])]
+    # The breadcrumb follows the ranges: with the cursor at the start of '- name: loud', that is loud's.
+    greet, loud = outline[2].children or []  # type: ignore[union-attr]
+    assert greet.range.end.line < loud.range.start.line == lines.index("- name: loud")
 
 
 async def test_code_lenses(client: LanguageClient, tmp_path: Path) -> None:
@@ -419,7 +422,7 @@ async def test_graph_and_edit_flow(client: LanguageClient, tmp_path: Path) -> No
     create, tool, flow = added["documentChanges"]
     assert create == {"kind": "create", "uri": (folder / "tidy.py").as_uri(), "options": {"ignoreIfExists": True}}
     assert tool["textDocument"]["uri"] == (folder / "tidy.py").as_uri()
-    assert tool["edits"][0]["newText"].startswith("from flowline import tool\n\n\n@tool\ndef tidy(text: str)")
+    assert tool["edits"][0]["newText"].startswith("from flowline import tool\n\n\n@tool\ndef tidy(text: str = \"\")")
     assert flow["edits"][0]["newText"].startswith("- name: tidy\n  type: python\n")
     reused = plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="flowline.editFlow", arguments=[uri, {"kind": "addNode", "name": "again", "path": "shout.py"}])))

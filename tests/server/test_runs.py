@@ -376,4 +376,9 @@ def test_the_report_shows_each_runs_own_inputs(tmp_path: Path) -> None:
     assert header[:3] == ["line", "v0 inputs.text", "v1 inputs.text"]
     assert first[:3] == ["0", "42", "App"] and second[:3] == ["1", "hello", "hello"]
     assert third[:3] == ["2", "boom", ""]  # v1 has no line 2
+    # One run alone: its name is the report's, not every column's.
+    result = run_cli("run", "visualize", "--names", "v1", "--html-path", str(tmp_path / "one.html"))
+    table = _Table()
+    table.feed(Path(result.stdout.strip()).read_text())
+    assert table.rows[0][:2] == ["line", "inputs.text"]
 

@@ -207,3 +207,18 @@ def test_each_unknown_connection_is_one_problem_where_it_is_written(tmp_path: Pa
         ("unknown-connection", *position(flow, "nowhere")), ("unknown-connection", *position(flow, "vault")),
         ("unknown-connection", *position(flow, "variants_only")),
         ("unknown-connection", *position(flow, "variants_only", 2))]
+
+
+def test_llm_parameters_are_read_as_the_engine_reads_them(tmp_path: Path) -> None:
+    # What the visual editor's inspector lets one type: a whole number that is not, a temperature out of range.
+    flow = ("nodes:\n" + node("ask", "deployment_name: m; seed: abc; max_tokens: lots; temperature: 7; top_p: 0.5; "
+                                     "stop: ${inputs.x}; q: hi", "  connection: c\n  api: chat\n", path="p.jinja2",
+                              type_="llm"))
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": flow, "p.jinja2": "user:\n{{ q }}\n"})
+    problems = run_cli("flow", "validate", "--source", str(folder), "--json").json()
+    found = [(p["code"], p["severity"], p["line"], p["message"].split(":")[0]) for p in problems
+             if p["code"].startswith("llm-parameter")]
+    assert found == [("llm-parameter-type", "error", 9, "'seed' of node 'ask' must be a whole number"),
+                     ("llm-parameter-type", "error", 10, "'max_tokens' of node 'ask' must be a whole number"),
+                     ("llm-parameter-range", "warning", 11, "'temperature' of node 'ask' is 7; the OpenAI API takes "
+                                                            "from 0 to 2.")]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flowline.flow.files import Reader, resolve_source
-from flowline.flow.fixes import stub_text
+from flowline.flow.fixes import stub_text, tool_import
 from flowline.flow.model import Flow
 from flowline.flow.navigate import rename
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq
@@ -197,4 +197,4 @@ def new_files(flow: Flow, edit: dict[str, Any], read: Reader) -> list[tuple[Path
     path = resolve_source(flow, _source_path(str(edit["name"]), kind, edit.get("path")))
     if read(path) is not None:
         return []
-    return [(path, stub_text(kind, str(edit["name"]), []))]
+    return [(path, stub_text(kind, str(edit["name"]), [], tool_import(flow, read)))]

@@ -3,10 +3,11 @@ input, add a missing required node input. Each is a set of text edits (and files
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowline.flow.files import resolve_source
+from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.model import Flow, Node
 from flowline.flow.parse import Document, YMap, YNode, YSeq
 from flowline.flow.problems import Problem
@@ -40,23 +41,45 @@ def _node_map(root: YNode | None, node: Node) -> YMap | None:
     return next((item for item in nodes.items if isinstance(item, YMap) and item.span == node.span), None)
 
 
-def stub_text(kind: str, name: str, inputs: list[str]) -> str:
-    """The first text of a new node's source file: a ``@tool`` function or a template."""
-    names = inputs or ["text"]
+FLOWLINE_IMPORT = "from flowline import tool"
+PROMPTFLOW_IMPORT = "from promptflow.core import tool"
+_PROMPTFLOW = re.compile(r"^\s*(?:from|import)\s+promptflow\b", re.MULTILINE)
+
+
+def tool_import(flow: Flow, read: Reader = read_disk) -> str:
+    """How a new tool file of ``flow`` imports ``tool``: from ``promptflow.core`` when one of the
+    flow's tool files imports promptflow (a flow written for Prompt flow keeps running there; both
+    spellings run here), else Flowline's own."""
+    for node in flow.nodes:
+        path = node.source.path if node.type == "python" and node.source is not None else None
+        if path is not None and path.endswith(".py"):
+            text = read(resolve_source(flow, path))
+            if text is not None and _PROMPTFLOW.search(text):
+                return PROMPTFLOW_IMPORT
+    return FLOWLINE_IMPORT
+
+
+def stub_text(kind: str, name: str, inputs: list[str], import_line: str = FLOWLINE_IMPORT) -> str:
+    """The first text of a new node's source file: a ``@tool`` function taking ``inputs`` or a
+    template using them. A node added without inputs gets a function with an optional parameter
+    and a template without variables, so it is valid before the user gives it inputs."""
     if kind == "python":
-        params = ", ".join(f"{n}: str" for n in names)
-        return (f"from flowline import tool\n\n\n@tool\ndef {name}({params}) -> str:\n"
-                f"    \"\"\"What the node '{name}' does.\"\"\"\n    return {names[0]}\n")
-    variables = "\n".join(f"{{{{ {n} }}}}" for n in names)
+        params = ", ".join(f"{n}: str" for n in inputs) if inputs else 'text: str = ""'
+        first = inputs[0] if inputs else "text"
+        return (f"{import_line}\n\n\n@tool\ndef {name}({params}) -> str:\n"
+                f"    \"\"\"What the node '{name}' does.\"\"\"\n    return {first}\n")
+    hint = "{# A node input 'x' is written {{ x }} here. #}\n"
+    body = "\n".join(f"{{{{ {n} }}}}" for n in inputs) if inputs else "Say hello."
     header = "# system:\nYou are a helpful assistant.\n\n# user:\n" if kind in ("llm", "custom_llm") else ""
-    return header + variables + "\n"
+    return header + body + "\n" + hint
 
 
-def _stub(flow: Flow, node: Node) -> tuple[Path, str] | None:
+def _stub(flow: Flow, node: Node, read: Reader) -> tuple[Path, str] | None:
     if node.source is None or not node.source.path:
         return None
     inputs = [i.name for i in node.inputs]
-    return resolve_source(flow, node.source.path), stub_text(node.type or "", node.name, inputs)
+    return resolve_source(flow, node.source.path), stub_text(node.type or "", node.name, inputs,
+                                                              tool_import(flow, read))
 
 
 def _added(flow: Flow, document: Document, mapping: YMap | None, path: tuple[str, str], value: object,
@@ -71,15 +94,16 @@ def _added(flow: Flow, document: Document, mapping: YMap | None, path: tuple[str
     return [Action(title, tuple(FileEdit(flow.path, span, text) for span, text in edits))]
 
 
-def actions_for(flow: Flow, document: Document, problem: Problem) -> list[Action]:
-    """The quick fixes of one problem of ``flow``, parsed as ``document``."""
+def actions_for(flow: Flow, document: Document, problem: Problem, read: Reader = read_disk) -> list[Action]:
+    """The quick fixes of one problem of ``flow``, parsed as ``document`` (``read`` gives the text of
+    the flow's other files, for the import a new tool file uses)."""
     actions = []
     root = document.root
     if problem.fix is not None:
         actions.append(Action(problem.fix.title, (FileEdit(flow.path, problem.fix.span, problem.fix.new_text),)))
     if problem.code == "source-not-found" and problem.subject:
         node = flow.node(problem.subject)
-        stub = _stub(flow, node) if node else None
+        stub = _stub(flow, node, read) if node else None
         if stub is not None:
             path, text = stub
             actions.append(Action(f"Create {path.name}", (FileEdit(path, Span.point(0, 0), text),), (path,)))

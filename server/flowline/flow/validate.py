@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node, Value
 from flowline.flow.problems import Problem, did_you_mean, error, replace_with_closest, warning
 from flowline.flow.references import skipped_characters
@@ -221,7 +222,8 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     if source is not None and source.type == "package_with_prompt" and source.path:
         if ctx.read(ctx.source_path(source.path)) is None:
             ctx.add(error(source.path_span, "source-not-found",
-                          f"Prompt file '{source.path}' of node '{node.name}' was not found in {ctx.flow.directory}."))
+                          f"Prompt file '{source.path}' of node '{node.name}' was not found "
+                          f"(looked for {ctx.source_path(source.path).absolute()})."))
         return None
     if source is None or source.type != "code":
         if source is None and node.type == "python":
@@ -235,7 +237,8 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     text = ctx.read(path)
     if text is None:
         ctx.add(error(source.path_span, "source-not-found",
-                      f"Source file '{source.path}' of node '{node.name}' was not found in {ctx.flow.directory}.",
+                      f"Source file '{source.path}' of node '{node.name}' was not found "
+                      f"(looked for {path.absolute()}).",
                       subject=node.name))
         return None
     if node.type != "python":
@@ -271,13 +274,45 @@ def _check_connection(ctx: _Context, value: Value, owner: str) -> None:
             hint += " The local model creates it: `flowline local-llm start`."
         ctx.add(error(value.span, "unknown-connection",
                       f"{owner} uses connection '{value.value}', which does not exist.{hint} Known: "
-                      f"{', '.join(known) or 'none'}; create it with `flowline connection create --file <file>.yaml`."))
+                      f"{', '.join(known) or 'none'}; create it with 'Flowline: Create Connection...' in VS Code or "
+                      "`flowline connection create --file <file>.yaml`."))
+
+
+# The ranges the OpenAI API accepts; a server may accept more, so outside them is a warning.
+_LLM_RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "presence_penalty": (-2.0, 2.0),
+               "frequency_penalty": (-2.0, 2.0), "max_tokens": (1.0, float("inf")), "n": (1.0, float("inf"))}
+
+
+def _check_llm_parameters(ctx: _Context, node: Node) -> None:
+    """Literal model parameters of the scalar types read as the engine reads them (an error when they
+    cannot be, which the run would fail on), and outside the API's range (a warning)."""
+    for item in node.inputs:
+        parameter = LLM_PARAMETERS.get(item.name)
+        value = item.value.value
+        if parameter is None or parameter.type not in ("int", "double", "bool") or item.value.reference is not None \
+                or value is None or value == "":
+            continue
+        try:
+            converted = convert_flow_input(value, parameter.type)
+        except ConversionError as exc:
+            ctx.add(error(item.value.span, "llm-parameter-type",
+                          f"'{item.name}' of node '{node.name}' must be {_TYPE_WORDS[parameter.type]}: {exc}."))
+            continue
+        low, high = _LLM_RANGES.get(item.name, (float("-inf"), float("inf")))
+        if not isinstance(converted, bool) and not low <= converted <= high:
+            span = f"from {low:g}" + (f" to {high:g}" if high != float("inf") else " up")
+            ctx.add(warning(item.value.span, "llm-parameter-range",
+                            f"'{item.name}' of node '{node.name}' is {converted:g}; the OpenAI API takes {span}."))
+
+
+_TYPE_WORDS = {"int": "a whole number", "double": "a number", "bool": "true or false"}
 
 
 def _check_llm_nodes(ctx: _Context) -> None:
     for node in _all_nodes(ctx.flow):
         if node.type not in ("llm", "custom_llm"):
             continue
+        _check_llm_parameters(ctx, node)
         item = node.input("connection")
         connection = node.connection or (item.value if item else None)
         if connection is None:

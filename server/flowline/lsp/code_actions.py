@@ -26,7 +26,7 @@ def register(server: FlowlineServer) -> None:
             if (problem.span.end_line, problem.span.end_col) < start or \
                     (problem.span.start_line, problem.span.start_col) > end:
                 continue
-            for action in actions_for(state.flow, state.document, problem):
+            for action in actions_for(state.flow, state.document, problem, ls.flows.read):
                 changes: list[types.TextDocumentEdit | types.CreateFile] = [
                     types.CreateFile(uri=path.as_uri(), options=types.CreateFileOptions(ignore_if_exists=True))
                     for path in action.creates]

@@ -8,6 +8,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from flowline.flow.navigate import Symbol, definition, prepare_rename, references, rename, symbols
+from flowline.flow.spans import Span
 from flowline.lsp.documents import FlowState, from_position, is_flow_uri, to_range, uri_to_path
 from flowline.lsp.server import FlowlineServer
 
@@ -105,10 +106,19 @@ def register(server: FlowlineServer) -> None:
         if state is None:
             return None
 
+        def whole(span: Span) -> types.Range:
+            # A YAML item's span ends at column 0 of the next item's line; VS Code counts a range's end
+            # position in, so the breadcrumb would name this item with the cursor on the next one's start.
+            if span.end_col == 0 and span.end_line > span.start_line:
+                last = span.end_line - 1
+                span = Span(span.start_line, span.start_col, last, len(state.lines[last]) if last < len(state.lines)
+                            else 0)
+            return to_range(state.lines, span)
+
         def convert(symbol: Symbol) -> types.DocumentSymbol:
             return types.DocumentSymbol(
                 name=symbol.name, detail=symbol.detail, kind=_SYMBOL_KINDS[symbol.kind],
-                range=to_range(state.lines, symbol.span), selection_range=to_range(state.lines, symbol.selection),
+                range=whole(symbol.span), selection_range=to_range(state.lines, symbol.selection),
                 children=[convert(child) for child in symbol.children])
 
         return [convert(symbol) for symbol in symbols(state.flow)]

@@ -78,7 +78,8 @@ def render_report(records: list[RunRecord]) -> str:
                  "<th>variant</th><th>evaluates</th><th>duration</th></tr>")
     for r in records:
         duration = f"{(r.duration_ms or 0) / 1000:.2f} s"
-        parts.append(f"<tr><td>{esc(r.name)}</td><td>{esc(r.status)}</td><td>{r.lines_total}</td>"
+        status = esc(r.status) + (f": {esc(r.reason)}" if r.reason else "")
+        parts.append(f"<tr><td>{esc(r.name)}</td><td>{status}</td><td>{r.lines_total}</td>"
                      f"<td>{r.lines_failed}</td><td>{esc(r.variant or '')}</td><td>{esc(r.parent_run or '')}</td>"
                      f"<td>{duration}</td></tr>")
     parts.append("</table>")
@@ -107,7 +108,8 @@ def render_report(records: list[RunRecord]) -> str:
            for column in columns}
     parts.append("<h2>Lines</h2><table><tr><th>line</th>")
     for field, key in columns:
-        parts.extend(f"<th>{esc(r.name)}<br>{field}.{esc(key)}</th>"
+        # A run's name above each of its columns only when there are runs to tell apart.
+        parts.extend(f"<th>{esc(r.name) + '<br>' if len(records) > 1 else ''}{field}.{esc(key)}</th>"
                      for r, present in zip(records, has[(field, key)], strict=True) if present)
     parts.append("</tr>")
     for n in numbers:
