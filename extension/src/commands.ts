@@ -10,14 +10,15 @@ import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
 import { columnMappingPairs, DATA_EXTENSIONS, dataColumns, runCreateArgs, runName, variantChoices } from "./batchMapping";
-import { batchOutcome, failureReason, type LineDetail, type RunRecordSummary } from "./batchOutcome";
+import { batchOutcome, failedProcessOutcome, failureReason, type LineDetail, type Outcome, processFailure,
+  readRunRecord, type RunRecordSummary } from "./batchOutcome";
 import { pickMapping, pickVariant } from "./batchPicks";
 import { CREATE_CONNECTION, defaultName, diagnosticCode, type InitResult, initNotice, type MissingConnection,
   missingConnections, typeItems, UNKNOWN_CONNECTION } from "./connections";
 import type { FlowlineDebug } from "./debug";
 import { nodeAtLine } from "./flowGraph";
 import type { BatchRun } from "./messages";
-import type { FlowlineServer } from "./python";
+import { type FlowlineServer, ProcessError } from "./python";
 import { reportError } from "./report";
 import type { RunPanel } from "./runPanel";
 import type { Runs } from "./runs";
@@ -206,13 +207,20 @@ export class Commands {
       const args = runCreateArgs({ flow: folder, data: file, name, workers, variant,
         pairs: columnMappingPairs(graph.inputs, mapping) });
       this.log.info(`Batch run: flowline ${args.join(" ")}`);
-      const record = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification,
+      const ended = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification,
         title: `Flowline: running ${path.basename(folder)} over ${path.basename(file)} (${workers} at once)` },
-      () => this.server.flowline(args, folder)).then((stdout) => JSON.parse(stdout) as StoredRun,
-        (error: unknown) => this.failedRun(name, error));
+      () => this.server.flowline(args, folder)).then((stdout) => ({ stdout, error: undefined as unknown }),
+        (error: unknown) => ({ stdout: "", error }));
+      const printed = readRunRecord(ended.stdout) as StoredRun | undefined;
+      // A killed process (or one that printed no record) is told apart from the CLI's own answers.
+      const failure = ended.error === undefined ? processFailure(undefined, printed !== undefined)
+        : ended.error instanceof ProcessError ? processFailure(ended.error.end, false) : undefined;
+      const record = printed ?? await this.storedRun(name);
       await this.panel.refreshBatches();
-      await this.showReport([record.name]);
-      const outcome = batchOutcome(record, record.status === "Completed" ? undefined : await this.failureReason(record));
+      if (record) {
+        await this.showReport([record.name]);
+      }
+      const outcome = await this.batchEnd(name, failure, record, ended.error);
       if (outcome.failed) {
         this.log.error(outcome.message);
         void vscode.window.showErrorMessage(outcome.message);
@@ -222,13 +230,25 @@ export class Commands {
     });
   }
 
-  /** The record of a run whose `run create` failed; `error` again when the run was never stored (it did not start). */
-  private async failedRun(name: string, error: unknown): Promise<StoredRun> {
-    try {
-      return JSON.parse(await this.server.flowline(["run", "show", "--name", name])) as StoredRun;
-    } catch {
+  /**
+   * How a batch ended: from how its process failed (`failure`, see `processFailure`), else from its
+   * record; `error` again when there is neither (the CLI refused the run; its last line says why).
+   */
+  private async batchEnd(name: string, failure: string | undefined, record: StoredRun | undefined, error: unknown)
+    : Promise<Outcome> {
+    if (failure !== undefined) {
+      return failedProcessOutcome(name, failure, record);
+    }
+    if (!record) {
       throw error;
     }
+    return batchOutcome(record, record.status === "Completed" ? undefined : await this.failureReason(record));
+  }
+
+  /** The stored record of run `name`; undefined when it was never stored (it did not start). */
+  private async storedRun(name: string): Promise<StoredRun | undefined> {
+    return readRunRecord(await this.server.flowline(["run", "show", "--name", name]).catch(() => "")) as
+      StoredRun | undefined;
   }
 
   /** Why a stored run failed: its first line's error, or its aggregation's (from the run folder's logs.txt). */

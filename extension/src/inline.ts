@@ -1,12 +1,13 @@
 /**
  * Run results inside flow.dag.yaml: after a run, each node's line ends with its status, duration and
  * tokens, and a failed node gets a diagnostic with the error at its name (cleared by the next run).
- * The results follow edits (inlinePlacement.ts): they move with the lines above them and leave with
- * their node.
+ * They come from the run history, so a reloaded window shows them again once the language server
+ * is there to place them. The results follow edits (inlinePlacement.ts): they move with the lines
+ * above them and leave with their node.
  */
 
 import * as vscode from "vscode";
-import { followEdits, keepPresent, place, type Placed } from "./inlinePlacement";
+import { followEdits, keepPresent, latestFinished, place, type Placed } from "./inlinePlacement";
 import type { FlowGraph, Span } from "./protocol";
 import { formatDuration, formatTokens, type RunView } from "./runModel";
 import type { Runs } from "./runs";
@@ -34,8 +35,6 @@ export class InlineResults implements vscode.Disposable {
   });
   private readonly diagnostics = vscode.languages.createDiagnosticCollection("flowline-runs");
   private readonly subscriptions: vscode.Disposable[] = [];
-  /** The latest finished run per flow file. */
-  private readonly latest = new Map<string, RunView>();
   /** The results each flow document (by URI) shows. */
   private readonly shown = new Map<string, Shown>();
   /** The placing each editor draws, so that events of other runs (every streamed token) cost nothing here. */
@@ -45,6 +44,7 @@ export class InlineResults implements vscode.Disposable {
   constructor(private readonly runs: Runs) {
     this.subscriptions.push(
       runs.onDidChange(() => this.update()),
+      runs.onDidAttach(() => this.update()),  // after a reload: the restored history's results can be placed now
       vscode.window.onDidChangeVisibleTextEditors(() => this.update()),
       vscode.workspace.onDidChangeTextDocument((event) => this.edited(event)),
       vscode.workspace.onDidCloseTextDocument((document) => this.forget(document.uri.toString())),
@@ -52,13 +52,8 @@ export class InlineResults implements vscode.Disposable {
   }
 
   private update(): void {
-    for (const run of [...this.runs.history].reverse()) {
-      if (run.status !== "Running" && run.nodes.length) {
-        this.latest.set(run.flow, run);
-      }
-    }
     for (const editor of vscode.window.visibleTextEditors) {
-      const run = this.latest.get(editor.document.uri.fsPath);
+      const run = latestFinished(this.runs.history, editor.document.uri.fsPath);
       const shown = this.shown.get(editor.document.uri.toString());
       if (run && shown?.run !== run) {
         void this.place(editor.document, run);
@@ -73,12 +68,24 @@ export class InlineResults implements vscode.Disposable {
     const uri = document.uri.toString();
     const shown: Shown = { run, placed: [] };
     this.shown.set(uri, shown);  // before the request: the updates meanwhile ask for no second one
+    const version = document.version;
+    let graph: FlowGraph;
     try {
-      shown.placed = place(run.nodes.map((n) => n.name), (await this.runs.graph(uri)).nodes);
+      graph = await this.runs.graph(uri);
     } catch {
       this.shown.delete(uri);  // the server is not running: nothing to place (the next update tries again)
       return;
     }
+    if (this.shown.get(uri) !== shown) {
+      return;  // closed, or another run's results came meanwhile
+    }
+    if (document.version !== version) {
+      // Edited meanwhile: the spans are of an older text, and the edits could not move results not yet placed.
+      this.shown.delete(uri);
+      this.update();
+      return;
+    }
+    shown.placed = place(run.nodes.map((n) => n.name), graph.nodes);
     this.drawDocument(uri);
   }
 

@@ -1,12 +1,15 @@
 /**
- * Where a run's inline results stand in flow.dag.yaml while the text is edited. A result stands on
- * its node's name (the `- name:` line); an edit above it moves it with the lines and columns it
+ * Which run's inline results a flow.dag.yaml shows, and where they stand while the text is edited.
+ * The latest finished run of the flow is shown, from the run history (so the results are back after
+ * a reload, with the history). A result stands on its node's name (the `- name:` line) as the
+ * language server reads the text now; an edit above it moves it with the lines and columns it
  * inserts or deletes, an edit that touches the name takes it away (the node was deleted, cut or
  * renamed), and once the language server has the edited text, results whose node is gone go too.
  * Pure (unit-tested in plain Node).
  */
 
 import type { Span } from "./protocol";
+import type { RunHistory, RunView } from "./runModel";
 
 /** A node's run result, placed on the node's name. */
 export interface Placed {
@@ -23,6 +26,14 @@ export interface TextChange {
 interface NamedNode {
   name: string;
   name_span: Span;
+}
+
+/**
+ * The run whose results the flow file `flow` shows: the newest in `history` (newest first, as the run
+ * history keeps it) that is of that file, finished and has nodes (a run that never started has none).
+ */
+export function latestFinished(history: RunHistory, flow: string): RunView | undefined {
+  return history.find((run) => run.flow === flow && run.status !== "Running" && run.nodes.length > 0);
 }
 
 /** Results of the `names` nodes, placed on their names in the graph; nodes the graph lacks get none. */

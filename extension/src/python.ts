@@ -42,9 +42,16 @@ export interface Interpreter {
   debugpy: boolean;
 }
 
+/** How a failed process ended: its exit code (null when a signal ended it), the signal, its stderr's last line. */
+export interface ProcessEnd {
+  code: number | null;
+  signal: string | null;
+  lastLine: string;
+}
+
 /** A process that failed; `reason` is the last line it wrote on stderr (Flowline's CLI explains there). */
 export class ProcessError extends Error {
-  constructor(message: string, readonly reason: string) {
+  constructor(message: string, readonly reason: string, readonly end: ProcessEnd) {
     super(message);
   }
 }
@@ -56,8 +63,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs 
     cp.execFile(command, args, { env, cwd, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {
-          reject(new ProcessError(`${error.message}${stderr ? `\n${stderr}` : ""}`,
-            stderr.trim().split("\n").pop() || error.message));
+          const lastLine = stderr.trim().split("\n").pop() ?? "";
+          reject(new ProcessError(`${error.message}${stderr ? `\n${stderr}` : ""}`, lastLine || error.message,
+            { code: typeof error.code === "number" ? error.code : null, signal: error.signal ?? null, lastLine }));
         } else {
           resolve(stdout);
         }
@@ -110,7 +118,11 @@ export class FlowlineServer implements vscode.Disposable {
       return await run(this.interpreter.path, ["-m", "flowline", ...args], this.environment(), 0, cwd);
     } catch (error) {
       // The CLI's own "flowline: error: " prefix would follow the notification's "Flowline: ".
-      throw error instanceof ProcessError ? new Error(error.reason.replace(/^flowline: error: /, "")) : error;
+      if (error instanceof ProcessError) {
+        const reason = error.reason.replace(/^flowline: error: /, "");
+        throw new ProcessError(reason, reason, error.end);  // how it ended, for callers that tell kills apart
+      }
+      throw error;
     }
   }
 

@@ -97,6 +97,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The marker the language server leaves where it clipped a value too large for the editor (server
+ * engine/clip.py): at the end of a cut string, as the last item of a cut list, under the `…` key of
+ * a cut object.
+ */
+const CLIP_MARKER = /… \[[\d,]+ more (?:characters|items|keys); run `flowline flow test --events FILE` for the whole value\]$/;
+const CLIP_END = " for the whole value]";
+
+/** Whether the language server clipped `value` or something in it: it is then not the whole value a node produced. */
+export function isClipped(value: unknown): boolean {
+  if (typeof value === "string") {
+    return value.endsWith(CLIP_END) && CLIP_MARKER.test(value.slice(-200));  // the marker is shorter than 200
+  }
+  if (Array.isArray(value)) {
+    return value.some(isClipped);
+  }
+  return isRecord(value) && Object.values(value).some(isClipped);
+}
+
 /** The history after one event: a `run_start` adds a run on top, other events update theirs. */
 export function applyEvent(history: RunHistory, event: FlowEvent): RunHistory {
   const index = history.findIndex((r) => r.runId === event.run_id);

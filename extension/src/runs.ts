@@ -4,7 +4,8 @@
  * debug.ts), and remembers each flow's last inputs. However a run ends (its own events, the server's
  * answer, a server that stopped, a window that reloaded), it ends in the history with its reason;
  * the workspace keeps the last 50 runs, so they are back after a reload. A node whose inputs come
- * from nodes that never ran asks for them in the run panel's node form. The run panel, the visual
+ * from nodes that never ran asks for them in the run panel's node form (as does one whose last output
+ * the language server clipped: that is not the value the node produced). The run panel, the visual
  * editor and the inline results read from here.
  */
 
@@ -15,8 +16,8 @@ import { formInputs, nodeFormInputs } from "./inputs";
 import type { FlowForm, InputField, NodeForm } from "./messages";
 import { type ErrorInfo, EVENT_NOTIFICATION, type FlowEvent, type FlowGraph, GRAPH_REQUEST, type RunResult,
   type Status } from "./protocol";
-import { applyEvent, endRunning, failedToStart, forStorage, restore, type RunHistory, runTitle, type RunView,
-  settle } from "./runModel";
+import { applyEvent, endRunning, failedToStart, forStorage, isClipped, restore, type RunHistory, runTitle,
+  type RunView, settle } from "./runModel";
 
 const VALUES_KEY = "flowline.inputs";
 const NODE_VALUES_KEY = "flowline.nodeInputs";
@@ -47,6 +48,9 @@ export class Runs implements vscode.Disposable {
   private readonly finished = new vscode.EventEmitter<RunFinished>();
   /** Fires with the answer of each run the language server ran. */
   readonly onDidFinish = this.finished.event;
+  private readonly attached = new vscode.EventEmitter<void>();
+  /** Fires when a (re)started language server is there to answer (a graph, a run). */
+  readonly onDidAttach = this.attached.event;
   readonly running = new Set<string>();
   private client: LanguageClient | undefined;
   private starts = 0;
@@ -60,6 +64,7 @@ export class Runs implements vscode.Disposable {
   /** Listens to a (re)started language client; the runs it had going end when it stops. */
   attach(client: LanguageClient): vscode.Disposable {
     this.client = client;
+    this.attached.fire();
     return vscode.Disposable.from(
       client.onNotification(EVENT_NOTIFICATION, (event: FlowEvent) => this.onEvent(event)),
       client.onDidChangeState((change) => {
@@ -183,7 +188,8 @@ export class Runs implements vscode.Disposable {
 
   /**
    * One node's inputs: its flow inputs come from the form; the outputs of the nodes it depends on
-   * come from the latest run of the flow that produced them.
+   * come from the latest run of the flow that produced them, unless the language server clipped them
+   * (the node form then asks for them).
    */
   async nodeInputs(uri: string, node: string): Promise<Record<string, unknown>> {
     const [form, graph] = await Promise.all([this.form(uri), this.graph(uri)]);
@@ -198,7 +204,9 @@ export class Runs implements vscode.Disposable {
       const produced = this.history.find((run) => run.flow === flowPath
         && run.nodes.some((n) => n.name === dependency && n.status === "Completed"));
       const view = produced?.nodes.find((n) => n.name === dependency);
-      if (view) {
+      if (view && isClipped(view.output)) {
+        this.log.info(`The last output of ${dependency} was clipped (too large for the editor): asking for it`);
+      } else if (view) {
         inputs[`${dependency}.output`] = view.output;
       }
     }
@@ -293,5 +301,6 @@ export class Runs implements vscode.Disposable {
     }
     this.changed.dispose();
     this.finished.dispose();
+    this.attached.dispose();
   }
 }

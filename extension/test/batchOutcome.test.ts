@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { batchOutcome, failureReason, type RunRecordSummary } from "../src/batchOutcome";
+import { batchOutcome, failedProcessOutcome, failureReason, processFailure, readRunRecord, type RunRecordSummary }
+  from "../src/batchOutcome";
 
 const record = (status: string, completed: number, failed: number): RunRecordSummary =>
   ({ name: "hello_1", status, lines_total: completed + failed, lines_completed: completed, lines_failed: failed });
@@ -26,4 +27,44 @@ test("a failed run whose lines completed failed in its aggregation (from logs.tx
     "the aggregation failed with ZeroDivisionError: division by zero");
   assert.equal(failureReason(record("Failed", 3, 0), undefined, ""), "see the run's report for each line's error");
   assert.equal(failureReason(record("Failed", 0, 0), undefined, ""), "the data has no lines");
+});
+
+test("a run the store found stopped gives the store's reason", () => {
+  const reason = "the process running it stopped (killed, or the machine restarted) after 1 of 3 lines; resume with "
+    + "`flowline run create --resume-from hello_1`";
+  assert.equal(failureReason({ ...record("Failed", 1, 0), lines_total: 3, reason }, undefined, ""), reason);
+});
+
+test("`run create` killed by a signal says so, with its last message, and the run is Failed, not Running", () => {
+  const failure = processFailure({ code: null, signal: "SIGKILL", lastLine: "[###---] 1/2 lines, 0 failed" }, false);
+  assert.equal(failure, "`flowline run create` was killed by SIGKILL (its last message: [###---] 1/2 lines, 0 failed)");
+  const running = { ...record("Running", 0, 0), lines_total: 2 };
+  assert.deepEqual(failedProcessOutcome("hello_1", failure ?? "", running), { failed: true, message: "Batch run "
+    + "hello_1 Failed (0 of 2 lines completed): `flowline run create` was killed by SIGKILL (its last message: "
+    + "[###---] 1/2 lines, 0 failed); resume it with `flowline run create --resume-from hello_1`." });
+});
+
+test("an exit code that is none of the CLI's own answers says so; the run may never have been stored", () => {
+  const failure = processFailure({ code: 3, signal: null, lastLine: "" }, false);
+  assert.equal(failure, "`flowline run create` exited with code 3");
+  assert.deepEqual(failedProcessOutcome("hello_1", failure ?? "", undefined),
+    { failed: true, message: "Batch run hello_1 did not start: `flowline run create` exited with code 3." });
+});
+
+test("the CLI's own answers (0 with a record, 1 and 2) leave the message to the record or the CLI's last line", () => {
+  assert.equal(processFailure(undefined, true), undefined);
+  assert.equal(processFailure({ code: 1, signal: null, lastLine: "run 'x': Failed" }, false), undefined);
+  assert.equal(processFailure({ code: 2, signal: null, lastLine: "flowline: error: bad" }, false), undefined);
+});
+
+test("exit 0 without a record says what happened rather than 'Unexpected end of JSON input'", () => {
+  assert.equal(readRunRecord(""), undefined);
+  assert.equal(readRunRecord("{\"name\": \"cut"), undefined);
+  assert.equal(readRunRecord("[]"), undefined);
+  assert.equal(readRunRecord("null"), undefined);
+  assert.deepEqual(readRunRecord(JSON.stringify(record("Completed", 1, 0))), record("Completed", 1, 0));
+  const failure = processFailure(undefined, false);
+  assert.equal(failure, "`flowline run create` ended (exit code 0) without printing the run's record");
+  assert.deepEqual(failedProcessOutcome("hello_1", failure ?? "", record("Completed", 2, 0)),
+    { failed: false, message: "Batch run hello_1: Completed, 2 of 2 lines completed." });
 });

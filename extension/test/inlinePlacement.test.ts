@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { followEdits, keepPresent, place, type Placed, type TextChange } from "../src/inlinePlacement";
-import type { Span } from "../src/protocol";
+import { followEdits, keepPresent, latestFinished, place, type Placed, type TextChange } from "../src/inlinePlacement";
+import type { FlowEvent, Span } from "../src/protocol";
+import { applyEvent, forStorage, restore, type RunHistory } from "../src/runModel";
 
 function span(line: number, start: number, end: number): Span {
   return { start_line: line, start_col: start, end_line: line, end_col: end };
@@ -56,4 +57,23 @@ test("the changes of one event apply in order, each to the text the one before l
 
 test("once the server has the edited text, results of nodes it no longer has are dropped", () => {
   assert.deepEqual(keepPresent([greet, shout], [{ name: "shout", name_span: span(9, 8, 13) }]), [shout]);
+});
+
+test("a flow shows its latest finished run with nodes, from the history a reload restores", () => {
+  const flow = "/w/hello/flow.dag.yaml";
+  const run = (id: string, file: string, end?: FlowEvent["status"]): FlowEvent[] => [
+    { type: "run_start", run_id: id, flow: file }, { type: "node_start", run_id: id, node: "greet" },
+    ...(end ? [{ type: "node_end", run_id: id, node: "greet", status: end } as FlowEvent,
+      { type: "run_end", run_id: id, status: end } as FlowEvent] : [])];
+  const history: RunHistory = [...run("old", flow, "Completed"), ...run("latest", flow, "Failed"),
+    ...run("other", "/w/other/flow.dag.yaml", "Completed"), ...run("going", flow)].reduce(applyEvent, [] as RunHistory);
+  const notStarted = { runId: "not-started-1", flow, status: "Failed" as const, nodes: [] };
+  assert.equal(latestFinished([notStarted, ...history], flow)?.runId, "latest");  // not the running one, nor one without nodes
+  assert.equal(latestFinished(history, "/w/none/flow.dag.yaml"), undefined);
+  const reloaded = restore(JSON.parse(JSON.stringify(forStorage(history))),
+    { type: "Interrupted", message: "The window closed or reloaded while the run was going on; run it again." });
+  const shown = latestFinished(reloaded, flow);  // the run that was going on ended with the reload: it is the latest
+  assert.deepEqual([shown?.runId, shown?.status, shown?.nodes.map((n) => [n.name, n.status])],
+    ["going", "Failed", [["greet", "Canceled"]]]);
+  assert.deepEqual(place(shown?.nodes.map((n) => n.name) ?? [], nodes), [greet]);  // on the name as the text has it now
 });

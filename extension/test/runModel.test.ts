@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FlowEvent, RunResult } from "../src/protocol";
 import { applyEvent, endRunning, failedToStart, formatDuration, formatTokens, forStorage, HISTORY_LIMIT,
-  INSTALL_REQUIREMENTS, restore, type RunHistory, runNotice, runTitle, SELECT_INTERPRETER, settle }
+  INSTALL_REQUIREMENTS, isClipped, restore, type RunHistory, runNotice, runTitle, SELECT_INTERPRETER, settle }
   from "../src/runModel";
 
 const run = "hello_1";
@@ -161,4 +161,15 @@ test("a missing package is told with what to do; a run that never started is tol
   assert.equal(runNotice({ ...refused, started: true }, title, undefined, true), undefined);  // the panel shows it
   assert.equal(runNotice({ run_id: "w3", status: "Canceled", outputs: null, started: true }, title, undefined, true),
     undefined);
+});
+
+test("a value the language server clipped is known by its marker, at any depth; other values are not", () => {
+  const where = "run `flowline flow test --events FILE` for the whole value]";
+  const text = `${"hello".repeat(13000)}… [4,935,000 more characters; ${where}`;  // as server/flowline/engine/clip.py cuts
+  assert.equal(isClipped(text), true);
+  assert.equal(isClipped({ out: [1, { deep: [`… [12 more items; ${where}`] }] }), true);
+  assert.equal(isClipped({ a: 1, "…": `… [3 more keys; ${where}` }), true);
+  assert.equal(isClipped(["hello", { n: 1, s: "… [sic]" }, null]), false);
+  assert.equal(isClipped(`a value that ends like the marker: ${where}`), false);
+  assert.equal(isClipped(`${text} and goes on`), false);
 });

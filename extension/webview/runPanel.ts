@@ -7,7 +7,7 @@
 import type { BatchRun, FlowForm, FromWebview, InputField, NodeForm, ToWebview } from "../src/messages";
 import type { NodeNeed } from "../src/protocol";
 import type { NodeView, RunView } from "../src/runModel";
-import { formatDuration, formatTokens, runTitle } from "../src/runModel";
+import { formatDuration, formatTokens, isClipped, runTitle } from "../src/runModel";
 import { display } from "../src/inputs";
 import { el, ICONS, type VsCodeApi } from "./dom";
 
@@ -42,11 +42,17 @@ function remembered(details: HTMLDetailsElement, key: string, byDefault: boolean
   return details;
 }
 
-function section(title: string, value: unknown, key: string, byDefault = false): HTMLElement | null {
+/** A value under a title that opens and closes; a value the language server clipped (`clipped`) says so in its title. */
+function section(title: string, value: unknown, key: string, byDefault = false, clipped = isClipped(value))
+  : HTMLElement | null {
   if (value === undefined || value === null || value === "") {
     return null;
   }
-  return remembered(el("details", { class: "section" }, el("summary", {}, title),
+  const summary = clipped
+    ? el("summary", { title: "Too large for the editor: the end of the value says how much was left out" }, title,
+      el("span", { class: "clipped" }, " · clipped"))
+    : el("summary", {}, title);
+  return remembered(el("details", { class: "section" }, summary,
     el("pre", { class: "json", tabindex: "0" }, json(value))), key, byDefault);
 }
 
@@ -106,7 +112,8 @@ function nodeItem(run: RunView, node: NodeView): HTMLElement {
       node.status === "Running" && node.streamed ? el("pre", { class: "streamed" }, node.streamed) : null,
       section("Output", node.output, `${key}/output`, true),
       node.logs.length ? section("Logs", node.logs.map((l) => (l.stream === "stderr" ? "! " : "") + l.message)
-        .join("\n"), `${key}/logs`, true) : null)), key, node.status === "Failed");
+        .join("\n"), `${key}/logs`, true, node.logs.some((l) => isClipped(l.message))) : null)), key,
+    node.status === "Failed");
   return el("li", { role: "treeitem", "aria-label": `${node.name} ${node.status}` }, details);
 }
 
@@ -184,7 +191,8 @@ function nodeField(need: NodeNeed, value: unknown): HTMLElement {
   const id = `node-input-${need.key}`;
   const producer = need.reference.replace(/^\$\{([^.}]+).*$/, "$1");
   const hint = need.kind === "node"
-    ? `The output of node '${producer}', which no run of this flow has produced yet: JSON, or plain text.`
+    ? `The output of node '${producer}' (no run of this flow has produced it yet, or its last output was too large `
+      + "to keep whole): JSON, or plain text."
     : `A flow input without a default${need.type ? ` (${need.type})` : ""}.`;
   return el("div", { class: "field" },
     el("label", { for: id }, need.input, el("span", { class: "type" }, need.reference)),

@@ -10,7 +10,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowline.engine.errors import NodeError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -114,9 +117,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     except (FlowRunError, VariantError) as exc:
         raise UsageError(str(exc)) from exc
     except NodeError as exc:
-        where = f" ({exc.info.file}:{exc.info.line})" if exc.info.file else ""
-        sys.stderr.write(f"Node '{exc.node}' could not load its tool: {exc.info.type}: {exc.info.message}{where}\n")
-        return EXIT_FAILED
+        return _tool_not_loaded(exc)
     finally:
         if events_file is not None:
             events_file.close()
@@ -125,6 +126,13 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     if args.events != "-":
         sys.stdout.write(json.dumps(to_jsonable(result.outputs), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
+
+
+def _tool_not_loaded(exc: NodeError) -> int:
+    """Report a :class:`NodeError` raised while loading the tools (before any line ran); exit code 1."""
+    where = f" ({exc.info.file}:{exc.info.line})" if exc.info.file else ""
+    sys.stderr.write(f"Node '{exc.node}' could not load its tool: {exc.info.type}: {exc.info.message}{where}\n")
+    return EXIT_FAILED
 
 
 def cmd_flow_validate(args: argparse.Namespace) -> int:
@@ -207,6 +215,7 @@ def cmd_connection_delete(args: argparse.Namespace) -> int:
 
 def cmd_run_create(args: argparse.Namespace) -> int:
     """``flowline run create``: run a flow over a dataset (or evaluate another run) and store the run."""
+    from flowline.engine.errors import NodeError
     from flowline.runs.submit import RunSpec, RunSpecError, create_run, spec_from_yaml
 
     try:
@@ -242,13 +251,16 @@ def cmd_run_create(args: argparse.Namespace) -> int:
         record = create_run(spec)
     except RunSpecError as exc:
         raise UsageError(str(exc)) from exc
+    except NodeError as exc:
+        return _tool_not_loaded(exc)
     except KeyboardInterrupt:
         sys.stderr.write("flowline: run interrupted; completed lines are kept. Continue it with "
                          "`flowline run create ... --resume-from <name>` (see `flowline run list`).\n")
         return 130
     sys.stdout.write(json.dumps(record.to_json(), indent=2) + "\n")
     sys.stderr.write(f"run '{record.name}': {record.status}, {record.lines_completed} completed, "
-                     f"{record.lines_failed} failed of {record.lines_total} lines\n")
+                     f"{record.lines_failed} failed of {record.lines_total} lines"
+                     + (f": {record.reason}\n" if record.reason else "\n"))
     return EXIT_OK if record.status == "Completed" else EXIT_FAILED
 
 
@@ -285,6 +297,8 @@ def cmd_run_show_details(args: argparse.Namespace) -> int:
     from flowline.runs.report import details, details_table
 
     record = _get_run(args.name)
+    if record.reason:
+        sys.stderr.write(f"run '{record.name}': {record.status}: {record.reason}\n")
     rows = details(record, args.max_results)
     sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n" if args.json else details_table(rows))
     return EXIT_OK

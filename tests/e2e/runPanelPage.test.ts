@@ -141,3 +141,39 @@ test("a node that lacks values gets a form: Run node sends what was typed, Cance
   await page.evaluate((message) => window.postMessage(message, "*"), state);
   await form.waitFor({ state: "detached" });
 });
+
+test("a value clipped to 64 KiB says so, and a run's every state with it is drawn at once", async (t) => {
+  const where = "run `flowline flow test --events FILE` for the whole value]";
+  const clip = (text: string, left: string): string => {  // as server/flowline/engine/clip.py cuts a long string
+    const marker = `… [${left} more characters; ${where}`;
+    return text.slice(0, 65536 - marker.length) + marker;
+  };
+  const output = clip("hello".repeat(20000), "4,934,628");
+  const big: ToWebview = { ...state, runs: [{ runId: "big", flow: "/w/big/flow.dag.yaml", status: "Completed",
+    durationMs: 500, outputs: { out: output }, nodes: [{ name: "t", status: "Completed", durationMs: 480, streamed: "",
+      logs: [{ stream: "stdout", message: clip("y".repeat(70000), "4,934,628") }, { stream: "stdout", message: "done" }],
+      output }] }, ...state.runs] };
+  await page.evaluate((message) => window.postMessage(message, "*"), big);
+  await page.locator("details.node[data-node='t'] > summary").click();  // open, as a user looking at it would
+  const ms = await page.evaluate(async (message) => {
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) {
+      window.postMessage(message, "*");  // a run's events each bring the whole state
+    }
+    await new Promise<void>((resolve) => {  // messages arrive in order: this one comes after the 20 states
+      window.addEventListener("message", (event) => event.data === "drawn" && resolve());
+      window.postMessage("drawn", "*");
+    });
+    document.body.getBoundingClientRect();  // and laid out
+    return performance.now() - started;
+  }, big);
+  t.diagnostic(`20 states with a 64 KiB output and log drawn in ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 2000, `${ms} ms`);
+  const node = page.locator("details.node[data-node='t']");
+  assert.deepEqual(await node.locator("details.section > summary").allTextContents(), ["Output · clipped",
+    "Logs · clipped"]);
+  assert.equal(await page.locator("details.run[data-run='big'] > details.section > summary").textContent(),
+    "Outputs · clipped");
+  assert.ok((await node.locator("pre.json").first().textContent())?.endsWith(`… [4,934,628 more characters; ${where}`));
+  assert.equal(await page.locator("details.run[data-run='r1'] details.section > summary", { hasText: "clipped" }).count(), 0);
+});

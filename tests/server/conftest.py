@@ -33,6 +33,23 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def one_node_flow(default: str | None = None) -> str:
+    """A flow whose one python node ``t`` (tool file ``t.py``) reads the flow input ``text`` (with
+    ``default`` when given) and gives the output ``out``; for ``write_flow``."""
+    text = f"{{type: string, default: {default}}}" if default is not None else "{type: string}"
+    return f"""
+    inputs:
+      text: {text}
+    outputs:
+      out: {{reference: "${{t.output}}"}}
+    nodes:
+    - name: t
+      type: python
+      source: {{type: code, path: t.py}}
+      inputs: {{text: "${{inputs.text}}"}}
+"""
+
+
 def write_flow(folder: Path, files: dict[str, str]) -> Path:
     """Write files (dedented) into a flow folder; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)

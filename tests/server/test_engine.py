@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import SAMPLES, run_cli, write_flow
+import pytest
+from conftest import SAMPLES, one_node_flow, run_cli, write_flow
 
 
 def _events(path: Path) -> list[dict]:
@@ -322,3 +323,42 @@ def test_conditional_sample_takes_one_branch_and_bypasses_the_other(tmp_path: Pa
         statuses = {e["node"]: e["status"] for e in _events(events_file) if e["type"] == "node_end"}
         assert statuses[bypassed] == "Bypassed"
         assert sum(s == "Completed" for s in statuses.values()) == 3
+
+
+EXITING_FLOW = one_node_flow("hello")
+
+
+@pytest.mark.parametrize("tool,call", [
+    ("import sys\nfrom promptflow import tool\n\n@tool\ndef t(text: str) -> str:\n    sys.exit(0)\n", "sys.exit(0)"),
+    ("import sys\nfrom flowline import tool\n\n@tool\nasync def t(text: str) -> str:\n    sys.exit('bye')\n",
+     "sys.exit('bye')"),
+    ("from flowline import tool\n\nclass T:\n    @tool\n    def t(self, text: str) -> str:\n        raise SystemExit\n",
+     "sys.exit()"),
+])
+def test_a_tool_calling_sys_exit_fails_its_node_and_says_where_and_what_to_do(
+        flow_dir: Path, tmp_path: Path, tool: str, call: str) -> None:
+    """SystemExit is no Exception: it used to end the process with exit 0, no outputs and no run_end."""
+    write_flow(flow_dir, {"t.py": tool, "flow.dag.yaml": EXITING_FLOW})
+    events_file = tmp_path / "events.jsonl"
+    result = run_cli("flow", "test", "--flow", str(flow_dir), "--events", str(events_file))
+    assert result.code == 1, result.stderr
+    assert result.stdout == ""
+    end = _events(events_file)[-1]
+    assert end["type"] == "run_end" and end["status"] == "Failed" and end["failed_node"] == "t"
+    message = f"Tool 't' called {call}; a tool returns a value or raises an exception — remove the sys.exit call."
+    assert end["error"]["type"] == "SystemExit" and end["error"]["message"] == message
+    assert Path(end["error"]["file"]) == (flow_dir / "t.py").resolve()
+    assert end["error"]["line"] == len(tool.splitlines())
+    assert f"SystemExit: {message} ({(flow_dir / 't.py').resolve()}:{end['error']['line']})" in result.stderr
+
+
+def test_a_tool_module_calling_sys_exit_on_import_is_refused_like_an_import_error(flow_dir: Path) -> None:
+    """It used to end `flow test` with the module's exit code (3) and nothing printed."""
+    write_flow(flow_dir, {"t.py": "import sys\nfrom promptflow import tool\nsys.exit(3)\n\n@tool\n"
+                                  "def t(text: str) -> str:\n    return text\n", "flow.dag.yaml": EXITING_FLOW})
+    result = run_cli("flow", "test", "--flow", str(flow_dir))
+    assert result.code == 1
+    assert "Node 't' could not load its tool: SystemExit: t.py called sys.exit(3) while being imported; a tool " \
+           "file defines its @tool function and must not end the process — remove the sys.exit call" in result.stderr
+    assert f"({(flow_dir / 't.py').resolve()}:3)" in result.stderr
+    assert "Traceback" not in result.stderr

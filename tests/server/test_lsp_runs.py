@@ -1,16 +1,26 @@
 """Runs from the editor, however they end: the real `flowline lsp` over stdio runs real `flow test`
 children. Every run ends with an answer that says how, and with a `run_end` event for the run panel,
-even when the child never got to write one."""
+even when the child never got to write one; huge values reach the editor clipped (the relay alone, for
+a line too long to read)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from conftest import write_flow
+from flowline.engine.clip import TEXT, TOTAL
+from flowline.engine.errors import FlowRunError
+from flowline.engine.inputs import node_needs, resolve_node_inputs
+from flowline.engine.outcome import RunWatch, ending
+from flowline.flow.build import load_flow_text
+from flowline.lsp.runs import ChildRun, _relay
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from test_lsp import client, open_flow, plain
@@ -60,7 +70,7 @@ async def test_a_missing_package_ends_as_a_failed_run_that_names_it(client: Lang
     assert answer["missing_module"] == "flowline_test_absent_package"
     error = answer["error"]
     assert error["type"] == "ModuleNotFoundError"
-    assert "Node 'fetch' could not load its tool: ModuleNotFoundError: No module named " \
+    assert "Node 'fetch' could not load its tool: No module named " \
            "'flowline_test_absent_package'" in error["message"]
     assert f"Install it into {sys.executable}" in error["message"] and "Traceback" not in error["message"]
     assert answer["run_id"].startswith("needs-package_")
@@ -140,8 +150,9 @@ async def test_a_refused_node_run_lists_the_errors_upstream(client: LanguageClie
     assert answer["status"] == "Failed" and answer["started"] is False and answer["exit_code"] == 2
     error = answer["error"]
     assert error["type"] == "InvalidFlow"
-    assert error["message"] == ("Node 'read' cannot run: it and the nodes it depends on have 1 error(s) (listed "
-                                "above); fix them before running (see `flowline flow validate`).")
+    # The CLI's "(listed above)" would point nowhere in a notification: the first error is named instead.
+    assert error["message"].startswith("Node 'read' cannot run: it and the nodes it depends on have 1 error(s); "
+                                       "the first: flow.dag.yaml:13:15: Node 'ask' uses connection 'nowhere'")
     line = INVALID_ELSEWHERE.split("\n").index("  connection: nowhere") + 1
     assert [(p["file"], p["line"], p["column"]) for p in error["problems"]] == [
         (str(folder / "flow.dag.yaml"), line, 15)]
@@ -171,3 +182,89 @@ async def test_a_node_whose_inputs_never_ran_is_not_run_and_says_what_it_needs(c
     assert events == []
     whole = await execute(client, "flowline.runNode", uri, "second", {"first.output": {"title": "News"}})
     assert whole["status"] == "Completed" and whole["outputs"] == "News (calm)"
+
+
+async def test_a_node_reading_a_node_the_flow_lacks_is_refused_with_that_error_and_asks_for_nothing(
+        client: LanguageClient, tmp_path: Path) -> None:
+    flow = ("inputs:\n  topic: {type: string}\nnodes:\n" + python_node("a", "${inputs.topic}")
+            + "- name: c\n  type: python\n  source: {type: code, path: c.py}\n"
+              "  inputs: {text: '${nope.output}', mood: '${inputs.topic}'}\n")
+    second = "from flowline import tool\n\n\n@tool\ndef c(text: str, mood: str) -> str:\n    return text + mood\n"
+    folder = write_flow(tmp_path / "unknown", {"a.py": tool("a"), "c.py": second, "flow.dag.yaml": flow})
+    uri = await open_flow(client, folder)
+    answer = await execute(client, "flowline.runNode", uri, "c")
+    assert answer["status"] == "Failed" and answer["started"] is False and answer["exit_code"] == 2
+    assert answer["error"]["type"] == "InvalidFlow" and "needs" not in answer
+    line = flow.split("\n").index("  inputs: {text: '${nope.output}', mood: '${inputs.topic}'}") + 1
+    assert [(p["line"], p["column"], p["message"]) for p in answer["error"]["problems"]] == [
+        (line, 21, "Input 'text' of node 'c' references unknown node 'nope'.")]
+    asked = await execute(client, "flowline.runNode", uri, "a")  # a node without errors still asks
+    assert asked["status"] == "NeedsInputs" and [n["key"] for n in asked["needs"]] == ["inputs.topic"]
+
+
+BIG = ("from flowline import tool\n\n\n@tool\ndef t(text: str) -> str:\n"
+       "    print('y' * {printed})\n    return text * {times}\n")
+BIG_FLOW = ("inputs:\n  text: {type: string, default: hello}\noutputs:\n  out:\n    reference: ${t.output}\n"
+            "nodes:\n" + python_node("t", "${inputs.text}"))
+
+
+@pytest.mark.parametrize("printed,times,seconds", [(300_000, 1_000_000, 5.0), (5_000_000, 20_000_000, 20.0)],
+                         ids=["5 MB", "100 MB"])
+async def test_a_huge_output_reaches_the_editor_clipped_and_at_once(
+        client: LanguageClient, tmp_path: Path, printed: int, times: int, seconds: float) -> None:
+    folder = write_flow(tmp_path / "big", {"t.py": BIG.format(printed=printed, times=times), "flow.dag.yaml": BIG_FLOW})
+    uri = await open_flow(client, folder)
+    events = events_of(client)
+    started = time.perf_counter()
+    answer = await execute(client, "flowline.runFlow", uri)
+    took = time.perf_counter() - started
+    assert answer["status"] == "Completed", answer
+    out = answer["outputs"]["out"]
+    assert len(out) == TEXT and out.startswith("hello" * 1000)
+    left = 5 * times - out.index("…")
+    assert out.endswith(f"… [{left:,} more characters; run `flowline flow test --events FILE` for the whole value]")
+    by_type = {e["type"]: e for e in events}
+    assert len(by_type["log"]["message"]) == TEXT and by_type["log"]["message"].endswith("for the whole value]")
+    assert by_type["node_end"]["output"] == out and by_type["run_end"]["output"] == {"out": out}
+    assert all(len(json.dumps(e)) <= TOTAL for e in events)
+    assert took < seconds, f"the answer took {took:.1f} s"
+    line = BIG_FLOW.split("\n").index("    reference: ${t.output}")
+    hovered = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(line, BIG_FLOW.split("\n")[line].index("t.output"))))
+    assert hovered is not None and '**Last run:**\n```json\n"hellohello' in hovered.contents.value  # remembered
+
+
+async def test_a_line_too_long_to_read_is_skipped_and_the_run_says_why_it_ended_without_its_end() -> None:
+    stdout = asyncio.StreamReader(limit=200)
+    sent: list[dict[str, Any]] = []
+    ls = SimpleNamespace(protocol=SimpleNamespace(notify=lambda method, event: sent.append(event)))
+    child = ChildRun(SimpleNamespace(stdout=stdout), RunWatch("/w/f/flow.dag.yaml", None, {}))  # type: ignore[arg-type]
+    remembered: dict[str, Any] = {}
+    line = '{"type": "node_end", "run_id": "r", "node": "%s", "status": "Completed", "output": "%s"}\n'
+    stdout.feed_data(b'{"type": "run_start", "run_id": "r"}\n' + (line % ("a", "x" * 500)).encode()
+                     + (line % ("b", "short")).encode() + b"not json\n" + b'{"type": "node_start", "node": "c"')
+    relaying = asyncio.ensure_future(_relay(ls, child, remembered))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    stdout.feed_data(b', "pad": "' + b"z" * 500)  # a line longer than the limit, not ended yet
+    await asyncio.sleep(0.05)
+    stdout.feed_data(b'"}\n{"type": "log", "run_id": "r", "node": "b", "message": "last, without a line break"}')
+    stdout.feed_eof()
+    await asyncio.wait_for(relaying, 5)
+    assert [(e["type"], e.get("node")) for e in sent] == [("run_start", None), ("node_end", "b"), ("log", "b")]
+    assert remembered == {"b": "short"} and child.watch.too_long == 2
+    assert ending(child.watch, 0, "").answer["error"] == {
+        "type": "EventTooLong", "message": "The run wrote 2 event(s) too long for the editor to read (a huge output, "
+                                           "input or printed line); run `flowline flow test --events FILE` for the "
+                                           "whole run."}
+
+
+def test_a_reference_to_a_node_the_flow_lacks_is_no_need_and_running_the_node_alone_names_it() -> None:
+    text = ("inputs:\n  topic: {type: string}\nnodes:\n- name: c\n  type: python\n  source: {type: code, path: c.py}\n"
+            "  inputs: {text: '${nope.output}', mood: '${inputs.topic}'}\n")
+    flow, _ = load_flow_text(text, Path("/w/f/flow.dag.yaml"))
+    node = flow.node("c")
+    assert node is not None
+    assert [need.key for need in node_needs(flow, node, {})] == ["inputs.topic"]
+    with pytest.raises(FlowRunError, match="^Input 'text' of node 'c' references node 'nope', which the flow does "
+                                           "not have.$"):
+        resolve_node_inputs(flow, node, {"inputs.topic": "news"})

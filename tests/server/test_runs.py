@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, run_cli, write_flow
+from conftest import SAMPLES, one_node_flow, run_cli, write_flow
 
 BATCH = Path(__file__).resolve().parent / "conformance_batch"
 
@@ -382,3 +382,162 @@ def test_the_report_shows_each_runs_own_inputs(tmp_path: Path) -> None:
     table.feed(Path(result.stdout.strip()).read_text())
     assert table.rows[0][:2] == ["line", "inputs.text"]
 
+
+
+ONE_NODE_FLOW = one_node_flow()
+
+
+def _text_data(tmp_path: Path, *texts: str) -> Path:
+    data = tmp_path / "texts.jsonl"
+    data.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    return data
+
+
+def test_a_line_whose_tool_calls_sys_exit_fails_and_the_others_go_on(tmp_path: Path, flow_dir: Path) -> None:
+    """It used to end `run create` with exit 0, "Task exception was never retrieved", no record, and
+    the run Running for ever."""
+    write_flow(flow_dir, {"t.py": "import sys\nfrom flowline import tool\n\n@tool\ndef t(text: str) -> str:\n"
+                                  "    if text == 'b':\n        sys.exit(0)\n    return text\n",
+                          "flow.dag.yaml": ONE_NODE_FLOW})
+    result = run_cli("run", "create", "--flow", str(flow_dir), "--data", str(_text_data(tmp_path, "a", "b", "c")),
+                     "--name", "exits")
+    assert result.code == 0, result.stderr
+    assert "Task exception" not in result.stderr and "Traceback" not in result.stderr
+    record = result.json()
+    assert (record["status"], record["lines_completed"], record["lines_failed"]) == ("Completed", 2, 1)
+    rows = details("exits")
+    assert rows[0]["outputs"] == {"out": "a"} and rows[2]["outputs"] == {"out": "c"}
+    error = rows[1]["error"]
+    assert error["type"] == "SystemExit" and error["node"] == "t"
+    assert error["message"] == ("Tool 't' called sys.exit(0); a tool returns a value or raises an exception — "
+                                "remove the sys.exit call.")
+    assert (Path(error["file"]), error["line"]) == ((flow_dir / "t.py").resolve(), 7)
+    assert run_cli("run", "show", "--name", "exits").json()["status"] == "Completed"
+
+
+@pytest.mark.parametrize("module_code,message", [
+    ("import sys\nsys.exit(3)\n", "SystemExit: t.py called sys.exit(3) while being imported; a tool file defines "
+                                  "its @tool function and must not end the process"),
+    ("raise ValueError('boom')\n", "ValueError: boom"),
+])
+def test_a_tool_that_cannot_load_refuses_the_run_before_it_is_stored(
+        tmp_path: Path, flow_dir: Path, module_code: str, message: str) -> None:
+    """sys.exit(3) at import used to end `run create` with exit 3 and nothing printed; an exception at
+    import with a traceback."""
+    write_flow(flow_dir, {"t.py": f"from flowline import tool\n{module_code}\n@tool\ndef t(text: str) -> str:\n"
+                                  "    return text\n", "flow.dag.yaml": ONE_NODE_FLOW})
+    result = run_cli("run", "create", "--flow", str(flow_dir), "--data", str(_text_data(tmp_path, "a")))
+    assert result.code == 1
+    assert f"Node 't' could not load its tool: {message}" in result.stderr
+    assert f"({(flow_dir / 't.py').resolve()}:{len(module_code.splitlines()) + 1})" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert run_cli("run", "list").json() == []
+
+
+def test_a_run_whose_process_was_killed_reads_as_failed_with_the_reason_and_resumes(
+        tmp_path: Path, flow_dir: Path) -> None:
+    """It used to stay Running for ever in `run list`, `run show` and the report."""
+    kill, go = tmp_path / "kill", tmp_path / "go"
+    write_flow(flow_dir, {"t.py": f'''
+        import os
+        import time
+        from pathlib import Path
+
+        from flowline import tool
+
+
+        @tool
+        def t(text: str) -> str:
+            if text == "b" and Path({str(kill)!r}).exists():
+                deadline = time.monotonic() + 60
+                while not Path({str(go)!r}).exists() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                os.kill(os.getpid(), 9)
+            return text
+    ''', "flow.dag.yaml": ONE_NODE_FLOW})
+    kill.touch()
+    data = _text_data(tmp_path, "a", "b")
+    process = subprocess.Popen([sys.executable, "-m", "flowline", "run", "create", "--flow", str(flow_dir),
+                                "--data", str(data), "--workers", "1", "--name", "killed"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    try:
+        lines_file = Path(os.environ["FLOWLINE_HOME"]) / ".runs" / "killed" / "flow_artifacts" / "lines.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (lines_file.exists() and lines_file.read_text().count("\n") == 1):
+            time.sleep(0.02)
+        assert run_cli("run", "show", "--name", "killed").json()["status"] == "Running"  # its process runs
+    finally:
+        go.touch()
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    reason = ("the process running it stopped (killed, or the machine restarted) after 1 of 2 lines; resume with "
+              "`flowline run create --resume-from killed`")
+    shown = run_cli("run", "show", "--name", "killed").json()
+    assert (shown["status"], shown["reason"], shown["lines_completed"], shown["lines_failed"]) == \
+           ("Failed", reason, 1, 0)
+    assert [(r["status"], r["reason"]) for r in run_cli("run", "list").json()] == [("Failed", reason)]
+    listed = run_cli("run", "show-details", "--name", "killed")
+    assert f"run 'killed': Failed: {reason}" in listed.stderr
+    report = run_cli("run", "visualize", "--names", "killed", "--html-path", str(tmp_path / "report.html"))
+    assert f"<td>Failed: {reason}</td>" in Path(report.stdout.strip()).read_text()  # nothing in it to escape
+    kill.unlink()
+    resumed = create("--flow", str(flow_dir), "--data", str(data), "--resume-from", "killed", "--name", "resumed")
+    assert (resumed["status"], resumed["lines_completed"], resumed["reason"]) == ("Completed", 2, None)
+    assert run_cli("run", "show", "--name", "killed").json()["status"] == "Failed"
+
+
+def test_a_worker_process_that_dies_fails_the_run_with_its_reason_and_no_traceback(
+        tmp_path: Path, flow_dir: Path) -> None:
+    write_flow(flow_dir, {"t.py": '''
+        import os
+
+        from flowline import tool
+
+
+        @tool
+        def t(text: str) -> str:
+            if text == "b":
+                os.kill(os.getpid(), 9)
+            return text
+    ''', "flow.dag.yaml": ONE_NODE_FLOW})
+    data = _text_data(tmp_path, "a", "b", "c", "d")
+    result = run_cli("run", "create", "--flow", str(flow_dir), "--data", str(data), "--worker-processes", "2",
+                     "--name", "lost")
+    assert result.code == 1 and "Traceback" not in result.stderr, result.stderr
+    shown = run_cli("run", "show", "--name", "lost").json()
+    assert shown["status"] == "Failed"
+    assert shown["reason"].startswith("A worker process stopped while it ran lines")
+    assert shown["reason"].endswith("Resume with `flowline run create --resume-from lost`.")
+    assert f"run 'lost': Failed, {shown['lines_completed']} completed, 0 failed of 4 lines: {shown['reason']}" \
+        in result.stderr
+
+
+def test_a_process_that_ended_is_not_running_even_before_it_is_collected() -> None:
+    from flowline.runs.store import process_start
+
+    assert process_start(os.getpid()) == process_start(os.getpid()) is not None
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    if hasattr(os, "waitid"):
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # ended, not yet collected: a zombie
+        assert process_start(child.pid) is None
+    child.wait()
+    assert process_start(child.pid) is None
+
+
+def test_an_index_written_before_runs_had_a_process_still_reads(tmp_path: Path) -> None:
+    import sqlite3
+
+    home = Path(os.environ["FLOWLINE_HOME"])
+    home.mkdir(parents=True)
+    columns = ("name", "flow", "data", "status", "created", "duration_ms", "lines_total", "lines_completed",
+               "lines_failed", "metrics", "parent_run", "variant", "folder")
+    with sqlite3.connect(home / "runs.sqlite") as db:
+        db.execute(f"CREATE TABLE runs ({', '.join(c + ' TEXT' for c in columns)}, PRIMARY KEY (name))")
+        db.execute(f"INSERT INTO runs VALUES ({', '.join('?' for _ in columns)})",
+                   ("old", "/f", "d.jsonl", "Running", "2025-01-01T00:00:00", None, 2, 0, 0, "{}", None, None,
+                    str(home / ".runs" / "old")))
+    shown = run_cli("run", "show", "--name", "old").json()
+    assert (shown["status"], shown["reason"]) == ("Running", None)  # no pid: nothing tells it stopped
+    create("--flow", str(SAMPLES / "hello"), "--data", str(_text_data(tmp_path, "x")), "--name", "new",
+           "--column-mapping", "name=${data.text}")
+    assert {r["name"] for r in run_cli("run", "list").json()} == {"old", "new"}

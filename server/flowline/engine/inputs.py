@@ -4,7 +4,8 @@ A single-node run takes each input that references a flow input as ``inputs.<nam
 input's name), and each input that references another node's output as ``<node>.output[.path]``
 (the whole ``<node>.output`` does for a path too, as does the node input's name). :func:`node_needs`
 says what is still missing; the language server asks for it before it runs a node, the CLI names it
-in its refusal.
+in its refusal. A reference to a node the flow does not have is no need but an error of the flow
+(``unknown-node``), which ``flow test`` lists when it refuses the run.
 """
 
 from __future__ import annotations
@@ -95,11 +96,12 @@ def _default(flow: Flow, name: str) -> Any:
 
 
 def node_needs(flow: Flow, node: Node, given: dict[str, Any]) -> list[Need]:
-    """The values a run of ``node`` alone lacks, given ``given`` (variants already applied to ``flow``)."""
+    """The values a run of ``node`` alone lacks, given ``given`` (variants already applied to ``flow``);
+    references to nodes the flow does not have are left out (they are errors, not needs)."""
     needs = []
     for item in node.inputs:
         ref = item.value.reference
-        if ref is None:
+        if ref is None or (ref.kind != "input" and flow.node(ref.name) is None):
             continue
         if ref.kind == "input":
             if not any(k in given for k in _input_keys(ref, item.name)) and _default(flow, ref.name) is None:
@@ -112,7 +114,9 @@ def node_needs(flow: Flow, node: Node, given: dict[str, Any]) -> list[Need]:
 
 
 def resolve_node_inputs(flow: Flow, node: Node, given: dict[str, Any]) -> Resolved:
-    """Inputs of a single-node run, named by node input, ``inputs.x`` or ``<dep>.output[.path]``."""
+    """Inputs of a single-node run, named by node input, ``inputs.x`` or ``<dep>.output[.path]``.
+    Raises :class:`FlowRunError` when values are missing or an input references a node the flow does
+    not have (and no value is given for it)."""
     needs = node_needs(flow, node, given)
     if needs:
         raise FlowRunError(f"Required input(s) {', '.join(n.input for n in needs)} of node '{node.name}' not "
@@ -135,7 +139,10 @@ def resolve_node_inputs(flow: Flow, node: Node, given: dict[str, Any]) -> Resolv
             flow_inputs[ref.name] = convert_input(flow, ref.name, value)
             continue
         keys = _output_keys(ref, item.name)
-        key = next(k for k in keys if k in given)
+        key = next((k for k in keys if k in given), None)
+        if key is None:  # not a need: the node does not exist (validation says so before a CLI run)
+            raise FlowRunError(f"Input '{item.name}' of node '{node.name}' references node '{ref.name}', which "
+                               "the flow does not have.")
         used.add(key)
         value = given[key]
         if ref.path and key != keys[1]:

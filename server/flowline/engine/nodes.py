@@ -79,6 +79,25 @@ def _record(items: Iterator[Any]) -> Stream:
     return Stream(tuple(items))
 
 
+def exit_call(exc: SystemExit) -> str:
+    """The call that raised ``exc``, as the user wrote it: ``sys.exit()``, ``sys.exit(0)``, ``sys.exit('bye')``."""
+    return "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
+
+
+class ToolExit(Exception):
+    """A tool called ``sys.exit()``; ``exit`` is the ``SystemExit`` it raised.
+
+    ``SystemExit`` is no ``Exception``: it would pass the scheduler's ``except Exception`` and end the
+    whole run (every line of a batch, and with no record of any); turned into this at the tool call,
+    it fails the tool's node like any error.
+    """
+
+    def __init__(self, tool: str, raised: SystemExit) -> None:
+        super().__init__(f"Tool '{tool}' called {exit_call(raised)}; a tool returns a value or raises an "
+                         "exception — remove the sys.exit call.")
+        self.exit = raised
+
+
 def _call_sync(func: Any, inputs: dict[str, Any]) -> Any:
     result = func(**inputs)
     return _record(result) if inspect.isgenerator(result) else result
@@ -97,6 +116,12 @@ class PythonRunner:
         return self.tool.convert_literal(node, name, value)
 
     async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
+        try:
+            return await self._call(inputs)
+        except SystemExit as exc:
+            raise ToolExit(self.tool.func.__name__, exc) from exc
+
+    async def _call(self, inputs: dict[str, Any]) -> Any:
         func = self.tool.func
         kwargs = {k: v for k, v in inputs.items() if k not in self.tool.init_params}
         if inspect.isasyncgenfunction(func):

@@ -39,6 +39,8 @@ class RunWatch:
     end: dict[str, Any] | None = None
     running: dict[str, Any] = field(default_factory=dict)
     """Nodes that started and did not end yet, with their start time."""
+    too_long: int = 0
+    """Events the server could not read: lines longer than it reads (``lsp/runs.py: LINE_LIMIT``)."""
 
     def see(self, event: dict[str, Any]) -> None:
         """Take note of one event the child wrote."""
@@ -100,12 +102,16 @@ def _signal_name(number: int) -> str:
 
 
 def _error(code: int | None, stderr: str, canceled: str | None, start_error: str | None,
-           python: str) -> dict[str, Any]:
+           python: str, too_long: int) -> dict[str, Any]:
     """Why a run ended without its own ``run_end``, as the ``error`` of section 5."""
     if start_error is not None:
         return {"type": "ProcessError", "message": f"Python ({python}) could not start the run: {start_error}"}
     if canceled is not None:
         return {"type": "Canceled", "message": canceled}
+    if too_long and code == 0:  # it ended well, in an event too long to read (its run_end, or one before)
+        return {"type": "EventTooLong", "message": f"The run wrote {too_long} event(s) too long for the editor to "
+                                                   "read (a huge output, input or printed line); run `flowline flow "
+                                                   "test --events FILE` for the whole run."}
     said = reason(stderr)
     assert code is not None
     if code < 0:
@@ -115,15 +121,20 @@ def _error(code: int | None, stderr: str, canceled: str | None, start_error: str
                                                     + (f"; it said: {said}" if said else ".")}
     if code == EXIT_USAGE:
         problems = refusal_problems(stderr)
-        error: dict[str, Any] = {"type": "InvalidFlow" if problems else "UsageError",
-                                 "message": said or "The flow could not run."}
-        if problems:
-            error["problems"] = problems
-        return error
+        if not problems:
+            return {"type": "UsageError", "message": said or "The flow could not run."}
+        # The CLI's summary points at the lines above it; here the list goes with the run, so name the first.
+        head = said.split(" (listed above)")[0] if said else f"{len(problems)} error(s) keep the flow from running"
+        first = problems[0]
+        return {"type": "InvalidFlow", "problems": problems,
+                "message": f"{head}; the first: {Path(first['file']).name}:{first['line']}:{first['column']}: "
+                           f"{first['message']}"}
     module = missing_module(stderr)
     if module is not None:
+        # The error's type stands beside its message, so the CLI's "ModuleNotFoundError: " is left out.
+        told = (said or f"No module named '{module}'").replace("ModuleNotFoundError: ", "")
         return {"type": "ModuleNotFoundError",
-                "message": f"{said} Install it into {python} (from the flow's requirements.txt, when it has one) "
+                "message": f"{told} Install it into {python} (from the flow's requirements.txt, when it has one) "
                            "or choose another interpreter."}
     if said:
         return {"type": "ProcessError", "message": f"{said} (exit code {code})"}
@@ -149,7 +160,7 @@ def ending(watch: RunWatch, code: int | None, stderr: str, *, canceled: str | No
                 answer["missing_module"] = module
         return Ending(answer, [])
     status = FAILED if canceled is None else CANCELED
-    error = _error(code, stderr, canceled, start_error, python)
+    error = _error(code, stderr, canceled, start_error, python, watch.too_long)
     module = None if canceled is not None or start_error is not None else missing_module(stderr)
     run_id = watch.run_id or make_run_id(Path(watch.flow).parent.name)
     stamp = now_iso()

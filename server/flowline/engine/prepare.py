@@ -12,14 +12,14 @@ import importlib.machinery
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from flowline.connections.model import Connection
 from flowline.connections.store import ConnectionStore, ConnectionStoreError
 from flowline.engine.errors import FlowRunError, NodeError, describe
-from flowline.engine.nodes import NodeRunner, PromptRunner, PythonRunner
+from flowline.engine.nodes import NodeRunner, PromptRunner, PythonRunner, exit_call
 from flowline.engine.python_tool import find_tool, load_module
 from flowline.flow.files import include_roots, read_disk, resolve_source
 from flowline.flow.model import Flow, Node
@@ -178,6 +178,12 @@ class _Builder:
                 raise
             except Exception as exc:  # the user's module failed to import: report it like a node failure
                 raise NodeError(node.name, describe(exc, self.roots)) from exc
+            except SystemExit as exc:  # module-level sys.exit(): a tool that cannot load, not the end of this process
+                info = describe(exc, self.roots)
+                raise NodeError(node.name, replace(info, message=(
+                    f"{path.name} called {exit_call(exc)} while being imported; a tool file defines its @tool "
+                    "function and must not end the process — remove the sys.exit call (or move it under "
+                    "`if __name__ == \"__main__\":`)."))) from exc
             return PythonRunner(tool)
         raise FlowRunError(f"Node '{node.name}' has type '{node.type}', which Flowline cannot run.")
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from flowline.engine.capture import node_output
 from flowline.engine.errors import describe
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
-from flowline.engine.nodes import NodeContext, Stream, plain
+from flowline.engine.nodes import NodeContext, Stream, ToolExit, plain
 from flowline.engine.prepare import Executable
 from flowline.flow.model import Node, Value
 from flowline.flow.references import PropertyError, Reference, walk
@@ -201,7 +202,7 @@ class _Run:
                       duration_ms=_ms(started))
             raise
         except Exception as exc:
-            info = describe(exc, self.exe.roots)
+            info = _error_info(exc, self.exe.roots)
             duration = _ms(started)
             tokens = sum_tokens(usage) or None
             self.emit("node_end", node.name, status=FAILED, start=start, end=now_iso(), duration_ms=duration,
@@ -281,6 +282,14 @@ class _Run:
         for name in self.bypassed:
             self.outputs[name] = None
         return failure
+
+
+def _error_info(exc: Exception, roots: tuple[Path, ...]) -> ErrorInfo:
+    """How a node's exception is shown; a tool's ``sys.exit()`` as the ``SystemExit`` it raised (its
+    traceback leads to the call), with what happened and what to do as the message."""
+    if isinstance(exc, ToolExit):
+        return replace(describe(exc.exit, roots), message=str(exc))
+    return describe(exc, roots)
 
 
 def _ms(started: float) -> float:

@@ -5,9 +5,11 @@
   each event is relayed as a ``flowline/event`` notification; node outputs are remembered for hover
   and completion. Every run ends in the run panel, however the child ended: the answer
   ``{run_id, status, outputs, error?, started, exit_code, missing_module?}`` and, when the child
-  wrote none, a ``run_end`` event (``engine/outcome.py`` tells how it ended). A node whose inputs
-  come from nodes that did not run is not run: the answer lists what it ``needs`` (status
-  ``NeedsInputs``) so the editor can ask for the values.
+  wrote none, a ``run_end`` event (``engine/outcome.py`` tells how it ended). Events, the answer and
+  the remembered outputs are clipped (``engine/clip.py``): a tool may return 100 MB, which the editor
+  cannot hold. A node whose inputs come from nodes that did not run is not run: the answer lists what
+  it ``needs`` (status ``NeedsInputs``) so the editor can ask for the values; a node that the flow's
+  errors stop (``flow/scope.py``) is refused with them listed instead, before any value is asked for.
 - ``flowline.cancelRun [run_id]`` stops a run (SIGTERM, then SIGKILL); it ends as Canceled, its
   running nodes too. Shutting the server down stops every run.
 """
@@ -27,6 +29,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from flowline.engine.clip import clip
 from flowline.engine.outcome import Ending, RunWatch, ending
 from flowline.lsp.documents import uri_to_path
 from flowline.lsp.server import FlowlineServer
@@ -36,7 +39,8 @@ EVENT = "flowline/event"
 STDERR_KEPT = 64 * 1024
 """How much of a run's stderr is kept for its reason (the end is what matters)."""
 LINE_LIMIT = 256 * 1024 * 1024
-"""The longest event line read from a run (a node's output can be large)."""
+"""The longest event line read from a run (a node's output can be large); longer ones are skipped.
+Reading one takes about three times its size in memory for a moment (the buffer, the line, the text)."""
 KILL_AFTER_S = 3.0
 
 
@@ -84,28 +88,57 @@ async def _tail(stream: asyncio.StreamReader) -> str:
 
 
 def _needs(ls: FlowlineServer, uri: str, node: str, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a run of ``node`` alone lacks (the default variants apply)."""
+    """What a run of ``node`` alone lacks (the default variants apply): none when errors stop the node
+    (``flow/scope.py``, the checks ``flow test --node`` makes), so that the run is refused with them
+    listed rather than asking first for values it would never use."""
     from flowline.engine.inputs import node_needs
+    from flowline.flow.problems import has_errors
+    from flowline.flow.scope import problems_for_node
+    from flowline.flow.validate import validate
     from flowline.flow.variants import apply_variants
 
     try:
-        flow = apply_variants(ls.flows.model(uri).flow, None)
+        state = ls.flows.state(uri)
     except OSError:  # the flow file cannot be read: the run says so
         return []
+    if has_errors(problems_for_node(state.flow, validate(state.flow, ls.flows.read, state.connections), node)):
+        return []
+    flow = apply_variants(state.flow, None)
     target = flow.node(node)
     return [need.to_json() for need in node_needs(flow, target, inputs)] if target is not None else []
 
 
 async def _relay(ls: FlowlineServer, child: ChildRun, remembered: dict[str, Any]) -> None:
-    """Sends each event the child writes on to the client, noting what it says."""
-    assert child.process.stdout is not None
-    async for raw in child.process.stdout:
+    """Sends each event the child writes on to the client, clipped, noting what it says (the clipped
+    outputs of completed nodes go to ``remembered``). A line longer than ``LINE_LIMIT`` is skipped and
+    counted in ``child.watch.too_long``."""
+    stdout = child.process.stdout
+    assert stdout is not None
+    skipping = False
+    while True:
+        try:
+            raw = await stdout.readuntil(b"\n")
+        except asyncio.IncompleteReadError as last:  # the end (or a last line without a line break)
+            raw = last.partial
+            if not raw:
+                return
+        except asyncio.LimitOverrunError as over:
+            # Drop what is buffered of the long line; the rest of it comes before the next line break.
+            await stdout.read(over.consumed)
+            if not skipping:
+                child.watch.too_long += 1
+            skipping = True
+            continue
+        if skipping:  # the end of a line too long to read
+            skipping = False
+            continue
         try:
             event = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON (a tool wrote to fd 1), or nested too deep to read
             continue
         if not isinstance(event, dict):
             continue
+        event = clip(event)
         child.watch.see(event)
         if event.get("type") == "node_end" and event.get("status") == "Completed":
             remembered[str(event.get("node"))] = event.get("output")
@@ -151,8 +184,8 @@ async def run(ls: FlowlineServer, uri: str, node: str | None, inputs: dict[str, 
 def _finish(ls: FlowlineServer, end: Ending) -> dict[str, Any]:
     """Sends the events the child did not write and logs how the run ended; returns the answer."""
     for event in end.events:
-        ls.protocol.notify(EVENT, event)
-    answer = end.answer
+        ls.protocol.notify(EVENT, clip(event))
+    answer: dict[str, Any] = clip(end.answer)
     error = answer.get("error")
     log.info("run %s: %s%s", answer["run_id"], answer["status"],
              f" ({error.get('message')})" if isinstance(error, dict) else "")

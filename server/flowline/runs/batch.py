@@ -13,6 +13,7 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -197,6 +198,10 @@ async def _aggregate(exe: Executable, emitter: Emitter, run_id: str, outcome: Ba
 
 
 # The executable of a worker process, prepared once by its initializer (one per process).
+class WorkerLost(FlowRunError):
+    """A worker process of ``--worker-processes`` ended before its lines did; the run cannot finish."""
+
+
 _worker_state: dict[str, Any] = {}
 
 
@@ -224,7 +229,12 @@ def _run_in_processes(exe: Executable, lines: list[Line], folder: RunFolder, run
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_init_worker,
                              initargs=(exe.flow, options, workers, timeout, run_id)) as pool:
         for future in as_completed([pool.submit(_run_chunk, chunk) for chunk in chunks]):
-            records, part = future.result()
+            try:
+                records, part = future.result()
+            except BrokenProcessPool as exc:
+                # A worker died (a tool ended its process, a signal, no memory): the pool cannot go on.
+                raise WorkerLost("A worker process stopped while it ran lines (a tool ended its process, it was "
+                                 "killed, or it ran out of memory); the lines completed so far are kept.") from exc
             records.replay(folder)
             outcome.completed += part.completed
             outcome.failed += part.failed

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +29,11 @@ from typing import IO, Any
 from flowline.home import flowline_home
 
 _COLUMNS = ("name", "flow", "data", "status", "created", "duration_ms", "lines_total", "lines_completed",
-            "lines_failed", "metrics", "parent_run", "variant", "folder")
-_SCHEMA = f"CREATE TABLE IF NOT EXISTS runs ({', '.join(c + ' TEXT' for c in _COLUMNS)}, PRIMARY KEY (name))"
+            "lines_failed", "metrics", "parent_run", "variant", "folder", "reason")
+# The process running the run, for telling a Running run from one whose process is gone (not printed).
+_PROCESS = ("pid", "process_start")
+_STORED = _COLUMNS + _PROCESS
+_SCHEMA = f"CREATE TABLE IF NOT EXISTS runs ({', '.join(c + ' TEXT' for c in _STORED)}, PRIMARY KEY (name))"
 
 
 class RunStoreError(Exception):
@@ -53,6 +57,12 @@ class RunRecord:
     parent_run: str | None
     variant: str | None
     folder: Path
+    reason: str | None = None
+    """Why the run ended as it did, when its lines do not say (its process stopped)."""
+    pid: int | None = None
+    """The process running (or that ran) the run."""
+    process_start: str | None = None
+    """When that process started (:func:`process_start`), so a later process with its pid is not taken for it."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON (what `run show` and `run list` print)."""
@@ -67,7 +77,47 @@ def _record(row: sqlite3.Row) -> RunRecord:
         duration_ms=float(row["duration_ms"]) if row["duration_ms"] is not None else None,
         lines_total=int(row["lines_total"] or 0), lines_completed=int(row["lines_completed"] or 0),
         lines_failed=int(row["lines_failed"] or 0), metrics=json.loads(row["metrics"] or "{}"),
-        parent_run=row["parent_run"], variant=row["variant"], folder=Path(row["folder"]))
+        parent_run=row["parent_run"], variant=row["variant"], folder=Path(row["folder"]), reason=row["reason"],
+        pid=int(row["pid"]) if row["pid"] is not None else None, process_start=row["process_start"])
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started, as text that tells it from a later process given the same pid (on
+    Linux the boot's id and the start tick from /proc, elsewhere ``ps``'s start time); None when no such
+    process runs. A zombie (ended, not yet collected by its parent) does not run. Where there is neither
+    /proc nor ``ps`` every pid answers ``"?"``: a run is then never taken for stopped."""
+    if Path("/proc/self/stat").exists():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace").rsplit(")", 1)[1].split()
+            state, ticks = fields[0], fields[19]  # proc(5)'s fields 3 and 22 (the split starts at 3)
+        except (OSError, IndexError):
+            return None
+        return None if state in ("Z", "X") else f"{_boot_id()}:{ticks}"
+    ps = shutil.which("ps")
+    if ps is None:
+        return "?"
+    shown = subprocess.run([ps, "-o", "stat=,lstart=", "-p", str(pid)], capture_output=True, text=True)
+    state, _, started = shown.stdout.strip().partition(" ")
+    return None if shown.returncode != 0 or not state or state.startswith("Z") else started.strip()
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Add the columns an index made by an earlier version lacks (its rows keep NULL there)."""
+    have = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
+    for column in _STORED:
+        if column not in have:
+            try:
+                db.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it in the meantime
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 class RunStore:
@@ -84,6 +134,7 @@ class RunStore:
         connection.row_factory = sqlite3.Row
         try:
             connection.execute(_SCHEMA)
+            _add_columns(connection)
             yield connection
             connection.commit()
         finally:
@@ -96,26 +147,49 @@ class RunStore:
 
     def put(self, record: RunRecord) -> None:
         """Insert or replace a run's index row."""
-        values = record.to_json()
+        values = {**record.to_json(), "pid": record.pid, "process_start": record.process_start}
         values["metrics"] = json.dumps(record.metrics, default=str)
         with self._db() as db:
-            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) VALUES "
-                       f"({', '.join('?' for _ in _COLUMNS)})", [values[c] for c in _COLUMNS])
+            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_STORED)}) VALUES "
+                       f"({', '.join('?' for _ in _STORED)})", [values[c] for c in _STORED])
 
     def get(self, name: str) -> RunRecord:
-        """The index row of a run."""
+        """The index row of a run (see :meth:`_settled` for a Running run whose process is gone)."""
         with self._db() as db:
             row = db.execute("SELECT * FROM runs WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise RunStoreError(f"Run '{name}' does not exist; `flowline run list` shows the runs.")
-        return _record(row)
+        return self._settled(_record(row))
 
     def list(self, max_results: int | None = None) -> list[RunRecord]:
-        """Runs, newest first."""
+        """Runs, newest first (see :meth:`_settled` for a Running run whose process is gone)."""
         query = "SELECT * FROM runs ORDER BY created DESC"
         with self._db() as db:
             rows = db.execute(query + (f" LIMIT {int(max_results)}" if max_results else "")).fetchall()
-        return [_record(r) for r in rows]
+        return [self._settled(_record(r)) for r in rows]
+
+    def _settled(self, record: RunRecord) -> RunRecord:
+        """``record``; but a Running run whose process is gone (killed, or the machine restarted) is Failed,
+        with its recorded lines counted and the reason.
+
+        That is stored: no process can finish the run any more. Resuming it still works, as
+        ``--resume-from`` reads only the run's lines. A row without a pid and its start (written by an
+        earlier version) stays as it is: nothing tells whether its process runs.
+        """
+        if record.status != "Running" or record.pid is None or record.process_start is None \
+                or process_start(record.pid) == record.process_start:
+            return record
+        lines = RunFolder(record.folder).lines()
+        completed = sum(r.get("status") == "Completed" for r in lines.values())
+        reason = (f"the process running it stopped (killed, or the machine restarted) after {len(lines)} of "
+                  f"{record.lines_total} lines; resume with `flowline run create --resume-from {record.name}`")
+        with self._db() as db:
+            # Only while it is Running: the process may have stored how the run ended since it was read.
+            db.execute("UPDATE runs SET status = 'Failed', lines_completed = ?, lines_failed = ?, reason = ? "
+                       "WHERE name = ? AND status = 'Running'",
+                       (completed, len(lines) - completed, reason, record.name))
+            row = db.execute("SELECT * FROM runs WHERE name = ?", (record.name,)).fetchone()
+        return record if row is None else _record(row)
 
     def delete(self, name: str) -> None:
         """Remove a run's row and folder."""

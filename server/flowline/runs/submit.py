@@ -18,11 +18,11 @@ from flowline.flow.model import Flow, Value
 from flowline.flow.problems import has_errors
 from flowline.flow.validate import validate_file
 from flowline.flow.variants import VariantError, parse_variant
-from flowline.runs.batch import DEFAULT_WORKERS, Done, run_batch
+from flowline.runs.batch import DEFAULT_WORKERS, Done, WorkerLost, run_batch
 from flowline.runs.data import DataError, load_rows
 from flowline.runs.mapping import MappingError, apply_mapping, complete_mapping
 from flowline.runs.progress import Progress
-from flowline.runs.store import RunFolder, RunRecord, RunStore, RunStoreError
+from flowline.runs.store import RunFolder, RunRecord, RunStore, RunStoreError, process_start
 
 
 class RunSpecError(Exception):
@@ -179,9 +179,14 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     for record in previous_lines.values():
         folder.add_line(record)
 
-    def index(status: str, completed: int, failed: int, metrics: dict[str, Any], duration: float | None) -> RunRecord:
+    pid = os.getpid()
+    started_at = process_start(pid)  # with the pid: `run list` can tell when this process is gone
+
+    def index(status: str, completed: int, failed: int, metrics: dict[str, Any], duration: float | None,
+              reason: str | None = None) -> RunRecord:
         record = RunRecord(name, str(flow.directory.resolve()), str(spec.data or ""), status, created, duration,
-                           total, completed, failed, metrics, spec.run, spec.variant, folder.path)
+                           total, completed, failed, metrics, spec.run, spec.variant, folder.path, reason=reason,
+                           pid=pid, process_start=started_at)
         store.put(record)
         return record
 
@@ -192,6 +197,15 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         outcome = run_batch(exe, lines, folder, name, workers=spec.workers, line_timeout=spec.line_timeout,
                             previous=previous_done, on_line=progress.update, processes=spec.worker_processes,
                             options=options)
+    except WorkerLost as exc:
+        lines_now = folder.lines()
+        completed = sum(r.get("status") == "Completed" for r in lines_now.values())
+        reason = f"{exc} Resume with `flowline run create --resume-from {name}`."
+        folder.add_log(reason)
+        folder.close()
+        progress.finish()
+        return index("Failed", completed, len(lines_now) - completed, {}, round((time.perf_counter() - started) * 1000),
+                     reason)
     except KeyboardInterrupt:
         lines_now = folder.lines()
         completed = sum(r.get("status") == "Completed" for r in lines_now.values())
