@@ -11,6 +11,8 @@ import type { Runs } from "./runs";
 import { webviewHtml } from "./webviewHtml";
 
 export const VIEW_ID = "flowline.runPanel";
+/** How long changes gather before the panel gets the state (a run printing thousands of lines). */
+const POST_DELAY_MS = 40;
 
 /** What the panel asks of the rest of the extension for stored batch runs. */
 export interface BatchSource {
@@ -24,6 +26,7 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private selected: string | null = null;
   private batches: BatchRun[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
+  private pending: NodeJS.Timeout | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly runs: Runs,
               private readonly log: vscode.LogOutputChannel, private readonly stored: BatchSource) {
@@ -70,7 +73,19 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     this.post();
   }
 
+  /**
+   * Sends the panel the state soon, once for all the changes until then: each event of a run changes
+   * the history, and sending the whole state for each of thousands of printed lines kept the panel
+   * busy long after the run ended.
+   */
   private post(): void {
+    this.pending ??= setTimeout(() => {
+      this.pending = undefined;
+      this.send();
+    }, POST_DELAY_MS);
+  }
+
+  private send(): void {
     if (!this.view) {
       return;
     }
@@ -129,6 +144,7 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     for (const subscription of this.subscriptions) {
       subscription.dispose();
     }

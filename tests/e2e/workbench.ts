@@ -108,18 +108,25 @@ export class Workbench {
   }
 
   /**
-   * Chooses a file in code-server's simple file dialog titled `title`: types its path, waits until the
-   * dialog lists the file (it has read the folder), then accepts. An Enter the dialog took while still
-   * reading is lost, so it is pressed again while the dialog stays open with the file listed.
+   * Chooses a file in code-server's simple file dialog titled `title`. The dialog first fills in its
+   * starting folder once it has read it, overwriting whatever was typed before; so the path is typed
+   * after that, typed again while the dialog shows something else, and accepted once the dialog
+   * lists the file.
    */
   async chooseFile(title: string, path: string): Promise<void> {
     const dialog = this.quickInput(title);
-    await dialog.waitFor({ timeout: 10_000 });
     const input = dialog.locator("input");
-    await input.fill(path);
+    await dialog.waitFor({ timeout: 10_000 });
+    await this.page.waitForFunction(() => {
+      const field = document.querySelector<HTMLInputElement>(".quick-input-widget input");
+      return field !== null && field.value.endsWith("/");
+    }, undefined, { timeout: 10_000, polling: 50 });
     const name = path.split("/").pop() ?? path;
-    await dialog.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
     for (let attempt = 1; ; attempt++) {
+      if (await input.inputValue() !== path) {
+        await input.fill(path);
+      }
+      await dialog.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
       await input.press("Enter");
       try {
         await dialog.waitFor({ state: "hidden", timeout: 10_000 });
