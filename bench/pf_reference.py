@@ -4,7 +4,8 @@
         ~/.cache/flowline/pf-venv/bin/python bench/pf_reference.py tests/server/conformance
 
 For every case folder it reads cases.json (a list of {inputs, variant?, node?}) and writes
-expected.json: one entry per case, {"outputs": ...} or {"error": "<exception type>", "message": ...}.
+expected.json: one entry per case, {"outputs": ...} or {"error": "<exception type>", "message": ...}
+(a streamed output, a chat flow's answer, is recorded as its chunks joined).
 The conformance tests compare Flowline's `flowline flow test` against these files.
 """
 
@@ -12,7 +13,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+
+def _drain(outputs: object) -> object:
+    """Streamed outputs joined: for a chat flow `PFClient.test` returns the chat output's generator
+    itself (streaming), whose chunks `pf flow test` prints joined."""
+    if isinstance(outputs, dict):
+        return {k: "".join(str(chunk) for chunk in v) if isinstance(v, Iterator) else v for k, v in outputs.items()}
+    return outputs
 
 
 def record(folder: Path) -> list[dict]:
@@ -24,7 +34,7 @@ def record(folder: Path) -> list[dict]:
         try:
             outputs = client.test(flow=str(folder), inputs=case.get("inputs") or {}, variant=case.get("variant"),
                                   node=case.get("node"))
-            results.append({"outputs": json.loads(json.dumps(outputs, default=str))})
+            results.append({"outputs": json.loads(json.dumps(_drain(outputs), default=str))})
         except Exception as exc:  # the failure itself is what is recorded
             results.append({"error": type(exc).__name__, "message": str(exc)})
     return results

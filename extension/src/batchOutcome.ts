@@ -57,16 +57,42 @@ export function failureReason(record: RunRecordSummary, firstFailed: LineDetail 
 }
 
 /**
- * "Batch run NAME: Completed, 3 of 3 lines completed." (information), or for a run that is not
- * Completed "Batch run NAME Failed (0 of 3 lines completed, 3 failed): REASON." (error); `reason`
- * (from {@link failureReason}) is only needed for such a run.
+ * What went wrong in a Completed run, or undefined: a run that ran to its end is Completed even when
+ * its aggregation or every line failed (as promptflow 1.18.5 marks it), so the message says so. The
+ * aggregation's error (logs.txt, else the record's reason), else the first failed line's error when no
+ * line completed.
  */
-export function batchOutcome(record: RunRecordSummary, reason = "see the run's report"): Outcome {
+export function completedProblem(record: RunRecordSummary, firstFailed: LineDetail | undefined, logs: string)
+  : string | undefined {
+  const aggregation = aggregationError(logs);
+  if (aggregation) {
+    return `the aggregation failed with ${aggregation}`;
+  }
+  if (record.reason) {
+    return record.reason;
+  }
+  if (record.lines_total > 0 && record.lines_completed === 0) {
+    const { type, message } = firstFailed?.error ?? {};
+    return firstFailed ? `no line completed; line ${firstFailed.line_number} failed with `
+      + `${type ? `${type}: ` : ""}${message ?? "no message"}` : "no line completed";
+  }
+  return undefined;
+}
+
+/**
+ * "Batch run NAME: Completed, 3 of 3 lines completed." (information); for a Completed run with a
+ * problem (from {@link completedProblem}) "Batch run NAME: Completed, 0 of 3 lines completed, 3 failed;
+ * PROBLEM." (error); for a run that is not Completed "Batch run NAME Failed (0 of 3 lines completed,
+ * 3 failed): REASON." (error), `reason` from {@link failureReason}.
+ */
+export function batchOutcome(record: RunRecordSummary, reason?: string): Outcome {
   const counts = `${record.lines_completed} of ${record.lines_total} lines completed`
     + (record.lines_failed ? `, ${record.lines_failed} failed` : "");
   if (record.status === "Completed") {
-    return { failed: false, message: `Batch run ${record.name}: Completed, ${counts}.` };
+    return reason ? { failed: true, message: `Batch run ${record.name}: Completed, ${counts}; ${reason}.` }
+      : { failed: false, message: `Batch run ${record.name}: Completed, ${counts}.` };
   }
+  reason ??= "see the run's report";
   return { failed: true, message: `Batch run ${record.name} ${record.status} (${counts}): ${reason}.` };
 }
 
@@ -108,6 +134,9 @@ export function failedProcessOutcome(name: string, failure: string, record: RunR
     return { failed: true, message: `Batch run ${name} did not start: ${failure}.` };
   }
   const status = record.status === "Running" ? "Failed" : record.status;
-  const resume = status === "Completed" ? "" : `; resume it with \`flowline run create --resume-from ${record.name}\``;
-  return batchOutcome({ ...record, status }, failure + resume);
+  if (status === "Completed") {  // the run itself ended; the process's trouble came after
+    return batchOutcome(record);
+  }
+  return batchOutcome({ ...record, status },
+    `${failure}; resume it with \`flowline run create --resume-from ${record.name}\``);
 }

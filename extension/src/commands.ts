@@ -10,8 +10,8 @@ import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
 import { columnMappingPairs, DATA_EXTENSIONS, dataColumns, runCreateArgs, runName, variantChoices } from "./batchMapping";
-import { batchOutcome, failedProcessOutcome, failureReason, type LineDetail, type Outcome, processFailure,
-  readRunRecord, type RunRecordSummary } from "./batchOutcome";
+import { batchOutcome, completedProblem, failedProcessOutcome, failureReason, type LineDetail, type Outcome,
+  processFailure, readRunRecord, type RunRecordSummary } from "./batchOutcome";
 import { pickMapping, pickVariant } from "./batchPicks";
 import { CREATE_CONNECTION, defaultName, diagnosticCode, type InitResult, initNotice, type MissingConnection,
   missingConnections, typeItems, UNKNOWN_CONNECTION } from "./connections";
@@ -242,7 +242,7 @@ export class Commands {
     if (!record) {
       throw error;
     }
-    return batchOutcome(record, record.status === "Completed" ? undefined : await this.failureReason(record));
+    return batchOutcome(record, await this.failureReason(record));
   }
 
   /** The stored record of run `name`; undefined when it was never stored (it did not start). */
@@ -251,14 +251,17 @@ export class Commands {
       StoredRun | undefined;
   }
 
-  /** Why a stored run failed: its first line's error, or its aggregation's (from the run folder's logs.txt). */
-  private async failureReason(record: StoredRun): Promise<string> {
+  /**
+   * Why a stored run failed, or what went wrong in a Completed one (undefined when nothing did): its
+   * first line's error, or its aggregation's (from the run folder's logs.txt).
+   */
+  private async failureReason(record: StoredRun): Promise<string | undefined> {
     const [first] = record.lines_completed === 0
       ? JSON.parse(await this.server.flowline(["run", "show-details", "--name", record.name, "--json",
         "--max-results", "1"])) as LineDetail[]
       : [];
     const logs = await fs.promises.readFile(path.join(record.folder, "logs.txt"), "utf-8").catch(() => "");
-    return failureReason(record, first, logs);
+    return record.status === "Completed" ? completedProblem(record, first, logs) : failureReason(record, first, logs);
   }
 
   async createFlow(): Promise<void> {

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { batchOutcome, failedProcessOutcome, failureReason, processFailure, readRunRecord, type RunRecordSummary }
-  from "../src/batchOutcome";
+import { batchOutcome, completedProblem, failedProcessOutcome, failureReason, processFailure, readRunRecord,
+  type RunRecordSummary } from "../src/batchOutcome";
 
 const record = (status: string, completed: number, failed: number): RunRecordSummary =>
   ({ name: "hello_1", status, lines_total: completed + failed, lines_completed: completed, lines_failed: failed });
@@ -11,6 +11,22 @@ test("a completed run is information naming the run, its status and line counts"
     { failed: false, message: "Batch run hello_1: Completed, 3 of 3 lines completed." });
   assert.deepEqual(batchOutcome(record("Completed", 2, 1)),
     { failed: false, message: "Batch run hello_1: Completed, 2 of 3 lines completed, 1 failed." });
+});
+
+// promptflow 1.18.5 marks a run Completed (`pf run show`: "status": "Completed", exit 0) when every line
+// failed and when its aggregation failed; the message still says what went wrong, as an error.
+test("a Completed run whose aggregation or every line failed is an error saying so", () => {
+  const logs = "aggregation failed: RuntimeError: aggregation broke\n";
+  const aggregation = completedProblem(record("Completed", 2, 0), undefined, logs);
+  assert.equal(aggregation, "the aggregation failed with RuntimeError: aggregation broke");
+  assert.deepEqual(batchOutcome(record("Completed", 2, 0), aggregation), { failed: true, message: "Batch run "
+    + "hello_1: Completed, 2 of 2 lines completed; the aggregation failed with RuntimeError: aggregation broke." });
+  const none = completedProblem(record("Completed", 0, 2),
+    { line_number: 0, status: "Failed", error: { type: "ValueError", message: "bad line" } }, "");
+  assert.deepEqual(batchOutcome(record("Completed", 0, 2), none), { failed: true, message: "Batch run hello_1: "
+    + "Completed, 0 of 2 lines completed, 2 failed; no line completed; line 0 failed with ValueError: bad line." });
+  assert.equal(completedProblem(record("Completed", 2, 1), undefined, ""), undefined);
+  assert.equal(completedProblem(record("Completed", 0, 0), undefined, ""), undefined);
 });
 
 test("a failed run is an error with its reason: the first line's error when no line completed", () => {

@@ -39,6 +39,36 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     return values
 
 
+def _environment(items: list[str] | None) -> dict[str, str]:
+    """``--environment-variables``: ``KEY=VALUE`` items and ``.env`` files (``KEY=VALUE`` lines; blank
+    lines, ``#`` comments and ``export`` ignored, one pair of quotes around a value removed), later
+    items winning, as promptflow 1.18.5 takes them. A ``${connection.field}`` value is resolved when
+    the run starts (:func:`flowline.engine.prepare.run_environment`)."""
+    values: dict[str, str] = {}
+    for item in items or []:
+        if "=" in item:
+            values.update(_pairs([item], "--environment-variables"))
+            continue
+        if not item.endswith(".env"):
+            raise UsageError(f"--environment-variables: '{item}' is neither KEY=VALUE nor a .env file.")
+        try:
+            lines = Path(item).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--environment-variables: cannot read '{item}': {exc}") from exc
+        for line in lines:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.removeprefix("export ").partition("=")
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            if not sep or not key.strip():
+                raise UsageError(f"--environment-variables: '{item}' has a line that is not KEY=VALUE: {line}")
+            values[key.strip()] = value
+    return values
+
+
 def _parse_inputs(items: list[str] | None) -> dict[str, Any]:
     """``k=v`` pairs (values are strings), or one JSON / JSONL file (its first line)."""
     if not items:
@@ -110,7 +140,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
         emitter.add(JsonlSink(events_file))
     try:
         variant = parse_variant(args.variant) if args.variant else None
-        options = RunOptions(stream=not args.no_stream,
+        options = RunOptions(stream=not args.no_stream, environment=_environment(args.environment_variables),
                              llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None)
         result = flow_test(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr,
                            options=options)
@@ -123,6 +153,10 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
             events_file.close()
     if result.status != "Completed":
         return EXIT_FAILED
+    if result.aggregation_error is not None:  # promptflow 1.18.5 logs it and still prints the outputs, exit 0
+        error = result.aggregation_error
+        sys.stderr.write(f"Aggregation node '{result.aggregation_node}' failed: {error.type}: {error.message}; "
+                         "the line completed, its outputs follow.\n")
     if args.events != "-":
         sys.stdout.write(json.dumps(to_jsonable(result.outputs), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
@@ -130,8 +164,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
 
 def _tool_not_loaded(exc: NodeError) -> int:
     """Report a :class:`NodeError` raised while loading the tools (before any line ran); exit code 1."""
-    where = f" ({exc.info.file}:{exc.info.line})" if exc.info.file else ""
-    sys.stderr.write(f"Node '{exc.node}' could not load its tool: {exc.info.type}: {exc.info.message}{where}\n")
+    sys.stderr.write(exc.load_failure() + "\n")
     return EXIT_FAILED
 
 
@@ -214,17 +247,17 @@ def cmd_connection_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_run_create(args: argparse.Namespace) -> int:
-    """``flowline run create``: run a flow over a dataset (or evaluate another run) and store the run."""
-    from flowline.engine.errors import NodeError
+    """``flowline run create``: run a flow over a dataset (or evaluate another run) and store the run
+    (a tool that cannot load stores it as Failed with that reason, exit 1)."""
     from flowline.runs.submit import RunSpec, RunSpecError, create_run, spec_from_yaml
 
     try:
         if args.file:
             spec = spec_from_yaml(Path(args.file))
-        elif args.flow:
-            spec = RunSpec(flow=Path(args.flow))
+        elif args.flow or args.resume_from:  # a resumed run's flow is the run's own (see resumed_spec)
+            spec = RunSpec(flow=Path(args.flow) if args.flow else None)
         else:
-            raise UsageError("run create needs --flow (or -f run.yml).")
+            raise UsageError("run create needs --flow (or -f run.yml, or --resume-from NAME).")
         overrides = {
             "data": Path(args.data) if args.data else None, "run": args.run, "variant": args.variant,
             "name": args.name, "resume_from": args.resume_from, "line_timeout": args.line_timeout,
@@ -233,6 +266,8 @@ def cmd_run_create(args: argparse.Namespace) -> int:
         for key, value in overrides.items():
             if value is not None:
                 setattr(spec, key, value)
+        if args.line_timeout is not None and not args.line_timeout > 0:
+            raise UsageError("--line-timeout must be a number of seconds above 0.")
         if args.workers is not None:
             if args.workers < 1:
                 raise UsageError("--workers must be at least 1.")
@@ -242,7 +277,8 @@ def cmd_run_create(args: argparse.Namespace) -> int:
                 raise UsageError("--worker-processes must be 0 (lines run in this process) or more.")
             spec.worker_processes = args.worker_processes
         spec.column_mapping.update(_pairs(args.column_mapping, "--column-mapping"))
-        spec.environment_variables.update(_pairs(args.environment_variables, "--environment-variables"))
+        if args.environment_variables:  # replaces run.yml's whole set, as with promptflow 1.18.5 (observed)
+            spec.environment_variables = _environment(args.environment_variables)
         for key, value in _pairs(args.connections, "--connections").items():
             node, sep, field = key.partition(".")
             if not sep:
@@ -251,8 +287,6 @@ def cmd_run_create(args: argparse.Namespace) -> int:
         record = create_run(spec)
     except RunSpecError as exc:
         raise UsageError(str(exc)) from exc
-    except NodeError as exc:
-        return _tool_not_loaded(exc)
     except KeyboardInterrupt:
         sys.stderr.write("flowline: run interrupted; completed lines are kept. Continue it with "
                          "`flowline run create ... --resume-from <name>` (see `flowline run list`).\n")
@@ -406,15 +440,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     test = flow_cmds.add_parser("test", help="run a flow (or one node) once and print its outputs as JSON")
     test.add_argument("--flow", required=True, help="flow folder (or its flow.dag.yaml)")
-    test.add_argument("--inputs", nargs="+", metavar="K=V|FILE", help="inputs as name=value pairs, or a JSON file")
+    # Repeated multi-value options add up (`--inputs a=1 --inputs b=2`), as in promptflow's CLI.
+    test.add_argument("--inputs", nargs="+", action="extend", metavar="K=V|FILE",
+                      help="inputs as name=value pairs, or a JSON file")
     test.add_argument("--node", help="run only this node; give its inputs (or <dep>.output=...) with --inputs")
     test.add_argument("--variant", help="use a node variant, written '${node_name.variant_id}'")
     test.add_argument("--events", metavar="FILE|-", help="also write run events as JSON lines (- for stdout)")
     test.add_argument("--no-stream", action="store_true",
-                      help="do not stream LLM tokens to stderr (one request each, usage always reported)")
+                      help="do not stream LLM tokens or generator items to stderr (one request each, usage always "
+                           "reported)")
     test.add_argument("--llm-cache", choices=("record", "replay"),
                       help="record LLM calls into .flowline/llm-cache, or replay them without network "
                            "(default: $FLOWLINE_LLM_CACHE)")
+    test.add_argument("--environment-variables", nargs="+", action="extend", metavar="K=V|FILE.env",
+                      help="set for the run, over the flow's environment_variables; K='${conn.field}' reads a "
+                           "connection")
     test.set_defaults(handler=cmd_flow_test)
 
     validate = flow_cmds.add_parser("validate", help="report problems as file:line:col: severity: message")
@@ -434,7 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     conn_cmds = connection.add_subparsers(dest="command", parser_class=_Parser)
     create = conn_cmds.add_parser("create", help="store a connection from a YAML file")
     create.add_argument("--file", "-f", required=True, help="connection YAML (Prompt flow's format)")
-    create.add_argument("--set", nargs="+", metavar="K=V", help="override fields, e.g. api_key=... or secrets.k=...")
+    create.add_argument("--set", nargs="+", action="extend", metavar="K=V",
+                        help="override fields, e.g. api_key=... or secrets.k=...")
     create.add_argument("--name", help="store under this name instead of the file's")
     create.set_defaults(handler=cmd_connection_create)
     conn_cmds.add_parser("list", help="list connections (secrets masked)").set_defaults(handler=cmd_connection_list)
@@ -450,18 +491,23 @@ def build_parser() -> argparse.ArgumentParser:
     create_run.add_argument("--file", "-f", help="a run YAML (Prompt flow's format)")
     create_run.add_argument("--flow", help="flow folder (or its flow.dag.yaml)")
     create_run.add_argument("--data", help="data file (.jsonl, .json, .csv, .tsv) or a folder of them")
-    create_run.add_argument("--column-mapping", nargs="+", metavar="INPUT=${data.col}",
+    create_run.add_argument("--column-mapping", nargs="+", action="extend", metavar="INPUT=${data.col}",
                             help="map flow inputs to ${data.col}, ${run.outputs.col}, ${run.inputs.col} or literals")
     create_run.add_argument("--run", help="a run whose lines this run evaluates (matched by line_number)")
     create_run.add_argument("--variant", help="use a node variant, written '${node_name.variant_id}'")
     create_run.add_argument("--name", help="name of the run (default: flow name and time)")
-    create_run.add_argument("--workers", type=int, help=f"lines in flight at once (default {16})")
+    create_run.add_argument("--workers", type=int, help="lines in flight at once (default: PF_WORKER_COUNT, else 16)")
     create_run.add_argument("--worker-processes", type=int,
                             help="run lines in this many worker processes (for CPU-bound tools; default: none)")
-    create_run.add_argument("--resume-from", help="re-run only the failed or missing lines of this run")
-    create_run.add_argument("--line-timeout", type=float, help="seconds a line may take before it fails")
-    create_run.add_argument("--environment-variables", nargs="+", metavar="K=V", help="set for the run")
-    create_run.add_argument("--connections", nargs="+", metavar="NODE.connection=NAME",
+    create_run.add_argument("--resume-from", metavar="NAME",
+                            help="re-run only the failed or missing lines of this run, with its flow, data, mapping, "
+                                 "variant, connections and environment variables")
+    create_run.add_argument("--line-timeout", type=float,
+                            help="seconds a line may take before it fails (default: PF_LINE_TIMEOUT_SEC, else 600)")
+    create_run.add_argument("--environment-variables", nargs="+", action="extend", metavar="K=V|FILE.env",
+                            help="set for the run, over the flow's environment_variables (and all of run.yml's); "
+                                 "K='${conn.field}' reads a connection")
+    create_run.add_argument("--connections", nargs="+", action="extend", metavar="NODE.connection=NAME",
                             help="override a node's connection (or deployment_name) for this run")
     create_run.add_argument("--llm-cache", choices=("record", "replay"), help="record or replay LLM calls")
     create_run.set_defaults(handler=cmd_run_create)

@@ -35,6 +35,8 @@ class FakeOpenAI:
     api_key: str = "sk-test-secret-1234567890"
     requests: list[Received] = field(default_factory=list)
     failures: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    rejects_stream_options: bool = False
+    """Answer 400 to a request with ``stream_options``, as some OpenAI-compatible servers do."""
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -90,6 +92,9 @@ class FakeOpenAI:
         if not authorized:
             self._error(handler, 401, "Incorrect API key provided: " + str(handler.headers.get("Authorization")),
                         "invalid_api_key")
+            return
+        if self.rejects_stream_options and "stream_options" in body:
+            self._error(handler, 400, "Unrecognized request argument supplied: stream_options", "invalid_request")
             return
         model = body.get("model") or handler.path.split("/deployments/")[-1].split("/")[0]
         if model not in KNOWN_MODELS:

@@ -154,6 +154,16 @@ def test_parameters_are_passed_through(server: FakeOpenAI, flow_dir: Path) -> No
     assert "question" not in body and "deployment_name" not in body
 
 
+def test_a_server_that_rejects_stream_options_is_asked_again_without_them(server: FakeOpenAI,
+                                                                          flow_dir: Path) -> None:
+    server.rejects_stream_options = True
+    llm_flow(flow_dir, "user:\n{{ question }}\n")
+    result = run_cli("flow", "test", "--flow", str(flow_dir), "--inputs", "question=one two")
+    assert result.code == 0, result.stderr
+    assert result.json() == {"answer": "echo: one two"}
+    assert [("stream_options" in r.body, r.body["stream"]) for r in server.requests] == [(True, True), (False, True)]
+
+
 def test_streaming_tokens_arrive_in_order_and_outputs_are_joined(server: FakeOpenAI, flow_dir: Path,
                                                                  tmp_path: Path) -> None:
     llm_flow(flow_dir, "user:\n{{ question }}\n")

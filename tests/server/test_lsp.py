@@ -768,3 +768,17 @@ async def test_every_lens_runs_a_contributed_command_and_stands_on_its_node_afte
                 node_lenses.append((lines[start.line][start.character:end.character], lens.command.arguments))
         assert node_lenses and all(shown == arguments[1] and arguments[0] == uri  # type: ignore[index]
                                    for shown, arguments in node_lenses), (version, node_lenses)
+
+
+async def test_a_template_that_is_not_utf8_is_flagged_at_its_path(client: LanguageClient, tmp_path: Path) -> None:
+    folder = flow_folder(tmp_path)
+    (folder / "greet.jinja2").write_bytes("Bonjour {{ name }}, \xe7a va?\n".encode("latin-1"))
+    uri = await open_flow(client, folder)
+    text = (folder / "flow.dag.yaml").read_text()
+    line = text.split("\n").index("    path: greet.jinja2")
+    assert list(client.diagnostics[uri]) == [types.Diagnostic(
+        range=types.Range(types.Position(line, 10), types.Position(line, 22)),
+        message="Source file 'greet.jinja2' of node 'greet' is not valid UTF-8: byte 0xE7 at offset 20 (line 1, "
+                "column 21); re-save it as UTF-8 (in VS Code: the encoding in the status bar, then 'Save with "
+                "Encoding').",
+        severity=types.DiagnosticSeverity.Error, code="source-not-utf8", source="flowline")]

@@ -137,10 +137,12 @@ def test_failing_and_timed_out_lines_are_isolated(tmp_path: Path, flow_dir: Path
     assert (record["lines_completed"], record["lines_failed"]) == (2, 2)
     rows = details("iso")
     assert rows[1]["error"]["type"] == "RuntimeError" and rows[1]["error"]["message"] == "negative"
-    assert rows[2]["error"] == {"type": "LineTimeout", "message": "Line 2 did not finish within 0.5 s."}
+    assert rows[2]["error"] == {"type": "LineExecutionTimeoutError",
+                                "message": "Line 2 execution timeout for exceeding 0.5 seconds: node 'work' was "
+                                           "still running."}
     assert rows[0]["outputs"] == {"slept": 0.0} and rows[3]["outputs"] == {"slept": 0.01}
     table = run_cli("run", "show-details", "--name", "iso").stdout
-    assert "LineTimeout: Line 2 did not finish within 0.5 s." in table
+    assert "LineExecutionTimeoutError: Line 2 execution timeout" in table
     assert table.splitlines()[0].split() == ["line", "status", "inputs.seconds", "outputs.slept", "error"]
 
 
@@ -419,19 +421,33 @@ def test_a_line_whose_tool_calls_sys_exit_fails_and_the_others_go_on(tmp_path: P
     ("import sys\nsys.exit(3)\n", "SystemExit: t.py called sys.exit(3) while being imported; a tool file defines "
                                   "its @tool function and must not end the process"),
     ("raise ValueError('boom')\n", "ValueError: boom"),
+    ("def f(x: Undefined) -> None:\n    pass\n", "NameError: name 'Undefined' is not defined"),
+    ("import no_such_module_here\n", "ModuleNotFoundError: No module named 'no_such_module_here'"),
 ])
-def test_a_tool_that_cannot_load_refuses_the_run_before_it_is_stored(
+def test_a_tool_that_cannot_load_stores_the_run_as_failed_with_one_line(
         tmp_path: Path, flow_dir: Path, module_code: str, message: str) -> None:
     """sys.exit(3) at import used to end `run create` with exit 3 and nothing printed; an exception at
-    import with a traceback."""
+    import with a traceback; then with one line and no stored run. promptflow 1.18.5 (`pf run create`,
+    run by hand) prints "pf.run.create failed with PythonLoadError: Failed to load python module from
+    file '.../t.py': (NameError) name 'Undefined' is not defined", exits 1 and stores no run
+    (`pf run show` says RunNotFoundError); Flowline stores it Failed with the reason (ARCHITECTURE §10)."""
     write_flow(flow_dir, {"t.py": f"from flowline import tool\n{module_code}\n@tool\ndef t(text: str) -> str:\n"
                                   "    return text\n", "flow.dag.yaml": ONE_NODE_FLOW})
-    result = run_cli("run", "create", "--flow", str(flow_dir), "--data", str(_text_data(tmp_path, "a")))
+    result = run_cli("run", "create", "--flow", str(flow_dir), "--data", str(_text_data(tmp_path, "a")),
+                     "--name", "broken")
+    reason = (f"Node 't' could not load its tool: {message}" if "sys.exit" in message else
+              f"Node 't' could not load its tool: {message} ({(flow_dir / 't.py').resolve()}:2)")
     assert result.code == 1
-    assert f"Node 't' could not load its tool: {message}" in result.stderr
-    assert f"({(flow_dir / 't.py').resolve()}:{len(module_code.splitlines()) + 1})" in result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    assert run_cli("run", "list").json() == []
+    assert "Traceback" not in result.stderr
+    assert reason in result.stderr.splitlines()[-1]
+    assert f"({(flow_dir / 't.py').resolve()}:{2 if 'sys.exit' not in message else 3})" in result.stderr
+    record = result.json()
+    assert (record["name"], record["status"], record["lines_completed"], record["lines_failed"]) == \
+        ("broken", "Failed", 0, 0)
+    assert record["reason"].startswith(reason)
+    shown = run_cli("run", "show", "--name", "broken").json()
+    assert shown["status"] == "Failed" and shown["reason"] == record["reason"]
+    assert [r["name"] for r in run_cli("run", "list").json()] == ["broken"]
 
 
 def test_a_run_whose_process_was_killed_reads_as_failed_with_the_reason_and_resumes(
@@ -541,3 +557,253 @@ def test_an_index_written_before_runs_had_a_process_still_reads(tmp_path: Path) 
     create("--flow", str(SAMPLES / "hello"), "--data", str(_text_data(tmp_path, "x")), "--name", "new",
            "--column-mapping", "name=${data.text}")
     assert {r["name"] for r in run_cli("run", "list").json()} == {"old", "new"}
+
+
+# promptflow 1.18.5, observed by running `PF_LINE_TIMEOUT_SEC=2 pf run create --stream` over lines sleeping
+# 0, 30 and 1 s: line 1 fails with error type LineExecutionTimeoutError, "Line 1 execution timeout for
+# exceeding 2 seconds", its node is Canceled, the process running it is ended, and the others complete.
+_STUCK_TOOL = '''
+import re
+import threading
+import time
+
+from flowline import tool
+
+
+@tool
+def stuck(how: str) -> str:
+    if how == "sleep":
+        time.sleep(30)
+    elif how == "wait":  # blocks in C code (the GIL released)
+        threading.Event().wait()
+    elif how == "loop":
+        while True:
+            pass
+    elif how == "regex":  # one C call that holds the GIL: the whole process freezes
+        re.match(r"(a+)+$", "a" * 40 + "b")
+    return how
+'''
+_STUCK_FLOW = """
+    inputs:
+      how: {type: string}
+    outputs:
+      out: {reference: "${stuck.output}"}
+    nodes:
+    - name: stuck
+      type: python
+      source: {type: code, path: stuck.py}
+      inputs: {how: "${inputs.how}"}
+"""
+
+
+def _stuck_run(tmp_path: Path, flow_dir: Path, hows: list[str], *args: str,
+               env: dict[str, str] | None = None) -> tuple[float, Any, dict[int, dict[str, Any]]]:
+    write_flow(flow_dir, {"stuck.py": _STUCK_TOOL, "flow.dag.yaml": _STUCK_FLOW})
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"how": how}) + "\n" for how in hows))
+    started = time.monotonic()
+    result = run_cli("run", "create", "--flow", str(flow_dir), "--data", str(data), "--name", "stuck", *args,
+                     env=None if env is None else {**os.environ, **env})
+    elapsed = time.monotonic() - started
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return elapsed, result, details("stuck")
+
+
+def _timed_out(row: dict[str, Any], limit: str) -> None:
+    assert row["status"] == "Failed"
+    assert row["error"] == {"type": "LineExecutionTimeoutError",
+                            "message": f"Line {row['line_number']} execution timeout for exceeding {limit} seconds: "
+                                       "node 'stuck' was still running."}
+
+
+@pytest.mark.parametrize("mode", [[], ["--worker-processes", "2"]], ids=["threads", "processes"])
+def test_a_timed_out_line_ends_at_its_deadline_and_so_does_the_run(tmp_path: Path, flow_dir: Path,
+                                                                   mode: list[str]) -> None:
+    elapsed, result, rows = _stuck_run(tmp_path, flow_dir, ["ok", "sleep", "ok", "ok"], "--line-timeout", "2", *mode)
+    assert elapsed < 8
+    assert result.json()["status"] == "Completed"
+    _timed_out(rows[1], "2")
+    assert [rows[n]["status"] for n in (0, 2, 3)] == ["Completed"] * 3
+
+
+def test_tools_that_block_in_c_or_loop_are_left_behind_in_threads(tmp_path: Path, flow_dir: Path) -> None:
+    elapsed, _, rows = _stuck_run(tmp_path, flow_dir, ["ok", "wait", "loop", "ok"], "--line-timeout", "1")
+    assert elapsed < 7
+    _timed_out(rows[1], "1")
+    _timed_out(rows[2], "1")
+    assert rows[0]["outputs"] == rows[3]["outputs"] == {"out": "ok"}
+
+
+def test_a_frozen_worker_process_is_ended_and_its_other_lines_run_again(tmp_path: Path, flow_dir: Path) -> None:
+    # The regex holds the GIL, so the worker cannot time its own line out: the parent ends the process past
+    # the deadline; the lines that shared it run again, each alone, so only the culprit fails.
+    elapsed, _, rows = _stuck_run(tmp_path, flow_dir, ["ok", "regex", "ok", "loop"], "--line-timeout", "1",
+                                  "--worker-processes", "2", "--workers", "2")
+    assert elapsed < 10
+    _timed_out(rows[1], "1")
+    _timed_out(rows[3], "1")
+    assert rows[0]["outputs"] == rows[2]["outputs"] == {"out": "ok"}
+
+
+def _meta(record: dict[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = json.loads((Path(record["folder"]) / "meta.json").read_text())
+    return meta
+
+
+def test_line_timeout_defaults_to_600_and_pf_line_timeout_sec_sets_it(tmp_path: Path, flow_dir: Path) -> None:
+    data = _text_data(tmp_path, "x")
+    plain = create("--flow", str(SAMPLES / "hello"), "--data", str(data), "--column-mapping", "name=${data.text}")
+    assert _meta(plain)["line_timeout"] == 600
+    # From the flow's environment_variables (promptflow reads them the same way).
+    in_flow = _STUCK_FLOW + '    environment_variables:\n      PF_LINE_TIMEOUT_SEC: "1"\n'
+    write_flow(flow_dir, {"stuck.py": _STUCK_TOOL, "flow.dag.yaml": in_flow})
+    (tmp_path / "d.jsonl").write_text('{"how": "sleep"}\n')
+    record = create("--flow", str(flow_dir), "--data", str(tmp_path / "d.jsonl"), "--name", "from_flow")
+    _timed_out(details("from_flow")[0], "1")
+    assert _meta(record)["line_timeout"] == 1
+    # From the shell; an explicit --line-timeout wins over the variable.
+    _, _, rows = _stuck_run(tmp_path, flow_dir, ["sleep"], "--line-timeout", "1.5", env={"PF_LINE_TIMEOUT_SEC": "0.5"})
+    _timed_out(rows[0], "1.5")
+
+
+def test_pf_worker_count_sets_the_lines_at_once_unless_workers_is_given(tmp_path: Path) -> None:
+    data = str(_text_data(tmp_path, "x"))
+    base = ("--flow", str(SAMPLES / "hello"), "--data", data, "--column-mapping", "name=${data.text}")
+    env = {**os.environ, "PF_WORKER_COUNT": "3"}
+    from_env = run_cli("run", "create", *base, "--name", "env", env=env)
+    assert from_env.code == 0, from_env.stderr
+    assert _meta(from_env.json())["workers"] == 3
+    explicit = run_cli("run", "create", *base, "--name", "flag", "--workers", "5", env=env)
+    assert _meta(explicit.json())["workers"] == 5
+    assert _meta(create(*base, "--name", "default"))["workers"] == 16
+    # promptflow 1.18.5 runs with its default, silently, when PF_WORKER_COUNT=abc; Flowline says so.
+    bad = run_cli("run", "create", *base, "--name", "bad", env={**os.environ, "PF_WORKER_COUNT": "abc"})
+    assert bad.code == 0 and _meta(bad.json())["workers"] == 16
+    assert "flowline: PF_WORKER_COUNT='abc' is not a number above 0; using 16.\n" in bad.stderr
+
+
+def test_pf_batch_method_is_accepted_and_said_to_be_unused_once(tmp_path: Path) -> None:
+    # promptflow 1.18.5 takes fork/spawn/forkserver (and warns, then uses fork, for other values).
+    result = run_cli("run", "create", "--flow", str(SAMPLES / "hello"), "--data", str(_text_data(tmp_path, "x")),
+                     "--column-mapping", "name=${data.text}", env={**os.environ, "PF_BATCH_METHOD": "spawn"})
+    assert result.code == 0, result.stderr
+    note = ("flowline: PF_BATCH_METHOD='spawn' is accepted but not used: Flowline runs lines in threads "
+            "(or in worker processes with --worker-processes).\n")
+    assert result.stderr.count(note) == 1
+
+
+def test_line_timeout_must_be_above_zero(tmp_path: Path) -> None:
+    result = run_cli("run", "create", "--flow", str(SAMPLES / "hello"), "--data", str(_text_data(tmp_path, "x")),
+                     "--line-timeout", "0")
+    assert result.code == 2
+    assert "--line-timeout must be a number of seconds above 0." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+ENV_FLOW = {"flow.dag.yaml": """
+    environment_variables:
+      FROM_FLOW: flow
+      REPLACED: flow
+      KEY: ${env_conn.api_key}
+    outputs:
+      seen: {reference: "${read.output}"}
+    nodes:
+    - name: read
+      type: python
+      source: {type: code, path: read.py}
+""", "read.py": """
+    import os
+
+    from flowline import tool
+
+
+    @tool
+    def read() -> dict:
+        print("the key has", len(os.environ["KEY"]), "characters")
+        return {**{n: os.environ.get(n) for n in ["FROM_FLOW", "REPLACED", "ADDED", "LATER"]},
+                "KEY_OK": os.environ["KEY"][::-1] == "4321-terces-yrev-ks"}
+"""}
+
+
+def test_run_environment_variables_replace_the_flows_and_secrets_are_never_stored(tmp_path: Path,
+                                                                                   flow_dir: Path) -> None:
+    """Observed with promptflow 1.18.5 (`pf run create`): run.yml's and --environment-variables' values
+    replace the flow's of the same name; --environment-variables with -f replaces run.yml's whole set;
+    `${conn.field}` is read from the stored connection; run.yml takes strings only ("Not a valid string.")."""
+    from conftest import create_connection
+
+    create_connection(tmp_path, "name: env_conn\ntype: custom\nconfigs: {endpoint: http://e.test}\n"
+                                "secrets: {api_key: sk-very-secret-1234}\n")
+    write_flow(flow_dir, ENV_FLOW)
+    (tmp_path / "d.jsonl").write_text("{}\n")
+    run_file = tmp_path / "run.yml"
+    run_file.write_text(f"flow: {flow_dir}\ndata: d.jsonl\nenvironment_variables:\n  REPLACED: yml\n"
+                        "  ADDED: ${env_conn.endpoint}\n")
+    create("-f", str(run_file), "--name", "yml")
+    create("-f", str(run_file), "--name", "yml_cli", "--environment-variables", "LATER=2")
+    create("--flow", str(flow_dir), "--data", str(tmp_path / "d.jsonl"), "--name", "cli",
+           "--environment-variables", "REPLACED=cli", "--environment-variables", "KEY=${env_conn.api_key}")
+    seen = {name: details(name)[0]["outputs"]["seen"] for name in ("yml", "yml_cli", "cli")}
+    assert seen == {
+        "yml": {"FROM_FLOW": "flow", "REPLACED": "yml", "ADDED": "http://e.test", "LATER": None, "KEY_OK": True},
+        "yml_cli": {"FROM_FLOW": "flow", "REPLACED": "flow", "ADDED": None, "LATER": "2", "KEY_OK": True},
+        "cli": {"FROM_FLOW": "flow", "REPLACED": "cli", "ADDED": None, "LATER": None, "KEY_OK": True}}
+    runs = Path(os.environ["FLOWLINE_HOME"]) / ".runs"
+    assert "the key has 19 characters" in (runs / "cli" / "logs.txt").read_text()
+    stored = [p for p in runs.rglob("*") if p.is_file() and b"sk-very-secret" in p.read_bytes()]
+    assert stored == []
+    assert json.loads((runs / "cli" / "meta.json").read_text())["environment_variables"] == {
+        "REPLACED": "cli", "KEY": "${env_conn.api_key}"}
+    run_file.write_text(f"flow: {flow_dir}\ndata: d.jsonl\nenvironment_variables:\n  DEBUG: true\n")
+    refused = run_cli("run", "create", "-f", str(run_file))
+    assert (refused.code, refused.stderr) == (
+        2, f"flowline: error: {run_file}: environment_variables.DEBUG is not a string; write it in quotes.\n")
+
+
+def test_resume_from_alone_reuses_the_run_and_refuses_other_data_or_flow(tmp_path: Path, flow_dir: Path) -> None:
+    """promptflow 1.18.5 (observed) refuses data, flow, column mapping, variant, connections and
+    environment variables with --resume-from ("'resume_from' is not supported to be used with the with
+    following parameters: {'data': 'other.jsonl'}", exit 1) and runs the resumed lines without the run's
+    environment variables (they saw Q=None); Flowline takes all of them from the run (ARCHITECTURE §10)."""
+    fixed = tmp_path / "fixed"
+    write_flow(flow_dir, {"t.py": f'''
+        import os
+        from pathlib import Path
+
+        from flowline import tool
+
+
+        @tool
+        def t(x: str) -> str:
+            if x == "b" and not Path({str(fixed)!r}).exists():
+                raise ValueError("b fails")
+            return x + ":" + str(os.environ.get("Q"))
+    ''', "flow.dag.yaml": """
+        inputs:
+          text: {type: string}
+        outputs:
+          out: {reference: "${t.output}"}
+        nodes:
+        - name: t
+          type: python
+          source: {type: code, path: t.py}
+          inputs: {x: "${inputs.text}"}
+    """})
+    (tmp_path / "d.jsonl").write_text('{"x": "a"}\n{"x": "b"}\n')
+    first = run_cli("run", "create", "--flow", "flow", "--data", "d.jsonl", "--column-mapping", "text=${data.x}",
+                    "--environment-variables", "Q=orig", "--name", "first", cwd=tmp_path)
+    assert first.code == 0, first.stderr
+    assert (first.json()["lines_completed"], first.json()["lines_failed"]) == (1, 1)
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"x": "z"}\n')
+    for option, value, shown in (("--data", str(other), str(tmp_path / "d.jsonl")),
+                                 ("--flow", str(SAMPLES / "hello"), str(flow_dir))):
+        refused = run_cli("run", "create", "--resume-from", "first", option, value)
+        assert (refused.code, refused.stderr) == (
+            2, f"flowline: error: --resume-from first runs with that run's {option[2:]} ({shown}); {option} {value} "
+               "differs: leave it out, or start a new run.\n")
+    fixed.touch()
+    resumed = create("--resume-from", "first", "--name", "second")  # another working directory than the first
+    assert (resumed["lines_completed"], resumed["lines_failed"]) == (2, 0)
+    assert {n: row["outputs"]["out"] for n, row in details("second").items()} == {0: "a:orig", 1: "b:orig"}

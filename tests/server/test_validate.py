@@ -222,3 +222,82 @@ def test_llm_parameters_are_read_as_the_engine_reads_them(tmp_path: Path) -> Non
                      ("llm-parameter-type", "error", 10, "'max_tokens' of node 'ask' must be a whole number"),
                      ("llm-parameter-range", "warning", 11, "'temperature' of node 'ask' is 7; the OpenAI API takes "
                                                             "from 0 to 2.")]
+
+
+UTF8_FIX = "re-save it as UTF-8 (in VS Code: the encoding in the status bar, then 'Save with Encoding')."
+
+
+@pytest.mark.parametrize("name,content,node_type,message", [
+    # promptflow 1.18.5 (`pf flow test`, run by hand) fails such a template only when it loads the node:
+    # "Tool load failed in 'n': (UnicodeDecodeError) 'utf-8' codec can't decode byte 0xe9 in position 3".
+    ("p.jinja2", "caf\xe9 {{ x }}\n", "prompt",
+     "Source file 'p.jinja2' of node 'n' is not valid UTF-8: byte 0xE9 at offset 3 (line 1, column 4); "),
+    ("t.py", "from flowline import tool\n\n@tool\ndef t(x: str = '') -> str:\n    return x + 'caf\xe9'\n", "python",
+     "Source file 't.py' of node 'n' is not valid UTF-8: byte 0xE9 at offset 79 (line 5, column 20); "),
+    ("p.jinja2", "\u4e2d\u6587 {{ x }}\n", "prompt",  # GBK: two bytes a character
+     "Source file 'p.jinja2' of node 'n' is not valid UTF-8: byte 0xD6 at offset 0 (line 1, column 1); "),
+])
+def test_a_source_file_that_is_not_utf8_is_said_so_at_its_path(tmp_path: Path, name: str, content: str,
+                                                               node_type: str, message: str) -> None:
+    flow = "nodes:\n" + node("n", "x: hi", path=name, type_=node_type)
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": flow})
+    (folder / name).write_bytes(content.encode("gbk" if "\u4e2d" in content else "latin-1"))
+    problems = run_cli("flow", "validate", "--source", str(folder), "--json").json()
+    assert [(p["code"], p["line"], p["column"], p["message"]) for p in problems] == [
+        ("source-not-utf8", *position(flow, name), message + UTF8_FIX)]
+
+
+def test_a_tool_file_python_can_read_is_not_refused_for_its_encoding(tmp_path: Path) -> None:
+    # promptflow 1.18.5 runs a tool whose only latin-1 byte is in a comment (Python skips it), and one in
+    # the encoding a PEP 263 `coding` comment names.
+    flow = "nodes:\n" + node("n", "x: hi") + node("m", "x: hi", path="u.py")
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": flow})
+    (folder / "t.py").write_bytes(TOOL.replace("@tool", "# caf\xe9\n@tool").encode("latin-1"))
+    (folder / "u.py").write_bytes(("# -*- coding: latin-1 -*-\n" + TOOL.replace('""', '"caf\xe9"')).encode("latin-1"))
+    assert run_cli("flow", "validate", "--source", str(folder), "--json").json() == []
+
+
+def test_a_flow_file_that_is_not_utf8_is_said_so_at_its_start(tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "flow", {})
+    (folder / "flow.dag.yaml").write_bytes("nodes: []\n# r\xe9sum\xe9\n".encode("latin-1"))
+    result = run_cli("flow", "validate", "--source", str(folder))
+    assert result.code == 1
+    assert result.stdout == (f"{folder / 'flow.dag.yaml'}:1:1: error: flow.dag.yaml is not valid UTF-8: byte 0xE9 "
+                             f"at offset 13 (line 2, column 4); {UTF8_FIX} [flow-not-utf8]\n")
+
+
+def test_an_unknown_llm_api_is_a_semantic_error_once_at_its_value(tmp_path: Path) -> None:
+    flow = "nodes:\n" + node("ask", "deployment_name: m", "  connection: c\n  api: completion_1\n", path="p.jinja2",
+                             type_="llm")
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": flow, "p.jinja2": "Hi.\n"})
+    problems = run_cli("flow", "validate", "--source", str(folder), "--json").json()
+    assert [(p["code"], p["line"], p["column"], p["message"]) for p in problems
+            if p["code"] != "unknown-connection"] == [
+        ("llm-api", *position(flow, "completion_1"),
+         "Unknown api 'completion_1' of node 'ask'. Did you mean 'completion'? The APIs are chat, completion.")]
+
+
+@pytest.mark.parametrize("node_type,extra,template,reserved", [
+    # promptflow 1.18.5 (`pf flow test`, run by hand): "Invalid inputs {'template'} in prompt template of node
+    # n. These inputs are duplicated with the reserved parameters of prompt tool."
+    ("prompt", "", "Say {{ x }} to {{ template }}.\n", ["template"]),
+    # ... and for an LLM node with a chat API: "Invalid inputs {'temperature', 'prompt', 'connection', 'stop'}
+    # in prompt template of node n. These inputs are duplicated with the parameters of OpenAI.chat."
+    ("llm", "  connection: c\n  api: chat\n",
+     "user:\n{{ x }} {{ prompt }} {{ temperature }} {{ connection }} {{ template }} {{ stop }}\n",
+     ["connection", "prompt", "stop", "temperature"]),
+    ("llm", "  connection: c\n  api: completion\n", "{{ x }} {{ suffix }} {{ seed }}\n", ["suffix"]),
+])
+def test_a_template_variable_the_tool_reserves_is_an_error_where_it_is_written(
+        tmp_path: Path, node_type: str, extra: str, template: str, reserved: list[str]) -> None:
+    inputs = "x: hi" + ("; deployment_name: m" if node_type == "llm" else "")
+    flow = "nodes:\n" + node("n", inputs, extra, path="p.jinja2", type_=node_type)
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": flow, "p.jinja2": template})
+    problems = run_cli("flow", "validate", "--source", str(folder), "--json").json()
+    found = [(p["file"], p["line"], p["column"], p["message"]) for p in problems if p["code"] == "template-reserved"]
+    tool = "the prompt tool" if node_type == "prompt" else f"the LLM tool's {extra.split('api: ')[1].strip()} API"
+    at = {name: position(template, "{{ " + name + " }}") for name in reserved}  # the name is 3 characters on
+    assert found == sorted(
+        (str(folder / "p.jinja2"), at[name][0], at[name][1] + 3, f"Template 'p.jinja2' of node 'n' uses "
+         f"'{{{{ {name} }}}}', but '{name}' is a parameter of {tool}; rename the variable (and the node input that "
+         "gives it).") for name in reserved)

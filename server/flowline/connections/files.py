@@ -13,6 +13,7 @@ from typing import Any
 
 from flowline.connections.model import CLASSES, TYPE_NAMES, Connection
 from flowline.connections.store import ConnectionStoreError
+from flowline.flow.files import UserFileError, read_user_text
 from flowline.flow.parse import YMap, parse, to_python
 from flowline.flow.problems import did_you_mean
 
@@ -22,9 +23,9 @@ _IGNORED = {"$schema", "name", "type", "module", "configs", "secrets"}
 def connection_from_yaml(path: Path, overrides: dict[str, str] | None = None) -> Connection:
     """Read a connection file; ``overrides`` (``--set k=v``, or ``configs.k``/``secrets.k``) win."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConnectionStoreError(f"Cannot read connection file '{path}': {exc.strerror}.") from exc
+        text = read_user_text(path, "connection file")
+    except UserFileError as exc:
+        raise ConnectionStoreError(str(exc)) from exc
     document = parse(text)
     if document.problems:
         problem = document.problems[0]

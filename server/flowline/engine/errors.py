@@ -20,6 +20,13 @@ class NodeError(Exception):
         self.node = node
         self.info = info
 
+    def load_failure(self) -> str:
+        """One line for a tool that failed to load (import error, ``sys.exit`` at import):
+        ``Node 'n' could not load its tool: NameError: name 'X' is not defined (/flow/t.py:3)``.
+        promptflow 1.18.5 says ``Failed to load python module from file '<file>': (NameError) ...``."""
+        where = f" ({self.info.file}:{self.info.line})" if self.info.file else ""
+        return f"Node '{self.node}' could not load its tool: {self.info.type}: {self.info.message}{where}"
+
 
 def _is_user_frame(filename: str, roots: tuple[Path, ...]) -> bool:
     try:

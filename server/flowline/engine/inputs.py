@@ -10,6 +10,7 @@ in its refusal. A reference to a node the flow does not have is no need but an e
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,24 +47,47 @@ class Need:
                 "type": self.type}
 
 
-def convert_input(flow: Flow, name: str, value: Any) -> Any:
-    """A flow input's value converted to its declared type (a usage error when it cannot be)."""
+class InputTypeError(FlowRunError):
+    """A flow input whose value does not match its declared type."""
+
+
+def convert_input(flow: Flow, name: str, value: Any, line: int | None = None) -> Any:
+    """A flow input's value converted to its declared type (a usage error when it cannot be).
+
+    ``line`` is the data line of a batch run (``None`` for a single run). A null (``None``) is
+    handled as promptflow 1.18.5 handles it: for ``int`` and ``bool`` it is an
+    :class:`InputTypeError` naming the input, its type and the line; for ``double`` it is NaN in a
+    batch run (promptflow reads the data through pandas, which makes a null number NaN) and an
+    :class:`InputTypeError` in a single run; for the other types the value stays ``None`` (promptflow
+    passes a ``string`` the text ``'None'``, see docs/ARCHITECTURE.md section 10).
+    """
     declared = flow.input(name)
-    if declared is None or value is None:
+    if declared is None:
+        return value
+    if value is None:
+        if declared.type == "double" and line is not None:
+            return float("nan")
+        if declared.type in ("int", "bool", "double"):
+            where = "" if line is None else f" in line {line} of input data"
+            raise InputTypeError(f"The value for flow input '{name}'{where} does not match the expected type "
+                                 f"'{declared.type}': it is null. Please change flow input type or adjust the "
+                                 "input value in your input data.")
         return value
     try:
         return convert_flow_input(value, declared.type)
     except ConversionError as exc:
-        raise FlowRunError(f"The value of flow input '{name}' is not of type {declared.type}: {exc}.") from exc
+        raise InputTypeError(f"The value of flow input '{name}' is not of type {declared.type}: {exc}.") from exc
 
 
-def resolve_flow_inputs(flow: Flow, given: dict[str, Any]) -> Resolved:
-    """Defaults filled in and values converted to the declared types; missing inputs are an error."""
+def resolve_flow_inputs(flow: Flow, given: dict[str, Any], line: int | None = None) -> Resolved:
+    """Defaults filled in and values converted to the declared types; missing inputs are an error.
+
+    ``line`` is the data line of a batch run, which errors name (see :func:`convert_input`)."""
     values: dict[str, Any] = {}
     missing = []
     for item in flow.inputs:
         if item.name in given:
-            values[item.name] = convert_input(flow, item.name, given[item.name])
+            values[item.name] = convert_input(flow, item.name, given[item.name], line)
         elif item.default is not None and item.default.value is not None:
             values[item.name] = convert_input(flow, item.name, item.default.value)
         elif item.is_chat_history:
@@ -119,8 +143,12 @@ def resolve_node_inputs(flow: Flow, node: Node, given: dict[str, Any]) -> Resolv
     not have (and no value is given for it)."""
     needs = node_needs(flow, node, given)
     if needs:
+        first = needs[0]
+        whole = f"{first.key.split('.', 1)[0]}.output"
+        alternative = (f" The whole output, as JSON, does too: --inputs {whole}='{{...}}'."
+                       if first.kind == "node" and first.key != whole else "")
         raise FlowRunError(f"Required input(s) {', '.join(n.input for n in needs)} of node '{node.name}' not "
-                           f"given; pass them with --inputs {needs[0].key}=<value>.")
+                           f"given; pass them with --inputs {first.key}=<value>.{alternative}")
     used: set[str] = set()
     flow_inputs: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
@@ -145,6 +173,8 @@ def resolve_node_inputs(flow: Flow, node: Node, given: dict[str, Any]) -> Resolv
                                "the flow does not have.")
         used.add(key)
         value = given[key]
+        if ref.path and key == keys[1] and isinstance(value, str):
+            value = _parse_whole_output(key, value, keys[0])
         if ref.path and key != keys[1]:
             # Rebuild just enough of the dependency's output for the property path to find the value.
             for step in reversed(ref.steps):
@@ -153,6 +183,16 @@ def resolve_node_inputs(flow: Flow, node: Node, given: dict[str, Any]) -> Resolv
     rest = {k: v for k, v in given.items() if k not in used}
     flow_inputs.update(rest)
     return Resolved(flow_inputs, outputs, tuple(rest))
+
+
+def _parse_whole_output(key: str, text: str, path_key: str) -> Any:
+    """A whole dependency output given as text (``--inputs parent.output='{"a": 1}'``), read as JSON so
+    the reference's property path can walk it; text that is not JSON is a usage error naming both forms."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise FlowRunError(f"--inputs {key}: {text!r} is not JSON ({exc}); give the whole output as JSON, "
+                           f"or just the value with --inputs {path_key}=<value>.") from exc
 
 
 def _list_with(index: int, value: Any) -> list[Any]:

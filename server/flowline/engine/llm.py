@@ -51,6 +51,8 @@ class LLMRunner:
     flow_dir: Path
     cache: LLMCache | None = None
     _client: Any = field(default=None, repr=False)
+    _usage_in_streams: bool = field(default=True, repr=False)
+    """Whether the endpoint takes ``stream_options`` (some OpenAI-compatible servers answer 400)."""
 
     def has_default(self, name: str) -> bool:
         return name in PARAMETERS or name in NODE_SETTINGS
@@ -145,10 +147,7 @@ class LLMRunner:
                                               {"messages": request["messages"]}), **params}
         try:
             if stream:
-                if self.connection.TYPE == "open_ai":
-                    body["stream_options"] = {"include_usage": True}
-                events = await client.post(path, cast_to=result_type, body={**body, "stream": True}, stream=True,
-                                           stream_cls=stream_type)
+                events = await self._open_stream(client, path, body, result_type, stream_type)
                 return await self._stream(events, completion, ctx)
             result = await client.post(path, cast_to=result_type, body=body)
         except openai.APIError as exc:
@@ -164,6 +163,26 @@ class LLMRunner:
         else:
             output = choice.message.content or ""
         return {"output": output, "usage": usage}
+
+    async def _open_stream(self, client: Any, path: str, body: dict[str, Any], result_type: Any,
+                           stream_type: Any) -> Any:
+        """The server's event stream for ``body``. OpenAI endpoints are asked for usage in the stream
+        (``stream_options``), which some OpenAI-compatible servers reject with 400: then the request
+        goes once more without it, and when that is taken this node does not send the option again.
+        Raises ``openai.APIError`` as the client does."""
+        import openai
+
+        streamed = {**body, "stream": True}
+        if self.connection.TYPE == "open_ai" and self._usage_in_streams:
+            try:
+                return await client.post(path, cast_to=result_type, stream=True, stream_cls=stream_type,
+                                         body={**streamed, "stream_options": {"include_usage": True}})
+            except openai.BadRequestError:
+                events = await client.post(path, cast_to=result_type, body=streamed, stream=True,
+                                           stream_cls=stream_type)
+                self._usage_in_streams = False
+                return events
+        return await client.post(path, cast_to=result_type, body=streamed, stream=True, stream_cls=stream_type)
 
     async def _stream(self, events: Any, completion: bool, ctx: NodeContext) -> dict[str, Any]:
         chunks: list[str] = []

@@ -35,12 +35,12 @@ class NodeRunner(Protocol):
         """A literal input converted to the type the tool expects."""
 
     async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
-        """Run the node and return its output (a generator's items recorded as a :class:`Stream`)."""
+        """Run the node and return its output (an iterator's items recorded as a :class:`Stream`)."""
 
 
 @dataclass(frozen=True)
 class Stream:
-    """The recorded items of a generator a tool returned.
+    """The recorded items of a generator (or other iterator) a tool returned.
 
     Downstream nodes receive a fresh generator over the items (as Prompt flow hands them the
     generator itself, but every consumer sees every item); flow outputs and events get the
@@ -71,12 +71,26 @@ def plain(value: Any) -> Any:
     return value.text() if isinstance(value, Stream) else value
 
 
-async def _record_async(items: AsyncIterator[Any]) -> Stream:
-    return Stream(tuple([item async for item in items]), is_async=True)
+def _chunk(item: Any) -> str:
+    return item if isinstance(item, str) else str(item)
 
 
-def _record(items: Iterator[Any]) -> Stream:
-    return Stream(tuple(items))
+async def _record_async(items: AsyncIterator[Any], on_token: Callable[[str], None] | None) -> Stream:
+    recorded = []
+    async for item in items:
+        recorded.append(item)
+        if on_token is not None:
+            on_token(_chunk(item))
+    return Stream(tuple(recorded), is_async=True)
+
+
+def _record(items: Iterator[Any], on_token: Callable[[str], None] | None) -> Stream:
+    recorded = []
+    for item in items:
+        recorded.append(item)
+        if on_token is not None:
+            on_token(_chunk(item))
+    return Stream(tuple(recorded))
 
 
 def exit_call(exc: SystemExit) -> str:
@@ -98,9 +112,10 @@ class ToolExit(Exception):
         self.exit = raised
 
 
-def _call_sync(func: Any, inputs: dict[str, Any]) -> Any:
+def _call_sync(func: Any, inputs: dict[str, Any], on_token: Callable[[str], None] | None) -> Any:
     result = func(**inputs)
-    return _record(result) if inspect.isgenerator(result) else result
+    # Any iterator, not only a generator: promptflow consumes an object with __iter__/__next__ alike.
+    return _record(result, on_token) if isinstance(result, Iterator) else result
 
 
 @dataclass(frozen=True)
@@ -117,23 +132,24 @@ class PythonRunner:
 
     async def call(self, inputs: dict[str, Any], ctx: NodeContext) -> Any:
         try:
-            return await self._call(inputs)
+            return await self._call(inputs, ctx.on_token if ctx.stream else None)
         except SystemExit as exc:
             raise ToolExit(self.tool.func.__name__, exc) from exc
 
-    async def _call(self, inputs: dict[str, Any]) -> Any:
+    async def _call(self, inputs: dict[str, Any], on_token: Callable[[str], None] | None) -> Any:
+        """The tool's result; the items of an iterator it returns recorded (and streamed to ``on_token``)."""
         func = self.tool.func
         kwargs = {k: v for k, v in inputs.items() if k not in self.tool.init_params}
         if inspect.isasyncgenfunction(func):
-            return await _record_async(func(**kwargs))
+            return await _record_async(func(**kwargs), on_token)
         if inspect.iscoroutinefunction(func):
             result = await func(**kwargs)
         else:
-            result = await asyncio.to_thread(_call_sync, func, kwargs)
-        if inspect.isasyncgen(result):
-            return await _record_async(result)
-        if inspect.isgenerator(result):
-            return await asyncio.to_thread(_record, result)
+            result = await asyncio.to_thread(_call_sync, func, kwargs, on_token)
+        if isinstance(result, AsyncIterator):
+            return await _record_async(result, on_token)
+        if isinstance(result, Iterator):
+            return await asyncio.to_thread(_record, result, on_token)
         return result
 
 

@@ -2,17 +2,23 @@
 
 This is the one place that changes process state for user code: the flow folder goes first on
 ``sys.path``, ``additional_includes`` become importable where they are, ``environment_variables``
-are set, and ``import promptflow`` is served by Flowline's stand-in.
+are set, ``import promptflow`` is served by Flowline's stand-in, and the working directory becomes
+the flow folder (see :func:`working_directory`).
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.abc
 import importlib.machinery
 import json
 import os
+import re
+import shutil
 import sys
-from dataclasses import dataclass, replace
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +27,7 @@ from flowline.connections.store import ConnectionStore, ConnectionStoreError
 from flowline.engine.errors import FlowRunError, NodeError, describe
 from flowline.engine.nodes import NodeRunner, PromptRunner, PythonRunner, exit_call
 from flowline.engine.python_tool import find_tool, load_module
-from flowline.flow.files import include_roots, read_disk, resolve_source
+from flowline.flow.files import include_roots, not_utf8, read_disk, resolve_source
 from flowline.flow.model import Flow, Node
 from flowline.flow.variants import VariantError, apply_variants
 
@@ -77,8 +83,46 @@ class _IncludeFinder(importlib.abc.MetaPathFinder):
         return importlib.machinery.PathFinder.find_spec(fullname, [str(entry.parent)])
 
 
+# The run folder made for each flow folder in this process (forked worker processes inherit it).
+_RUN_FOLDERS: dict[Path, Path] = {}
+
+
+def working_directory(flow: Flow) -> Path:
+    """The folder a flow's tools run in, so ``open('data.txt')`` finds the flow's files at import and
+    at run time, as under promptflow 1.18.5, which runs tools in the flow folder, and for a flow with
+    ``additional_includes`` in a temporary copy of it with the included files and folders added under
+    their names. Flowline copies nothing: such a flow gets a temporary folder (made once per process,
+    removed at exit) of symbolic links to the flow folder's entries and to each include, while tool
+    modules still load from where they are (so breakpoints bind). Where links cannot be made (Windows
+    without the right), the flow folder. ``flow.directory`` must be absolute."""
+    folder = flow.directory
+    includes = include_roots(flow)
+    if not includes:
+        return folder
+    made = _RUN_FOLDERS.get(folder)
+    if made is not None and made.is_dir():
+        return made
+    run_folder = Path(tempfile.mkdtemp(prefix="flowline-run-"))
+    try:
+        for entry in folder.iterdir():
+            (run_folder / entry.name).symlink_to(entry, entry.is_dir())
+        for name, target in includes.items():
+            link = run_folder / name
+            if link.is_symlink():  # an include named like a flow file is copied over it by promptflow
+                link.unlink()
+            if target.exists():
+                link.symlink_to(target, target.is_dir())
+    except OSError:
+        shutil.rmtree(run_folder, ignore_errors=True)
+        return folder
+    atexit.register(shutil.rmtree, run_folder, True)  # removes the links, never what they point to
+    _RUN_FOLDERS[folder] = run_folder
+    return run_folder
+
+
 def prepare_process(flow: Flow) -> tuple[Path, ...]:
-    """Set up this process to run the flow's code; returns the folders that hold user code."""
+    """Set up this process to run the flow's code (``flow.directory`` absolute); returns the folders
+    that hold user code. The environment variables are set by :func:`prepare` (they may read connections)."""
     from flowline.compat import shim
 
     shim.install()
@@ -88,23 +132,76 @@ def prepare_process(flow: Flow) -> tuple[Path, ...]:
     includes = include_roots(flow)
     modules = {(p.stem if p.is_file() else p.name): p for p in includes.values() if p.suffix in ("", ".py")}
     if modules:
-        sys.meta_path.append(_IncludeFinder(modules))
-    for name, value in flow.environment_variables:
-        raw = value.value
-        os.environ[name] = raw if isinstance(raw, str) else json.dumps(raw)
+        # First: the working directory below may link the includes by name, and a path entry for it
+        # ('' under a debugger) would load them from the link, where breakpoints set on them do not bind.
+        sys.meta_path.insert(0, _IncludeFinder(modules))
+    home = os.environ.get("FLOWLINE_HOME")
+    if home and not os.path.isabs(home):  # keep meaning the folder it named before the directory changes
+        os.environ["FLOWLINE_HOME"] = os.path.abspath(home)
+    os.chdir(working_directory(flow))
     return (flow.directory.resolve(), *(p if p.is_dir() else p.parent for p in includes.values()))
 
 
 LLM_PACKAGE_TOOLS = ("promptflow.tools.llm.llm",)
 
+# A whole `${connection.field}` value of an environment variable (a connection name has no dot here).
+_CONNECTION_FIELD = re.compile(r"^\$\{([^.{}\s]+)\.([^.{}\s]+)\}$")
+
+
+def environment_text(value: Any) -> str:
+    """The text a flow's ``environment_variables`` value becomes, as in promptflow 1.18.5 (observed):
+    a string as it is, a list or an object as JSON (``[1, "a", true]``), anything else as Python
+    writes it (``true`` → ``"True"``, ``42`` → ``"42"``, ``1.5`` → ``"1.5"``, null → ``"None"``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def run_environment(flow: Flow, overrides: Mapping[str, str],
+                    connection: Callable[[str], Connection]) -> dict[str, str]:
+    """The variables a run sets, name → text: the flow's ``environment_variables``
+    (:func:`environment_text`), each replaced by the run's ``overrides`` of the same name
+    (``--environment-variables``, run.yml), as promptflow 1.18.5 does; a value that is a whole
+    ``${name.field}`` is that field (secret or config) of stored connection ``name``, read through
+    ``connection`` (which raises :class:`FlowRunError` for an unknown connection).
+
+    Raises :class:`FlowRunError` when the connection has no such field. promptflow 1.18.5 raises
+    ConnectionNotFoundError only for an unknown connection named in the flow; it passes the text
+    ``${name.field}`` on as the value for an unknown field, and for an unknown connection named on its
+    command line (see ARCHITECTURE §10)."""
+    values = {name: environment_text(value.value) for name, value in flow.environment_variables}
+    values.update(overrides)
+    resolved = {}
+    for name, text in values.items():
+        match = _CONNECTION_FIELD.match(text)
+        if match is not None:
+            try:
+                found = connection(match.group(1))
+            except FlowRunError as exc:
+                raise FlowRunError(f"Environment variable {name}: {exc}") from exc
+            field_name = match.group(2)
+            if field_name not in found.secrets and field_name not in found.configs:
+                known = ", ".join(sorted({*found.secrets, *found.configs})) or "none"
+                raise FlowRunError(f"Environment variable {name}: connection '{found.name}' has no field "
+                                   f"'{field_name}' (its fields: {known}).")
+            text = str(found.secrets.get(field_name, found.configs.get(field_name)))
+        resolved[name] = text
+    return resolved
+
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How a run treats LLM nodes: stream tokens of nodes that feed outputs; record or replay calls."""
+    """How a run treats LLM and Python nodes: stream tokens (generator items) of nodes that feed outputs;
+    record or replay LLM calls."""
 
     stream: bool = False
     llm_cache: str | None = None
     home: Path | None = None
+    # The run's `--environment-variables` (or run.yml's), as given: they replace the flow's values of
+    # the same names (see `run_environment`).
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 class _Builder:
@@ -130,7 +227,9 @@ class _Builder:
     def template(self, node: Node, path: Path) -> str:
         text = read_disk(path)
         if text is None:
-            raise FlowRunError(f"Template '{path.name}' of node '{node.name}' was not found.")
+            reason = not_utf8(path)
+            raise FlowRunError(f"Template '{path.name}' of node '{node.name}' "
+                               f"{reason if reason is not None else 'was not found'}.")
         return text
 
     def llm(self, node: Node, path: Path) -> NodeRunner:
@@ -188,9 +287,13 @@ class _Builder:
         raise FlowRunError(f"Node '{node.name}' has type '{node.type}', which Flowline cannot run.")
 
 
+STREAMED_TYPES = ("llm", "custom_llm", "python")
+
+
 def streaming_nodes(flow: Flow) -> frozenset[str]:
-    """LLM nodes whose output is a flow output directly: their tokens are worth streaming."""
-    names = {n.name for n in flow.nodes if n.type in ("llm", "custom_llm")}
+    """LLM and Python nodes whose output is a flow output directly: their tokens (an LLM's answer, the
+    items of a generator a tool returns, as promptflow streams a chat flow's answer) are worth streaming."""
+    names = {n.name for n in flow.nodes if n.type in STREAMED_TYPES}
     referenced = {o.reference.reference.name for o in flow.outputs
                   if o.reference and o.reference.reference and o.reference.reference.kind == "node"}
     return frozenset(names & referenced)
@@ -198,8 +301,10 @@ def streaming_nodes(flow: Flow) -> frozenset[str]:
 
 def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None = None,
             options: RunOptions | None = None) -> Executable:
-    """Choose variants, set up the process and load the tools (of node ``only``, when given)."""
+    """Choose variants, set up the process (working directory: :func:`working_directory`) and load the tools
+    (of node ``only``, when given). ``flow.path`` may be relative to the caller's directory."""
     options = options or RunOptions()
+    flow = replace(flow, path=flow.path.absolute())  # the working directory changes in prepare_process
     try:
         flow = apply_variants(flow, variant)
     except VariantError as exc:
@@ -208,9 +313,11 @@ def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None
     nodes = order_nodes(flow.nodes) if only is None else tuple(n for n in flow.nodes if n.name == only)
     roots = prepare_process(flow)
     builder = _Builder(flow, roots, options)
+    # Set before any tool module is imported: tools may read the environment at import.
+    os.environ.update(run_environment(flow, options.environment, builder.connection))
     runners = {n.name: builder.runner(n) for n in nodes if only is None or n.name == only}
     streaming = streaming_nodes(flow) if options.stream else frozenset()
     target = flow.node(only) if only is not None else None
-    if options.stream and target is not None and target.type in ("llm", "custom_llm"):
+    if options.stream and target is not None and target.type in STREAMED_TYPES:
         streaming = frozenset({target.name})
     return Executable(flow, nodes, runners, roots, streaming)

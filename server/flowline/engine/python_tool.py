@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from flowline.flow.files import read_disk
 from flowline.flow.signatures import read_tool_source
 from flowline.flow.types import ConversionError, convert_node_input, flow_type_of
 
@@ -116,7 +117,7 @@ def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any],
                     candidates.append((member, value))
     if not candidates:
         # Decorated by another library's @tool: find the function by reading the source.
-        tools = read_tool_source(path.read_text(encoding="utf-8")).tools
+        tools = read_tool_source(read_disk(path) or "").tools  # it imported, so Python could decode it
         for sig in tools:
             owner = getattr(module, sig.class_name) if sig.class_name else None
             func = getattr(owner if owner is not None else module, sig.name, None)

@@ -11,6 +11,7 @@ tool's parameter type. When one node fails the line fails and the nodes still ru
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -104,8 +105,9 @@ def _walk(ref: Reference, value: Any) -> Any:
 
 class _Run:
     def __init__(self, exe: Executable, nodes: tuple[Node, ...], lookup: Lookup, emitter: Emitter,
-                 run_id: str, line_number: int | None) -> None:
+                 run_id: str, line_number: int | None, in_flight: set[str] | None = None) -> None:
         self.exe = exe
+        self.in_flight = set() if in_flight is None else in_flight
         self.pending = list(nodes)
         self.names = {n.name for n in nodes}
         self.lookup = lookup
@@ -194,6 +196,7 @@ class _Run:
             on_prompt=lambda prompt: sent.update(prompt=to_jsonable(prompt)),
         )
         token = metrics_sink.set(metric)
+        self.in_flight.add(node.name)
         try:
             with node_output(log):
                 output = await self.exe.runners[node.name].call(kwargs, ctx)
@@ -210,6 +213,7 @@ class _Run:
             return NodeResult(node.name, FAILED, error=info, duration_ms=duration, tokens=tokens)
         finally:
             metrics_sink.reset(token)
+            self.in_flight.discard(node.name)
         duration = _ms(started)
         tokens = sum_tokens(usage) or None
         self.emit("node_end", node.name, status=COMPLETED, start=start, end=now_iso(), duration_ms=duration,
@@ -262,7 +266,14 @@ class _Run:
                 running[asyncio.ensure_future(self.run_node(node))] = node
             if not running:
                 break
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                # The line was canceled (its time ran out): its nodes in flight end with it, not after it.
+                for task in running:
+                    task.cancel()
+                await asyncio.gather(*running, return_exceptions=True)
+                raise
             for task in done:
                 node = running.pop(task)
                 result = task.result()
@@ -316,10 +327,36 @@ def flow_outputs(exe: Executable, run: _Run) -> dict[str, Any]:
     return outputs
 
 
+def _connection_json(value: Any) -> Any:
+    if hasattr(value, "__json__"):  # a connection, which promptflow serializes too (secrets masked)
+        return value.__json__()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def unserializable_output(outputs: dict[str, Any]) -> ErrorInfo | None:
+    """The error of the first flow output ``json.dumps`` cannot write, or ``None``.
+
+    promptflow 1.18.5 fails the line so, with the same type name and message (``pf flow test`` and
+    ``pf run create`` alike), rather than writing the object's attributes or its ``str``.
+    """
+    for name, value in outputs.items():
+        try:
+            json.dumps(value, default=_connection_json)
+        except (TypeError, ValueError) as exc:  # ValueError: a circular reference
+            return ErrorInfo("FlowOutputUnserializable", (
+                f"The output '{name}' for flow is incorrect. The output value is not JSON serializable. JSON dump "
+                f"failed: ({type(exc).__name__}) {exc}. Please verify your flow output and make sure the value "
+                "serializable."))
+    return None
+
+
 async def run_line(exe: Executable, flow_inputs: dict[str, Any], emitter: Emitter, run_id: str,
-                   line_number: int | None = None) -> LineResult:
-    """Run the per-line nodes of a flow for one set of (already converted) flow inputs."""
-    run = _Run(exe, exe.line_nodes, lookup_line(flow_inputs), emitter, run_id, line_number)
+                   line_number: int | None = None, in_flight: set[str] | None = None) -> LineResult:
+    """Run the per-line nodes of a flow for one set of (already converted) flow inputs.
+
+    ``in_flight``, when given, holds the names of the nodes running at each moment (a line that runs
+    out of time names them)."""
+    run = _Run(exe, exe.line_nodes, lookup_line(flow_inputs), emitter, run_id, line_number, in_flight)
     failure = await run.run()
     if failure is not None:
         return _failed(run, failure)
@@ -327,6 +364,9 @@ async def run_line(exe: Executable, flow_inputs: dict[str, Any], emitter: Emitte
         outputs = flow_outputs(exe, run)
     except ResolutionError as exc:
         return LineResult(FAILED, None, run.results, ErrorInfo("OutputError", str(exc)), None, run.metrics)
+    unserializable = unserializable_output(outputs)
+    if unserializable is not None:
+        return LineResult(FAILED, None, run.results, unserializable, None, run.metrics)
     return LineResult(COMPLETED, outputs, run.results, metrics=run.metrics)
 
 
@@ -353,6 +393,18 @@ def lookup_aggregation(inputs: list[dict[str, Any]], lines: list[dict[str, Any]]
         return [_walk(ref, line.get(ref.name)) for line in lines]
 
     return lookup
+
+
+def aggregation_reads_lines(exe: Executable) -> bool:
+    """Whether some aggregation node has an input naming a per-line node's output.
+
+    ``flow test`` runs the aggregation nodes only then, as promptflow 1.18.5 does (it runs them only
+    when the line gave aggregation inputs, which are node references of aggregation nodes' inputs);
+    an aggregation that reads only flow inputs is not run by a test. Batch runs always run them."""
+    line_nodes = {n.name for n in exe.line_nodes}
+    return any(i.value.reference is not None and i.value.reference.kind == "node"
+               and i.value.reference.name in line_nodes
+               for n in exe.aggregation_nodes for i in n.inputs)
 
 
 async def run_aggregation(exe: Executable, inputs: list[dict[str, Any]], line_outputs: list[dict[str, Any]],

@@ -150,6 +150,7 @@ class _Builder:
             return None
         inputs_map = self.expect_map(item.get("inputs"), f"'inputs' of node '{node_name}'")
         type_node = item.get("type")
+        api_node = item.get("api")
         connection = item.get("connection")
         return Node(
             name=node_name,
@@ -161,12 +162,13 @@ class _Builder:
             aggregation=self.flag(item.get("aggregation")) or self.flag(item.get("reduce")),
             use_variants=self.flag(item.get("use_variants")),
             connection=self.value(connection) if connection is not None else None,
-            api=self.text(item.get("api")),
+            api=self.text(api_node),
             provider=self.text(item.get("provider")),
             module=self.text(item.get("module")),
             span=item.span,
             name_span=name_span or (name_node.span if name_node is not None else item.span),
             type_span=type_node.span if type_node is not None else item.span,
+            api_span=api_node.span if api_node is not None else item.span,
         )
 
     def nodes(self, node: YNode | None) -> tuple[Node, ...]:

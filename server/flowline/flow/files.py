@@ -16,11 +16,77 @@ Reader = Callable[[Path], "str | None"]
 
 
 def read_disk(path: Path) -> str | None:
-    """The text of a file on disk, or ``None`` when it cannot be read."""
+    """The text of a file on disk, or ``None`` when it cannot be read (missing, or not UTF-8:
+    :func:`not_utf8` says which). A ``.py`` file is read as Python reads it: in the encoding a PEP 263
+    ``coding`` comment names, and with bytes Python skips (in comments) replaced, as promptflow 1.18.5
+    runs a tool whose comment is latin-1."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+    except OSError:
         return None
+    if path.suffix != ".py":
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            compile(data, str(path), "exec", dont_inherit=True)  # raises SyntaxError unless only comments are bad
+            return data.decode(encoding, errors="replace")
+    except (SyntaxError, LookupError, ValueError):
+        return None
+
+
+def utf8_error(data: bytes, exc: UnicodeDecodeError) -> str:
+    """Where ``data`` stops being UTF-8 and what to do:
+    ``is not valid UTF-8: byte 0xE9 at offset 17 (line 2, column 5); re-save it as UTF-8``
+    (the line and column are 1-based, the column counts characters)."""
+    start = exc.start
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line = data.count(b"\n", 0, start) + 1
+    column = len(data[line_start:start].decode("utf-8", errors="replace")) + 1
+    return (f"is not valid UTF-8: byte 0x{data[start]:02X} at offset {start} (line {line}, column {column}); "
+            "re-save it as UTF-8 (in VS Code: the encoding in the status bar, then 'Save with Encoding')")
+
+
+class UserFileError(ValueError):
+    """A file of the user's that cannot be read as text; the message says which, why and how to fix it."""
+
+
+def read_user_text(path: Path, kind: str, encoding: str = "utf-8") -> str:
+    """The text of ``path``, the user's ``kind`` file (``"data file"``, ``"run file"``...). Raises
+    :class:`UserFileError`: ``Cannot read <kind> '<path>': <reason>.`` or ``<Kind> '<path>' is not
+    valid UTF-8: ...`` (:func:`utf8_error`)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserFileError(f"Cannot read {kind} '{path}': {exc.strerror}.") from exc
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UserFileError(f"{kind[:1].upper()}{kind[1:]} '{path}' {utf8_error(raw, exc)}.") from exc
+
+
+def not_utf8(path: Path) -> str | None:
+    """:func:`utf8_error` for a file that exists but is not UTF-8; ``None`` for any other file
+    (a ``.py`` file in the encoding its ``coding`` comment names is fine)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if path.suffix == ".py" and read_disk(path) is not None:
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return utf8_error(data, exc)
+    return None
 
 
 def include_roots(flow: Flow) -> dict[str, Path]:

@@ -110,6 +110,7 @@ class Node:
     span: Span = NO_SPAN
     name_span: Span = NO_SPAN
     type_span: Span = NO_SPAN
+    api_span: Span = NO_SPAN
 
     def input(self, name: str) -> NodeInput | None:
         """The input called ``name``, if the node sets it."""

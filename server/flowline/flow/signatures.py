@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from flowline.flow.files import read_disk
 from flowline.flow.spans import Span
 
 _NO_DEFAULT = object()
@@ -123,8 +124,6 @@ def read_tool_source(text: str) -> ToolFile:
 
 
 def read_tool_file(path: Path) -> ToolFile | None:
-    """Read a tool file from disk; ``None`` when it cannot be read."""
-    try:
-        return read_tool_source(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return None
+    """Read a tool file from disk (decoded as Python does); ``None`` when it cannot be read."""
+    text = read_disk(path)
+    return None if text is None else read_tool_source(text)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from flowline.flow.spans import Span
+
 
 class TemplateError(Exception):
     """A template that cannot be parsed or rendered."""
@@ -30,6 +32,21 @@ def template_variables(text: str) -> frozenset[str]:
         return frozenset(meta.find_undeclared_variables(_environment().parse(text)))
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"has a syntax error at line {exc.lineno}: {exc.message}.") from exc
+
+
+def template_position(text: str, name: str) -> Span:
+    """Where a template first reads variable ``name`` (the name inside its first ``{{ }}`` or ``{% %}``
+    that uses it); the start of the template when the lexer finds none."""
+    import re
+
+    pattern = re.compile(r"(?<![\w.])" + re.escape(name) + r"(?!\w)")
+    for lineno, kind, value in _environment().lex(text):
+        if kind == "name" and value == name:
+            line = text.split("\n")[lineno - 1]
+            match = pattern.search(line, line.find("{") + 1 if "{" in line else 0)
+            column = match.start() if match else 0
+            return Span(lineno - 1, column, lineno - 1, column + len(name))
+    return Span(0, 0, 0, 0)
 
 
 @lru_cache(maxsize=256)

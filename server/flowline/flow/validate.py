@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowline.flow.files import Reader, read_disk, resolve_source
+from flowline.flow.files import Reader, not_utf8, read_disk, resolve_source
 from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node, Value
 from flowline.flow.problems import Problem, did_you_mean, error, replace_with_closest, warning
 from flowline.flow.references import skipped_characters
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
-from flowline.flow.templates import TemplateError, template_variables
+from flowline.flow.templates import TemplateError, template_position, template_variables
 from flowline.flow.types import ConversionError, convert_flow_input
 from flowline.flow.variants import apply_variants
 
@@ -216,11 +216,22 @@ def _check_cycles(ctx: _Context) -> None:
             visit(name, [])
 
 
+def _not_utf8(ctx: _Context, node: Node, what: str) -> bool:
+    """Report a source file that exists but is not UTF-8 at the node's ``path:`` (promptflow 1.18.5 fails
+    such a flow only when it runs, with a ``UnicodeDecodeError``); whether it was one."""
+    assert node.source is not None and node.source.path
+    reason = not_utf8(ctx.source_path(node.source.path))
+    if reason is not None:
+        ctx.add(error(node.source.path_span, "source-not-utf8",
+                      f"{what} '{node.source.path}' of node '{node.name}' {reason}."))
+    return reason is not None
+
+
 def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     """Check a python node's source file and return its single tool signature."""
     source = node.source
     if source is not None and source.type == "package_with_prompt" and source.path:
-        if ctx.read(ctx.source_path(source.path)) is None:
+        if ctx.read(ctx.source_path(source.path)) is None and not _not_utf8(ctx, node, "Prompt file"):
             ctx.add(error(source.path_span, "source-not-found",
                           f"Prompt file '{source.path}' of node '{node.name}' was not found "
                           f"(looked for {ctx.source_path(source.path).absolute()})."))
@@ -235,6 +246,8 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
         return None
     path = ctx.source_path(source.path)
     text = ctx.read(path)
+    if text is None and _not_utf8(ctx, node, "Source file"):
+        return None
     if text is None:
         ctx.add(error(source.path_span, "source-not-found",
                       f"Source file '{source.path}' of node '{node.name}' was not found "
@@ -307,12 +320,38 @@ def _check_llm_parameters(ctx: _Context, node: Node) -> None:
 
 _TYPE_WORDS = {"int": "a whole number", "double": "a number", "bool": "true or false"}
 
+LLM_APIS = ("chat", "completion")
+
+# Template variables promptflow 1.18.5 refuses because the node's tool has a parameter of that name
+# ("NodeInputValidationError: Invalid inputs {...} in prompt template of node n. These inputs are
+# duplicated with the [reserved] parameters of ..."), observed by running `pf flow test` and by
+# listing the parameters of its tools: the prompt tool takes `template`; an LLM node's tool takes
+# `connection` and its API's parameters. Only the names both connection types (OpenAI and Azure
+# OpenAI) reserve are listed: `model`/`deployment_name` and chat's `n` depend on the connection type.
+_RESERVED_TEMPLATE_NAMES = {
+    "prompt": frozenset({"template"}),
+    "chat": frozenset({"connection", "prompt", "temperature", "top_p", "stream", "stop", "max_tokens",
+                       "presence_penalty", "frequency_penalty", "logit_bias", "user", "function_call", "functions",
+                       "tool_choice", "tools", "response_format", "seed"}),
+    "completion": frozenset({"connection", "prompt", "suffix", "max_tokens", "temperature", "top_p", "n", "stream",
+                             "logprobs", "echo", "stop", "presence_penalty", "frequency_penalty", "best_of",
+                             "logit_bias", "user"}),
+}
+
 
 def _check_llm_nodes(ctx: _Context) -> None:
     for node in _all_nodes(ctx.flow):
         if node.type not in ("llm", "custom_llm"):
             continue
         _check_llm_parameters(ctx, node)
+        if node.api is not None and node.api not in LLM_APIS:
+            # The schema says so too (at the same place, so `validate` lists it once); this check is what
+            # stops `flow test` and `run create`. promptflow 1.18.5: "(APINotFound) The API
+            # 'OpenAI.completion_1' is not found." when the run starts.
+            ctx.add(error(node.api_span, "llm-api",
+                          f"Unknown api '{node.api}' of node '{node.name}'.{did_you_mean(node.api, LLM_APIS)} "
+                          f"The APIs are {', '.join(LLM_APIS)}.",
+                          replace_with_closest(node.api_span, node.api, LLM_APIS)))
         item = node.input("connection")
         connection = node.connection or (item.value if item else None)
         if connection is None:
@@ -373,8 +412,16 @@ def _check_templates(ctx: _Context) -> None:
             ctx.add(error(node.source.path_span, "template-syntax",
                           f"Template '{node.source.path}' of node '{node.name}' {exc}"))
             continue
+        reserved = _RESERVED_TEMPLATE_NAMES.get(node.type if node.type == "prompt" else str(node.api or "chat"),
+                                                frozenset()) if node.type in ("prompt", "llm") else frozenset()
+        for name in sorted(variables & reserved):
+            what = "the prompt tool" if node.type == "prompt" else f"the LLM tool's {node.api or 'chat'} API"
+            ctx.add(error(template_position(text, name), "template-reserved",
+                          f"Template '{node.source.path}' of node '{node.name}' uses '{{{{ {name} }}}}', but "
+                          f"'{name}' is a parameter of {what}; rename the variable (and the node input that "
+                          "gives it).", file=path))
         given = {i.name for i in node.inputs}
-        for name in sorted(variables - given):
+        for name in sorted(variables - given - reserved):
             ctx.add(warning(node.name_span, "template-variable",
                             f"Template '{node.source.path}' uses '{{{{ {name} }}}}' but node '{node.name}' "
                             f"has no input '{name}'; it will render as empty."))
@@ -466,6 +513,9 @@ def validate_file(path: Path, with_schema: bool = False,
     text = read_disk(path)
     if text is None:
         flow = Flow(path)
+        reason = not_utf8(path)
+        if reason is not None:
+            return flow, [error(Span(0, 0, 0, 0), "flow-not-utf8", f"{path.name} {reason}.")]
         return flow, [error(Span(0, 0, 0, 0), "flow-not-found", f"Cannot read {path}: no such flow file.")]
     flow, document = load_flow_text(text, path)
     problems = validate(flow, connections=connections)

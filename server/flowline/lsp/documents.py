@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.workspace import Workspace
 
 from flowline.flow.build import NodeCache, load_flow_text
+from flowline.flow.files import read_disk
 from flowline.flow.model import Flow
 from flowline.flow.parse import Document
 from flowline.flow.problems import Problem
@@ -102,10 +103,7 @@ class FlowDocuments:
         document = self.workspace.text_documents.get(path.as_uri())
         if document is not None:
             return document.source
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
+        return read_disk(path)
 
     def state(self, uri: str, refresh: bool = False) -> FlowState:
         """The state of an open flow document, computed once per version and set of stored connections

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flowline.flow.files import UserFileError, read_user_text
+
 SUFFIXES = (".jsonl", ".json", ".csv", ".tsv")
 
 
@@ -17,9 +19,9 @@ class DataError(Exception):
 def _read_file(path: Path) -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"Cannot read data file '{path}': {exc}.") from exc
+        text = read_user_text(path, "data file", "utf-8-sig")
+    except UserFileError as exc:
+        raise DataError(str(exc)) from exc
     if suffix == ".jsonl":
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):

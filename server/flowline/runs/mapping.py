@@ -39,6 +39,14 @@ def complete_mapping(flow: Flow, given: dict[str, Any]) -> dict[str, Any]:
     return mapping
 
 
+def defaulted_columns(flow: Flow, given: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """Flow inputs with a default that the data has a column of the same name for, and no mapping
+    names: as in promptflow 1.18.5 they keep their default, which a user may not expect."""
+    columns = {key for row in rows[:20] for key in row}
+    return [item.name for item in flow.inputs if item.name in columns and item.name not in given
+            and item.default is not None and item.default.value is not None]
+
+
 def merge_sources(sources: dict[str, list[dict[str, Any]]]) -> list[tuple[int, dict[str, dict[str, Any]]]]:
     """Align the sources line by line: by index, or by ``line_number`` where rows carry it."""
     by_line: dict[int, dict[str, dict[str, Any]]] = {}

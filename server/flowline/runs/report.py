@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,24 @@ def details(record: RunRecord, max_results: int | None = None) -> list[dict[str,
     return rows[:max_results] if max_results else rows
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) and fullwidth characters take two, combining
+    marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _cell(value: Any, width: int = 40) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = text.replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if display_width(text) <= width:
+        return text
+    while display_width(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
 
 
 def details_table(rows: list[dict[str, Any]]) -> str:
@@ -35,8 +50,8 @@ def details_table(rows: list[dict[str, Any]]) -> str:
         table.append([str(r["line_number"]), str(r["status"])] + [_cell(r["inputs"].get(k, "")) for k in inputs]
                      + [_cell((r["outputs"] or {}).get(k, "")) for k in outputs]
                      + [_cell(f"{error.get('type')}: {error.get('message')}" if error else "", 60)])
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table]
+    widths = [max(display_width(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -11,16 +10,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from flowline.engine.errors import FlowRunError
+from flowline.engine.errors import FlowRunError, NodeError
 from flowline.engine.prepare import RunOptions, prepare
 from flowline.flow.build import resolve_flow_path
+from flowline.flow.files import UserFileError, read_user_text
 from flowline.flow.model import Flow, Value
 from flowline.flow.problems import has_errors
 from flowline.flow.validate import validate_file
 from flowline.flow.variants import VariantError, parse_variant
-from flowline.runs.batch import DEFAULT_WORKERS, Done, WorkerLost, run_batch
+from flowline.home import flowline_home
+from flowline.runs.batch import DEFAULT_LINE_TIMEOUT, DEFAULT_WORKERS, Done, WorkerLost, run_batch
 from flowline.runs.data import DataError, load_rows
-from flowline.runs.mapping import MappingError, apply_mapping, complete_mapping
+from flowline.runs.mapping import MappingError, apply_mapping, complete_mapping, defaulted_columns
 from flowline.runs.progress import Progress
 from flowline.runs.store import RunFolder, RunRecord, RunStore, RunStoreError, process_start
 
@@ -31,15 +32,16 @@ class RunSpecError(Exception):
 
 @dataclass
 class RunSpec:
-    """Everything `run create` takes."""
+    """Everything `run create` takes (``workers``/``line_timeout`` ``None``: see :func:`batch_settings`;
+    ``flow`` ``None``: only with ``resume_from``, see :func:`resumed_spec`)."""
 
-    flow: Path
+    flow: Path | None = None
     data: Path | None = None
     column_mapping: dict[str, Any] = field(default_factory=dict)
     run: str | None = None
     variant: str | None = None
     name: str | None = None
-    workers: int = DEFAULT_WORKERS
+    workers: int | None = None
     resume_from: str | None = None
     line_timeout: float | None = None
     environment_variables: dict[str, str] = field(default_factory=dict)
@@ -53,9 +55,9 @@ def spec_from_yaml(path: Path) -> RunSpec:
     from flowline.flow.parse import YMap, parse, to_python
 
     try:
-        document = parse(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RunSpecError(f"Cannot read run file '{path}': {exc.strerror}.") from exc
+        document = parse(read_user_text(path, "run file"))
+    except UserFileError as exc:
+        raise RunSpecError(str(exc)) from exc
     if document.problems:
         raise RunSpecError(f"{path}:{document.problems[0].span.human()}: {document.problems[0].message}")
     if not isinstance(document.root, YMap):
@@ -73,10 +75,65 @@ def spec_from_yaml(path: Path) -> RunSpec:
         run=data.get("run"),
         variant=data.get("variant"),
         name=data.get("name"),
-        environment_variables={k: v if isinstance(v, str) else json.dumps(v)
-                               for k, v in (data.get("environment_variables") or {}).items()},
+        environment_variables=_run_file_environment(path, data.get("environment_variables")),
         connections=connections,
     )
+
+
+def _run_file_environment(path: Path, values: Any) -> dict[str, str]:
+    """A run file's ``environment_variables``: strings only, as promptflow 1.18.5's run schema takes
+    them (it refuses ``Q: true`` with "Not a valid string."); a flow's own values may be of any type."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise RunSpecError(f"{path}: 'environment_variables' must be a mapping of names to strings.")
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise RunSpecError(f"{path}: environment_variables.{key} is not a string; write it in quotes.")
+    return {str(k): v for k, v in values.items()}
+
+
+# What `--resume-from` takes from the run it resumes (meta.json keys): spec attribute and its option.
+_RESUMED = (("flow", "--flow"), ("data", "--data"), ("column_mapping", "--column-mapping"), ("run", "--run"),
+            ("variant", "--variant"), ("environment_variables", "--environment-variables"),
+            ("connections", "--connections"))
+
+
+def resumed_spec(spec: RunSpec, store: RunStore) -> RunSpec:
+    """``spec`` with what run ``spec.resume_from`` ran with (its meta.json): flow, data, column mapping,
+    parent run, variant, environment variables (as given, so secrets stay unresolved) and connections.
+
+    A value given again must be the same (a column mapping: a part of the run's); any other raises
+    :class:`RunSpecError` in one line naming the option. promptflow 1.18.5 refuses every one of these
+    options with ``--resume-from`` (even an equal one) and runs the resumed lines without the run's
+    environment variables; Flowline keeps them (ARCHITECTURE §10)."""
+    name = str(spec.resume_from)
+    try:
+        meta = store.folder(store.get(name).name).meta()
+    except RunStoreError as exc:
+        raise RunSpecError(str(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise RunSpecError(f"Run '{name}' cannot be resumed: its meta.json cannot be read ({exc}).") from exc
+    original: dict[str, Any] = {
+        "flow": Path(meta["flow"]), "data": Path(meta["data"]) if meta.get("data") else None,
+        "column_mapping": dict(meta.get("column_mapping") or {}), "run": meta.get("run"),
+        "variant": meta.get("variant"), "environment_variables": dict(meta.get("environment_variables") or {}),
+        "connections": dict(meta.get("connections") or {})}
+    for key, option in _RESUMED:
+        given, before = getattr(spec, key), original[key]
+        if key == "flow" and given is not None:
+            same = resolve_flow_path(given.absolute()).resolve() == resolve_flow_path(before).resolve()
+        elif key == "data" and given is not None:
+            same = before is not None and given.resolve() == before.resolve()
+        elif key == "column_mapping":
+            same = all(before.get(k) == v for k, v in given.items())
+        else:
+            same = not given or given == before
+        if not same:
+            shown = " ".join(f"{k}={v}" for k, v in given.items()) if isinstance(given, dict) else str(given)
+            raise RunSpecError(f"--resume-from {name} runs with that run's {option[2:].replace('-', ' ')} "
+                               f"({before or 'none'}); {option} {shown} differs: leave it out, or start a new run.")
+    return replace(spec, **original)
 
 
 def _with_connections(flow: Flow, overrides: dict[str, dict[str, str]]) -> Flow:
@@ -117,6 +174,41 @@ def _sources(spec: RunSpec, store: RunStore) -> dict[str, list[dict[str, Any]]]:
     return sources
 
 
+def _setting(name: str, convert: type[int] | type[float], default: float, stream: IO[str]) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = convert(raw)
+    except ValueError:
+        value = 0
+    if value > 0:
+        return value
+    # promptflow 1.18.5 silently runs with its default; Flowline says so, once, and does the same.
+    stream.write(f"flowline: {name}={raw!r} is not a number above 0; using {default:g}.\n")
+    return default
+
+
+def batch_settings(spec: RunSpec, stream: IO[str]) -> tuple[int, float]:
+    """Lines at once and seconds per line for the run: the explicit option (``--workers``,
+    ``--line-timeout``), else promptflow's variable, else the default (16 lines, 600 s).
+
+    The variables are read from the environment once the flow's ``environment_variables`` and the
+    run's are set, so any of the shell, the flow or the run can give them, as with promptflow:
+    ``PF_WORKER_COUNT`` (promptflow's process count; Flowline's lines at once) and
+    ``PF_LINE_TIMEOUT_SEC``. A value that is no number above 0 is reported on ``stream`` and the
+    default used. ``PF_BATCH_METHOD`` (promptflow's process start method) is accepted and reported
+    as unused: Flowline runs lines in threads, or in ``--worker-processes``.
+    """
+    workers = spec.workers or int(_setting("PF_WORKER_COUNT", int, DEFAULT_WORKERS, stream))
+    timeout = spec.line_timeout or _setting("PF_LINE_TIMEOUT_SEC", float, DEFAULT_LINE_TIMEOUT, stream)
+    method = os.environ.get("PF_BATCH_METHOD", "").strip()
+    if method:
+        stream.write(f"flowline: PF_BATCH_METHOD={method!r} is accepted but not used: Flowline runs lines in "
+                     "threads (or in worker processes with --worker-processes).\n")
+    return workers, timeout
+
+
 def _previous(store: RunStore, name: str) -> tuple[RunFolder, dict[int, dict[str, Any]], dict[int, Done]]:
     """The completed lines of the run being resumed, with their node outputs for aggregation."""
     try:
@@ -129,9 +221,20 @@ def _previous(store: RunStore, name: str) -> tuple[RunFolder, dict[int, dict[str
 
 
 def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO[str] = sys.stderr) -> RunRecord:
-    """Validate, map, run every line and store the run; returns its index record."""
-    store = store or RunStore()
-    flow_path = resolve_flow_path(spec.flow)
+    """Validate, map, run every line and store the run; returns its index record.
+
+    Raises :class:`RunSpecError` when the run cannot start (spec, flow, data, mapping). A tool that
+    fails to import is no such error: the run is stored as Failed with the one-line reason
+    (:meth:`NodeError.load_failure`) and no line run, so `run list`, `run show` and the run panel keep
+    why (promptflow 1.18.5 prints ``PythonLoadError`` and stores no run; see ARCHITECTURE §10)."""
+    # Paths are made absolute first: the run's tools work in the flow folder (`prepare` changes directory).
+    store = store or RunStore(flowline_home().absolute())
+    if spec.resume_from:
+        spec = resumed_spec(spec, store)
+    if spec.flow is None:
+        raise RunSpecError("run create needs --flow (or -f run.yml, or --resume-from NAME).")
+    data_path = str(spec.data.absolute()) if spec.data else None  # for meta.json, so a resume finds it anywhere
+    flow_path = resolve_flow_path(spec.flow.absolute())
     if not flow_path.is_file():
         raise RunSpecError(f"No flow found at '{spec.flow}'.")
     flow, problems = validate_file(flow_path)
@@ -145,6 +248,12 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         raise RunSpecError(str(exc)) from exc
     sources = _sources(spec, store)
     mapping = complete_mapping(flow, spec.column_mapping)
+    defaulted = defaulted_columns(flow, spec.column_mapping, sources.get("data", []))
+    if defaulted:
+        pairs = " ".join(f"{name}='${{data.{name}}}'" for name in defaulted)
+        progress_stream.write(f"note: input(s) {', '.join(defaulted)} keep their default although the data has "
+                              "a column of that name (as in Prompt flow); to read the column: "
+                              f"--column-mapping {pairs}\n")
     try:
         lines = apply_mapping(sources, mapping)
     except MappingError as exc:
@@ -157,22 +266,28 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         lines = [line for line in lines if line.number not in previous_lines]
 
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")
-    name = spec.name or f"{flow.directory.name}_{variant[1] + '_' if variant else ''}{stamp}"
+    name = spec.name or f"{flow.directory.resolve().name}_{variant[1] + '_' if variant else ''}{stamp}"
     if store.exists(name):
         raise RunSpecError(f"A run named '{name}' already exists; choose another --name.")
-    os.environ.update(spec.environment_variables)
-    options = RunOptions(llm_cache=spec.llm_cache)
+    options = RunOptions(llm_cache=spec.llm_cache, environment=spec.environment_variables)
+    load_failure: str | None = None
     try:
         exe = prepare(flow, variant, options=options)
     except (FlowRunError, VariantError) as exc:
         raise RunSpecError(str(exc)) from exc
+    except NodeError as exc:  # a tool that cannot load: a run of the user's code that failed, so it is stored
+        load_failure = exc.load_failure()
+    workers, line_timeout = batch_settings(spec, progress_stream)
 
     folder = store.folder(name)
     total = len(lines) + len(previous_lines)
     created = datetime.now().isoformat(timespec="seconds")
-    meta = {"name": name, "flow": str(flow.directory.resolve()), "data": str(spec.data) if spec.data else None,
+    # The environment variables are kept as given: a `${connection.field}` stays a reference, never its secret.
+    meta = {"name": name, "flow": str(flow.directory.resolve()),
+            "data": data_path,
             "run": spec.run, "variant": spec.variant, "column_mapping": mapping, "resume_from": spec.resume_from,
-            "workers": spec.workers, "worker_processes": spec.worker_processes, "line_timeout": spec.line_timeout,
+            "environment_variables": spec.environment_variables, "connections": spec.connections,
+            "workers": workers, "worker_processes": spec.worker_processes, "line_timeout": line_timeout,
             "created": created}
     folder.write_meta(meta)
     folder.snapshot(flow.directory)
@@ -190,11 +305,15 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         store.put(record)
         return record
 
+    if load_failure is not None:
+        folder.add_log(load_failure)
+        folder.close()
+        return index("Failed", len(previous_lines), 0, {}, 0, load_failure)
     index("Running", len(previous_lines), 0, {}, None)
     started = time.perf_counter()
     progress = Progress(progress_stream, total, done=len(previous_lines))
     try:
-        outcome = run_batch(exe, lines, folder, name, workers=spec.workers, line_timeout=spec.line_timeout,
+        outcome = run_batch(exe, lines, folder, name, workers=workers, line_timeout=line_timeout,
                             previous=previous_done, on_line=progress.update, processes=spec.worker_processes,
                             options=options)
     except WorkerLost as exc:
@@ -219,6 +338,10 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         folder.add_log(f"aggregation failed: {outcome.aggregation_error.type}: {outcome.aggregation_error.message}")
     folder.close()
     completed = outcome.completed + len(previous_lines)
-    status = "Failed" if outcome.aggregation_error is not None or (total and completed == 0) else "Completed"
-    return index(status, completed, outcome.failed, outcome.metrics, round((time.perf_counter() - started) * 1000, 3))
+    # Completed even when lines or the aggregation failed, as promptflow 1.18.5 marks such runs: the
+    # counts say how lines went, and an aggregation error is the run's reason (`run show`, logs.txt).
+    error = outcome.aggregation_error
+    aggregation = f"the aggregation failed with {error.type}: {error.message}" if error is not None else None
+    return index("Completed", completed, outcome.failed, outcome.metrics,
+                 round((time.perf_counter() - started) * 1000, 3), aggregation)
 

@@ -1,0 +1,6 @@
+from promptflow.core import tool
+
+
+@tool
+def stream(question: str):
+    yield from ["hello ", "brave ", "new ", "world "]
