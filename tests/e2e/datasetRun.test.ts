@@ -86,8 +86,9 @@ test("a run whose every line fails is told as an error with the first line's err
     const mapping = "Inputs of the batch run over amounts.jsonl";
     await bench.quickPickRow(mapping, "${data.amount}").waitFor({ timeout: 30_000 });
     await bench.quickPickRow(mapping, "Run with this mapping").click();  // the flow has no variants: no second pick
-    await bench.toast("Failed (0 of 1 lines completed, 1 failed): line 0 failed with ValueError: invalid literal "
-      + "for int() with base 10: 'twelve'.").filter({ hasText: "Batch run failing-tool_" }).waitFor({ timeout: 60_000 });
+    // As in promptflow, a run whose lines all failed is Completed; the message says what failed.
+    await bench.toast("Completed, 0 of 1 lines completed, 1 failed; no line completed; line 0 failed with ValueError: "
+      + "invalid literal for int() with base 10: 'twelve'.").filter({ hasText: "Batch run failing-tool_" }).waitFor({ timeout: 60_000 });
     await bench.shot("dataset-03-failed");
   } catch (error) {
     await bench.shot("dataset-failed-run").catch(() => undefined);
