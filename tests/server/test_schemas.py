@@ -85,13 +85,16 @@ def test_usual_flow_mistakes_are_rejected(mistake: dict[str, Any], expected: str
 def test_run_files_are_checked() -> None:
     run = {"flow": "../web-classification", "data": "data.jsonl", "run": "wc_v0", "name": "eval_v0",
            "column_mapping": {"groundtruth": "${data.answer}", "prediction": "${run.outputs.category}"},
-           "variant": "${summarize_text_content.variant_1}", "environment_variables": {"A": 1},
+           "variant": "${summarize_text_content.variant_1}", "environment_variables": {"A": "1"},
            "connections": {"classify_with_llm": {"connection": "local", "deployment_name": "smollm2"}},
            "tags": {"team": "x"}, "description": "d", "display_name": "D"}
     assert errors("run", run) == []
     assert errors("run", {"data": "x.jsonl"}) == [": 'flow' is a required property"]
     assert errors("run", {"flow": "f", "variant": "variant_1"})[0].startswith("variant: 'variant_1' does not match")
     assert errors("run", {"flow": "f", "colum_mapping": {}})[0].startswith(": Additional properties are not allowed")
+    # run create refuses a value that is not text, as promptflow 1.18.5 does ("Not a valid string.").
+    not_text = errors("run", {"flow": "f", "environment_variables": {"A": 1}})
+    assert not_text[0].startswith("environment_variables.A: 1 is")
 
 
 @pytest.mark.parametrize("path", sorted((SAMPLES / "connections").glob("*.yaml")), ids=lambda p: p.stem)
