@@ -19,10 +19,14 @@ def details(record: RunRecord, max_results: int | None = None) -> list[dict[str,
     return rows[:max_results] if max_results else rows
 
 
+def _char_width(c: str) -> int:
+    return 0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: wide (CJK) and fullwidth characters take two, combining
     marks none."""
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(_char_width(c) for c in text)
 
 
 def _cell(value: Any, width: int = 40) -> str:
@@ -30,9 +34,13 @@ def _cell(value: Any, width: int = 40) -> str:
     text = text.replace("\n", " ")
     if display_width(text) <= width:
         return text
-    while display_width(text) > width - 1:
-        text = text[:-1]
-    return text + "…"
+    # One pass over the start of the text (a cell may hold a whole large output).
+    used, end = 0, 0
+    for end, c in enumerate(text):  # noqa: B007 (end is where the cut goes, read after the loop)
+        used += _char_width(c)
+        if used > width - 1:
+            break
+    return text[:end] + "…"
 
 
 def _pad(text: str, width: int) -> str:
