@@ -77,6 +77,9 @@ CASES = [
          files={"p.jinja2": "Hi {{ name }} from {{ place }}\n"}, severity="warning", message="'{{ place }}'"),
     Case("template-syntax", "nodes:\n" + node("render", path="bad.jinja2", type_="prompt"), "bad.jinja2",
          files={"bad.jinja2": "Hi {% if %}\n"}),
+    Case("template-syntax", "nodes:\n" + node("render", path="loop.jinja2", type_="prompt"), "loop.jinja2",
+         files={"loop.jinja2": "{% for a in x %}{{ a }}{% endfo %}"},
+         message="The innermost block that needs to be closed is 'for'."),
     Case("node-type", "nodes:\n" + node("a", type_="pyton"), "pyton", message="Did you mean 'python'?"),
     Case("node-type-missing", "nodes:\n- name: untyped\n  source:\n    type: code\n    path: t.py\n", "untyped"),
     Case("source-type", "nodes:\n- name: a\n  type: python\n  source:\n    type: cod\n    path: t.py\n", "type: cod",
@@ -128,6 +131,7 @@ def test_problem_reported_at_exact_position(case: Case, tmp_path: Path) -> None:
     assert (matching[0]["line"], matching[0]["column"]) == (line, column), matching[0]
     assert matching[0]["severity"] == case.severity
     assert case.message in matching[0]["message"]
+    assert not [p for p in problems if p["message"].endswith("..")], "a library's own full stop doubled"
     assert result.code == (1 if any(p["severity"] == "error" for p in problems) else 0)
 
 

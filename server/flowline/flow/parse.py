@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from flowline.flow.problems import Problem, error
+from flowline.flow.problems import Problem, error, sentence
 from flowline.flow.spans import Span
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -227,12 +227,12 @@ def parse(text: str) -> Document:
                 context += f" (started at {exc.context_mark.line + 1}:{exc.context_mark.column + 1})"
             message = f"{context}: {message}"
         problems.append(error(Span(line, col, line, col + 1), "yaml-syntax",
-                              f"YAML syntax error: {message}."))
+                              sentence(f"YAML syntax error: {message}")))
         end = mark if mark is not None else None
         while stack:
             opened = stack.pop()
             node = opened.close(end or opened.start)
             attach(node, opened.anchor)
     except yaml.YAMLError as exc:
-        problems.append(error(Span(0, 0, 0, 1), "yaml-syntax", f"YAML error: {exc}."))
+        problems.append(error(Span(0, 0, 0, 1), "yaml-syntax", sentence(f"YAML error: {exc}")))
     return Document(root, tuple(problems), text, plain and not problems)

@@ -57,6 +57,13 @@ def warning(span: Span, code: str, message: str, fix: Fix | None = None, file: P
     return Problem(span, Severity.WARNING, code, message, file, fix)
 
 
+def sentence(text: str) -> str:
+    """``text`` ending in one full stop: messages from libraries (Jinja, YAML, jsonschema) sometimes
+    end in their own, and a second one reads as a typo."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def has_errors(problems: list[Problem] | tuple[Problem, ...]) -> bool:
     """True when any problem is an error."""
     return any(p.severity is Severity.ERROR for p in problems)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq, to_python
-from flowline.flow.problems import Problem, did_you_mean, error
+from flowline.flow.problems import Problem, did_you_mean, error, sentence
 from flowline.flow.spans import Span
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "flow.schema.json"
@@ -83,8 +83,8 @@ def _problem(root: YNode, err: _Error) -> list[Problem]:
         return problems
     if err.validator == "required":
         span = key.span if key is not None else Span.point(node.span.start_line, node.span.start_col)
-        return [error(span, "schema-required", f"{where}: {err.message}.")]
-    return [error(node.span, "schema", f"{where}: {err.message}.")]
+        return [error(span, "schema-required", sentence(f"{where}: {err.message}"))]
+    return [error(node.span, "schema", sentence(f"{where}: {err.message}"))]
 
 
 def _json_keys(value: Any) -> Any:

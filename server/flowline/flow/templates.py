@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from flowline.flow.problems import sentence
 from flowline.flow.spans import Span
 
 
@@ -31,7 +32,7 @@ def template_variables(text: str) -> frozenset[str]:
     try:
         return frozenset(meta.find_undeclared_variables(_environment().parse(text)))
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"has a syntax error at line {exc.lineno}: {exc.message}.") from exc
+        raise TemplateError("has a syntax error at line " + sentence(f"{exc.lineno}: {exc.message}")) from exc
 
 
 def template_position(text: str, name: str) -> Span:

@@ -13,7 +13,7 @@ from pathlib import Path
 from flowline.flow.files import Reader, not_utf8, read_disk, resolve_source
 from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node, Value
-from flowline.flow.problems import Problem, did_you_mean, error, replace_with_closest, warning
+from flowline.flow.problems import Problem, did_you_mean, error, replace_with_closest, sentence, warning
 from flowline.flow.references import skipped_characters
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
@@ -264,7 +264,7 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     if tool_file.syntax_error:
         span = tool_file.error_span or Span(0, 0, 0, 0)
         ctx.add(error(source.path_span, "tool-syntax",
-                      f"'{source.path}' has a syntax error at {span.human()}: {tool_file.syntax_error}."))
+                      sentence(f"'{source.path}' has a syntax error at {span.human()}: {tool_file.syntax_error}")))
         return None
     tools = tool_file.tools
     if len(tools) != 1:
