@@ -1,6 +1,6 @@
 /**
  * Opens a node's source at its entry: a tool file at its `@tool` function, a template at its first
- * line. The language server's go to definition on the node's name says where (flow/navigate.py), so
+ * line. The language server's go to definition on the node's name says where (service/navigate.py), so
  * the text editor's F12 and this agree. From the flow's text the file opens in the same group; from
  * the visual editor in the group beside it, reusing one that exists (editorGroups.ts).
  */

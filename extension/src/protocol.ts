@@ -171,7 +171,7 @@ export type FlowEdit =
   | { kind: "setInput"; node: string; input: string; value: unknown }
   | { kind: "clearInput"; node: string; input: string }
   | { kind: "connect"; from: string; to: string; input: string }
-  /** A node-level key (`connection`, `api`, …: NODE_FIELDS in server/flowline/flow/edits.py); null removes it. */
+  /** A node-level key (`connection`, `api`, …: NODE_FIELDS in server/flowline/service/edits.py); null removes it. */
   | { kind: "setNodeField"; node: string; field: string; value: unknown };
 
 /** One model parameter an LLM node may take (server/flowline/flow/llm_parameters.py). */

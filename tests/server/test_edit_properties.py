@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 from flowline.flow.build import load_flow_text
-from flowline.flow.edits import apply_edit, new_node
-from flowline.flow.fixes import actions_for
 from flowline.flow.parse import parse, to_python
 from flowline.flow.spans import Span
 from flowline.flow.validate import validate
+from flowline.service.edits import apply_edit, new_node
+from flowline.service.fixes import actions_for
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from random_flows import LITERALS, NODE_NAMES, RandomFlow, random_flows

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 from flowline.flow.build import load_flow_text
-from flowline.flow.edits import EditError, apply_edit, new_files
 from flowline.flow.files import read_disk
 from flowline.flow.problems import Severity
 from flowline.flow.validate import validate
+from flowline.service.edits import EditError, apply_edit, new_files
 
 TEXT = "# greeting flow\n" + (SAMPLES / "hello" / "flow.dag.yaml").read_text()
 

@@ -1,11 +1,11 @@
-"""`flow/graph.py`: what the graph tells the extension about variants and input defaults."""
+"""`service/graph.py`: what the graph tells the extension about variants and input defaults."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from flowline.flow.build import load_flow_text
-from flowline.flow.graph import graph
+from flowline.service.graph import graph
 
 FLOW = """\
 inputs:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conftest import SAMPLES
 from flowline.flow.build import load_flow_text
-from flowline.flow.graph import graph
 from flowline.flow.llm_parameters import PARAMETERS
+from flowline.service.graph import graph
 
 
 def test_llm_nodes_carry_connection_and_api_and_the_stored_connections_come_along() -> None:

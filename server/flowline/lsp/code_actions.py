@@ -1,12 +1,12 @@
-"""textDocument/codeAction: quick fixes for the flow's diagnostics (see flow/fixes.py)."""
+"""textDocument/codeAction: quick fixes for the flow's diagnostics (see service/fixes.py)."""
 
 from __future__ import annotations
 
 from lsprotocol import types
 
-from flowline.flow.fixes import actions_for
 from flowline.lsp.documents import from_position, is_flow_uri, to_range
 from flowline.lsp.server import FlowlineServer
+from flowline.service.fixes import actions_for
 
 
 def register(server: FlowlineServer) -> None:

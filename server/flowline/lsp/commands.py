@@ -14,12 +14,12 @@ from typing import Any
 
 from lsprotocol import types
 
-from flowline.flow.edits import apply_edit, new_files
-from flowline.flow.graph import graph
 from flowline.flow.spans import Span
-from flowline.flow.yaml_edit import EditError
 from flowline.lsp.documents import is_flow_uri, to_range
 from flowline.lsp.server import FlowlineServer
+from flowline.service.edits import apply_edit, new_files
+from flowline.service.graph import graph
+from flowline.service.yaml_edit import EditError
 
 log = logging.getLogger(__name__)
 GRAPH = "flowline/graph"

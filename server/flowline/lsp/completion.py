@@ -7,10 +7,10 @@ import time
 
 from lsprotocol import types
 
-from flowline.flow.complete import complete
 from flowline.flow.spans import Span
 from flowline.lsp.documents import from_position, is_flow_uri, to_range
 from flowline.lsp.server import FlowlineServer
+from flowline.service.complete import complete
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from flowline.flow.navigate import hover
 from flowline.lsp.documents import from_position, is_flow_uri, to_range
 from flowline.lsp.server import FlowlineServer
+from flowline.service.navigate import hover
 
 
 def register(server: FlowlineServer) -> None:

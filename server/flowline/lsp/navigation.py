@@ -7,10 +7,10 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from flowline.flow.navigate import Symbol, definition, prepare_rename, references, rename, symbols
 from flowline.flow.spans import Span
 from flowline.lsp.documents import FlowState, from_position, is_flow_uri, to_range, uri_to_path
 from flowline.lsp.server import FlowlineServer
+from flowline.service.navigate import Symbol, definition, prepare_rename, references, rename, symbols
 
 _SYMBOL_KINDS = {"section": types.SymbolKind.Namespace, "input": types.SymbolKind.Variable,
                  "output": types.SymbolKind.Property, "node": types.SymbolKind.Function}

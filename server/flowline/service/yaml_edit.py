@@ -15,7 +15,7 @@ from typing import Any
 
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq
 from flowline.flow.spans import Span
-from flowline.flow.yaml_text import Layout, entry_value, inline, is_null, scalar
+from flowline.service.yaml_text import Layout, entry_value, inline, is_null, scalar
 
 TextEdits = list[tuple[Span, str]]
 _COMMENT = re.compile(r"(?:^|\s)(#.*)$")

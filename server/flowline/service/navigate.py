@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowline.flow.complete import schema_properties, tool_signature
-from flowline.flow.context import cursor_at
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.llm_parameters import describe as describe_llm_parameter
 from flowline.flow.model import Flow, FlowInput, Node, Value
 from flowline.flow.references import PropertyError, Reference, walk
 from flowline.flow.signatures import read_tool_source
 from flowline.flow.spans import Span
+from flowline.service.complete import schema_properties, tool_signature
+from flowline.service.context import cursor_at
 
 
 @dataclass(frozen=True)

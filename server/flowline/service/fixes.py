@@ -12,8 +12,8 @@ from flowline.flow.model import Flow, Node
 from flowline.flow.parse import Document, YMap, YNode, YSeq
 from flowline.flow.problems import Problem
 from flowline.flow.spans import Span
-from flowline.flow.yaml_edit import EditError, set_in
-from flowline.flow.yaml_text import layout
+from flowline.service.yaml_edit import EditError, set_in
+from flowline.service.yaml_text import layout
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from flowline.flow.context import Cursor, cursor_at
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node
@@ -18,6 +17,7 @@ from flowline.flow.schema import flow_schema
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
 from flowline.flow.templates import TemplateError, template_variables
+from flowline.service.context import Cursor, cursor_at
 
 # The parameters completion offers; the older and completion-API ones still run and hover.
 LLM_INPUTS = ("deployment_name", "model", "temperature", "top_p", "max_tokens", "stop", "presence_penalty",

@@ -1,6 +1,6 @@
 """Edits that change a flow, asked for by the visual editor (``flowline.editFlow``): add, remove or
 rename a node, set or clear a node input, connect an output to an input, set a node-level field.
-Each is computed from the YAML tree (``flow/yaml_edit.py``), so it lands in the right place
+Each is computed from the YAML tree (``service/yaml_edit.py``), so it lands in the right place
 whatever the key order or style of the file, and leaves comments and formatting elsewhere as
 they are."""
 
@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from flowline.flow.files import Reader, resolve_source
-from flowline.flow.fixes import stub_text, tool_import
 from flowline.flow.model import Flow
-from flowline.flow.navigate import rename
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq
-from flowline.flow.yaml_edit import (
+from flowline.service.fixes import stub_text, tool_import
+from flowline.service.navigate import rename
+from flowline.service.yaml_edit import (
     EditError,
     TextEdits,
     add_item,
@@ -26,7 +26,7 @@ from flowline.flow.yaml_edit import (
     set_entry,
     set_in,
 )
-from flowline.flow.yaml_text import layout, scalar
+from flowline.service.yaml_text import layout, scalar
 
 _NAME = re.compile(r"[A-Za-z0-9_.\-]+")  # as flow.schema.json's node name pattern
 NODE_FIELDS = ("type", "source", "connection", "api", "provider", "activate", "aggregation", "use_variants",

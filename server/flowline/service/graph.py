@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flowline.flow.complete import template_names, tool_signature
 from flowline.flow.files import Reader, read_disk
 from flowline.flow.llm_parameters import PARAMETERS as LLM_PARAMETERS
 from flowline.flow.model import Flow, Node, Value
 from flowline.flow.spans import Span
+from flowline.service.complete import template_names, tool_signature
 
 
 def _span(span: Span) -> dict[str, int]:
