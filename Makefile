@@ -22,7 +22,15 @@ $(STAMP): server/pyproject.toml
 	$(PY) -m pip install --quiet -e 'server[test]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+# The test package that registers tools through the `package_tools` entry point (tests/server/test_package_tools.py).
+DEMO_TOOLS := tests/server/packages/flowline-demo-tools
+DEMO_TOOLS_STAMP := $(VENV)/.demo-tools-$(shell cat $(DEMO_TOOLS)/pyproject.toml $(DEMO_TOOLS)/flowline_demo_tools/*.py | sha1sum | cut -c1-12)
+
+$(DEMO_TOOLS_STAMP): $(STAMP) $(DEMO_TOOLS)/pyproject.toml $(wildcard $(DEMO_TOOLS)/flowline_demo_tools/*.py)
+	$(PY) -m pip install --quiet --no-deps --force-reinstall $(DEMO_TOOLS)
+	rm -f $(VENV)/.demo-tools-* && touch $(DEMO_TOOLS_STAMP)
+
+install: $(STAMP) $(DEMO_TOOLS_STAMP)
 
 # A portable build of llama-cpp-python, compiled once per machine and kept in ~/.cache/flowline.
 $(LOCAL_LLM_STAMP): $(STAMP) scripts/install-local-model.sh

@@ -14,7 +14,7 @@ import { batchOutcome, completedProblem, failedProcessOutcome, failureReason, ty
   processFailure, readRunRecord, type RunRecordSummary } from "./batchOutcome";
 import { pickMapping, pickVariant } from "./batchPicks";
 import { CREATE_CONNECTION, defaultName, diagnosticCode, type InitResult, initNotice, type MissingConnection,
-  missingConnections, typeItems, UNKNOWN_CONNECTION } from "./connections";
+  missingConnections, requestedConnection, typeItems, UNKNOWN_CONNECTION } from "./connections";
 import type { FlowlineDebug } from "./debug";
 import { nodeAtLine } from "./flowGraph";
 import type { BatchRun } from "./messages";
@@ -295,9 +295,10 @@ export class Commands {
   /**
    * Stores a connection the user describes. When the flow in the active editor (text or visual) names
    * connections that are not stored (the server's `unknown-connection` diagnostics), the first one is
-   * proposed, with the type its node wants; several are offered in a quick pick first.
+   * proposed, with the type its node wants; several are offered in a quick pick first. A name given as
+   * the argument (the quick fix of an `unknown-connection` diagnostic) is the one proposed.
    */
-  async createConnection(): Promise<void> {
+  async createConnection(requested?: unknown): Promise<void> {
     // The visual editor is a custom editor: no active text editor then, but its tab has the flow's URI.
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
     const active = vscode.window.activeTextEditor?.document.uri
@@ -309,8 +310,9 @@ export class Commands {
       .map((d) => ({ text: flow.getText(d.range), line: d.range.start.line })) : [];
     const nodes = flow && uses.length ? await this.runs.graph(flow.uri.toString()).then((g) => g.nodes, () => []) : [];
     const missing = missingConnections(uses, nodes);
-    let proposed: MissingConnection | undefined = missing[0];
-    if (missing.length > 1) {
+    const named = requestedConnection(requested, missing);
+    let proposed: MissingConnection | undefined = named ?? missing[0];
+    if (!named && missing.length > 1) {
       const picked = await vscode.window.showQuickPick([
         ...missing.map((m) => ({ label: m.name, description: `named in the flow, not stored (${m.type})`, proposed: m })),
         { label: "Another name…", description: "", proposed: undefined },

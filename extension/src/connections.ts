@@ -93,6 +93,20 @@ export function missingConnections(uses: readonly ConnectionUse[], nodes: readon
   return [...found.values()];
 }
 
+/**
+ * The connection to propose when the command is run with a name (the quick fix "Create connection
+ * 'NAME'..." passes it): that name, with the type its node wants when the flow names it among the
+ * missing ones, else OpenAI. Undefined when the argument is no name (the palette passes none), so the
+ * command proposes from the flow's missing connections.
+ */
+export function requestedConnection(requested: unknown, missing: readonly MissingConnection[]): MissingConnection | undefined {
+  const name = typeof requested === "string" ? connectionName(requested) : "";
+  if (!name) {
+    return undefined;
+  }
+  return missing.find((m) => m.name === name) ?? { name, type: "open_ai" };
+}
+
 /** The connection types to pick from, the `preferred` one first (it is the one focused). */
 export function typeItems(preferred: ConnectionType): ConnectionTypeItem[] {
   return [...TYPES].sort((a, b) => Number(b.label === preferred) - Number(a.label === preferred));

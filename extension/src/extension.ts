@@ -54,7 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       (uri?: unknown, node?: unknown) => openVisualEditor(flowEditor, uri, node)),
     vscode.commands.registerCommand("flowline.runBatch", (uri?: unknown) => commands.runBatch(uri)),
     vscode.commands.registerCommand("flowline.createFlow", () => commands.createFlow()),
-    vscode.commands.registerCommand("flowline.createConnection", () => commands.createConnection()),
+    vscode.commands.registerCommand("flowline.createConnection", (name?: unknown) => commands.createConnection(name)),
     vscode.commands.registerCommand("flowline.selectInterpreter", () => commands.selectInterpreter()),
     vscode.commands.registerCommand("flowline.restartServer", () => started.restart()),
     vscode.commands.registerCommand("flowline.showRun", () => commands.showRun()),

@@ -49,7 +49,9 @@ export interface NodeForm {
 
 export type ToWebview =
   | { type: "state"; runs: RunHistory; flows: FlowForm[]; selected: string | null; running: string[];
-      batches: BatchRun[]; nodeForm: NodeForm | null };
+      batches: BatchRun[]; nodeForm: NodeForm | null;
+      /** The webview address of the file system's root: output images are files below it (imageValues.ts). */
+      imageRoot: string };
 
 export type FromWebview =
   | { type: "ready" }

@@ -46,7 +46,9 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     const dist = vscode.Uri.joinPath(this.extensionUri, "dist", "webview");
-    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    // The workspace folders too: output images are files under each flow's .promptflow/output.
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri);
+    view.webview.options = { enableScripts: true, localResourceRoots: [dist, ...folders] };
     view.webview.html = webviewHtml(view.webview, dist, "runPanel", "Flowline runs");
     this.subscriptions.push(
       view.webview.onDidReceiveMessage((message: FromWebview) => this.receive(message)),
@@ -94,7 +96,7 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     }
     const message: ToWebview = { type: "state", runs: this.runs.history, flows: [...this.forms.values()],
       selected: this.selected, running: [...this.runs.running], batches: this.batches,
-      nodeForm: this.runs.nodeForm ?? null };
+      nodeForm: this.runs.nodeForm ?? null, imageRoot: this.view.webview.asWebviewUri(vscode.Uri.file("/")).toString() };
     void this.view.webview.postMessage(message);
   }
 

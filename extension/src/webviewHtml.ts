@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 
 /**
  * The page `name` (dist/webview/<name>.js and .css, after the shared base.css): no network, no
- * inline code; only the extension's own files load.
+ * inline code; only the extension's own files load, and images from the webview's resource roots.
  */
 export function webviewHtml(webview: vscode.Webview, dist: vscode.Uri, name: string, title: string): string {
   const nonce = crypto.randomBytes(16).toString("base64");
@@ -14,7 +14,7 @@ export function webviewHtml(webview: vscode.Webview, dist: vscode.Uri, name: str
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; img-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${asset("base.css")}">
 <link rel="stylesheet" href="${asset(`${name}.css`)}">

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { connectionName, connectionType, defaultName, diagnosticCode, initNotice, missingConnections, typeItems }
-  from "../src/connections";
+import { connectionName, connectionType, defaultName, diagnosticCode, initNotice, missingConnections,
+  requestedConnection, typeItems } from "../src/connections";
 import type { GraphNode, Span } from "../src/protocol";
 
 function lines(start: number, end: number): Span {
@@ -34,6 +34,16 @@ test("the missing connections come once each, in the order the flow names them, 
 test("a use outside every node (a variant's) or with no graph at all is an OpenAI connection", () => {
   assert.deepEqual(missingConnections([{ text: "other", line: 60 }], nodes), [{ name: "other", type: "open_ai" }]);
   assert.deepEqual(missingConnections([{ text: "mine", line: 15 }], []), [{ name: "mine", type: "open_ai" }]);
+});
+
+test("a name the quick fix passes is the one proposed, with its node's type when the flow names it", () => {
+  const missing = missingConnections([{ text: "mine", line: 15 }, { text: "local", line: 27 }], nodes);
+  assert.deepEqual(requestedConnection("mine", missing), { name: "mine", type: "azure_open_ai" });
+  assert.deepEqual(requestedConnection("'team-gpt'", missing), { name: "team-gpt", type: "open_ai" });
+  // The palette passes nothing (a key binding may pass an object): propose from the flow instead.
+  assert.equal(requestedConnection(undefined, missing), undefined);
+  assert.equal(requestedConnection({ uri: "x" }, missing), undefined);
+  assert.equal(requestedConnection("  ", missing), undefined);
 });
 
 test("the type: Azure by provider or by the parameter given the name; OpenAI otherwise", () => {

@@ -8,6 +8,7 @@ import type { BatchRun, FlowForm, FromWebview, InputField, NodeForm, ToWebview }
 import type { NodeNeed } from "../src/protocol";
 import type { NodeView, RunView } from "../src/runModel";
 import { formatDuration, formatTokens, isClipped, runTitle } from "../src/runModel";
+import { findImages, imageSource } from "../src/imageValues";
 import { display } from "../src/inputs";
 import { el, ICONS, type VsCodeApi } from "./dom";
 
@@ -52,8 +53,19 @@ function section(title: string, value: unknown, key: string, byDefault = false, 
     ? el("summary", { title: "Too large for the editor: the end of the value says how much was left out" }, title,
       el("span", { class: "clipped" }, " · clipped"))
     : el("summary", {}, title);
-  return remembered(el("details", { class: "section" }, summary,
+  return remembered(el("details", { class: "section" }, summary, pictures(value),
     el("pre", { class: "json", tabindex: "0" }, json(value))), key, byDefault);
+}
+
+/** The images a value holds (files the run wrote), as pictures above its JSON; URLs are not loaded. */
+function pictures(value: unknown): HTMLElement | null {
+  const shown = findImages(value).flatMap((image) => {
+    const source = image.path !== undefined && lastState ? imageSource(lastState.imageRoot, image.path) : undefined;
+    const label = image.at || "image";
+    return source ? [el("figure", {}, el("img", { src: source, alt: label, title: image.path ?? "" }),
+      el("figcaption", {}, label))] : [];
+  });
+  return shown.length ? el("div", { class: "pictures" }, ...shown) : null;
 }
 
 /** A `file:line` link that asks the extension to open the file there. */

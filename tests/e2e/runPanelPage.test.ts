@@ -7,7 +7,8 @@ import * as assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { FromWebview, ToWebview } from "../../extension/src/messages";
-import { launchChromium } from "./codeServer";
+import { join } from "node:path";
+import { launchChromium, SCREENSHOTS } from "./codeServer";
 import { openWebviewPage, sentBy } from "./webviewPage";
 
 let browser: Browser;
@@ -33,6 +34,7 @@ const state: ToWebview = {
   batches: [{ name: "b1", flow: "/w/hello", status: "Completed", lines_total: 3, lines_completed: 3, lines_failed: 0,
     metrics: { accuracy: 0.75 } }],
   nodeForm: null,
+  imageRoot: "https://images.test/",
 };
 
 before(async () => {
@@ -176,4 +178,28 @@ test("a value clipped to 64 KiB says so, and a run's every state with it is draw
     "Outputs · clipped");
   assert.ok((await node.locator("pre.json").first().textContent())?.endsWith(`… [4,934,628 more characters; ${where}`));
   assert.equal(await page.locator("details.run[data-run='r1'] details.section > summary", { hasText: "clipped" }).count(), 0);
+});
+
+test("an image output is shown as a picture of its file", async () => {
+  // A 2x2 red PNG, served where the page's image root (the webview's resource address) points.
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==",
+    "base64");
+  const asked: string[] = [];
+  await page.route("https://images.test/**", (route) => {
+    asked.push(route.request().url());
+    return route.fulfill({ status: 200, contentType: "image/png", body: png });
+  });
+  const picture = { "data:image/png;path": "/w/pics/.promptflow/output/f675cd548cfa86fd.png" };
+  const withImage: ToWebview = { ...state, runs: [{ runId: "r2", flow: "/w/pics/flow.dag.yaml", status: "Completed",
+    durationMs: 5, outputs: { picture, caption: "red" },
+    nodes: [{ name: "draw", status: "Completed", durationMs: 1, logs: [], streamed: "", output: picture }] }] };
+  await page.evaluate((message) => window.postMessage(message, "*"), withImage);
+  await page.evaluate(() => document.querySelectorAll("details").forEach((details) => { details.open = true; }));
+  const image = page.locator("details.node[data-node='draw'] .pictures img").first();
+  await image.waitFor();
+  assert.equal(await image.getAttribute("src"), "https://images.test/w/pics/.promptflow/output/f675cd548cfa86fd.png");
+  await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>(".pictures img"))
+    .some((img) => img.complete && img.naturalWidth === 2));
+  assert.ok(asked.length >= 1);
+  await page.screenshot({ path: join(SCREENSHOTS, "run-panel-image.png") });
 });

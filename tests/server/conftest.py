@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openai_server import FakeOpenAI
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
@@ -83,6 +85,15 @@ def flowline_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def flow_dir(tmp_path: Path) -> Path:
     return tmp_path / "flow"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible server, stored as the open_ai connection 'test'."""
+    fake = FakeOpenAI().start()
+    create_connection(tmp_path, f"name: test\ntype: open_ai\napi_key: {fake.api_key}\nbase_url: {fake.url}\n")
+    yield fake
+    fake.stop()
 
 
 def create_connection(tmp_path: Path, text: str, *extra: str) -> Result:

@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 speaking the Chat Completions and Completions APIs, for tests.
 
 It records every request it receives. By default a chat answer is ``echo: <last user text>`` and
-a completion is ``completed: <prompt>``, with usage counted in words. Tests can queue failures
+a completion is ``completed: <prompt>``, with usage counted in words; an embedding is ``[characters,
+words, 0.5]`` of the input. Tests can queue failures
 (status, headers, body) that are answered first, name a model that does not exist, require an API
 key, and ask for tool calls. Streaming answers are SSE, one word per chunk, with a usage chunk when
 ``stream_options.include_usage`` is set.
@@ -103,6 +104,13 @@ class FakeOpenAI:
         if len(json.dumps(body.get("messages") or body.get("prompt"))) > CONTEXT_LIMIT_CHARS:
             self._error(handler, 400, "This model's maximum context length is 500 tokens.",
                         "context_length_exceeded")
+            return
+        if handler.path.split("?")[0].endswith("/embeddings"):
+            text = str(body.get("input"))
+            vector = [float(len(text)), float(len(text.split())), 0.5]  # the text's length, its word count, 0.5
+            self._json(handler, 200, {"object": "list", "model": model, "data": [
+                {"object": "embedding", "index": 0, "embedding": vector}],
+                "usage": {"prompt_tokens": len(text.split()), "total_tokens": len(text.split())}})
             return
         chat = handler.path.split("?")[0].endswith("/chat/completions")
         if chat:

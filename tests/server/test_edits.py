@@ -78,9 +78,9 @@ def test_bad_edits_say_why(edit: dict, message: str) -> None:
 ADD_LLM = {"kind": "addNode", "name": "tidy", "type": "llm"}
 
 
-def added_llm(sample: str, connections: tuple[str, ...]) -> tuple[dict, list]:
+def added_llm(sample: str, connections: tuple[str, ...], severity: Severity = Severity.ERROR) -> tuple[dict, list]:
     """The node ADD_LLM adds to ``sample`` with ``connections`` stored (as the flow reads it back), and the
-    errors the flow then has, its new template included."""
+    problems of ``severity`` (errors) the flow then has, its new template included."""
     folder = SAMPLES / sample
     text = applied(ADD_LLM, (folder / "flow.dag.yaml").read_text(), connections)
     flow, document = load_flow_text(text, folder / "flow.dag.yaml")
@@ -93,7 +93,7 @@ def added_llm(sample: str, connections: tuple[str, ...]) -> tuple[dict, list]:
     shape = {"connection": node.connection.value if node.connection else None, "api": node.api,
              "inputs": {i.name: i.value.value for i in node.inputs}}
     problems = validate(flow, lambda p: created.get(p) or read_disk(p), frozenset(connections))
-    return shape, [p.code for p in problems if p.severity == Severity.ERROR]
+    return shape, [p.code for p in problems if p.severity == severity]
 
 
 def test_a_new_llm_node_is_complete() -> None:
@@ -114,10 +114,12 @@ def test_a_new_llm_node_leaves_an_unknown_model_empty() -> None:
 
 
 def test_a_new_llm_node_without_stored_connections_asks_for_one() -> None:
-    # Nothing to choose from: no connection key, one error (the inspector says how to create a connection).
+    # Nothing to choose from: no connection key, one warning (the inspector says how to create a connection);
+    # a connection may also be given at run time, so it is no error.
     shape, errors = added_llm("hello", ())
     assert (shape["connection"], shape["api"]) == (None, "chat")
-    assert errors == ["llm-connection-missing"]
+    assert errors == []
+    assert added_llm("hello", (), Severity.WARNING)[1] == ["llm-connection-missing"]
 
 
 def test_the_inspectors_pickers_set_connection_and_api() -> None:

@@ -128,7 +128,7 @@ async def test_cancel_ends_the_run_and_its_parallel_nodes_as_canceled(client: La
 INVALID_ELSEWHERE = (
     "nodes:\n" + python_node("clean", "x") + python_node("read", "${ask.output}") +
     "- name: ask\n  type: llm\n  source: {type: code, path: ask.jinja2}\n  connection: nowhere\n"
-    "  api: chat\n  inputs: {deployment_name: m}\n"
+    "  api: chatt\n  inputs: {deployment_name: m}\n"
 )
 
 
@@ -136,7 +136,7 @@ async def test_a_node_runs_when_only_other_nodes_are_invalid(client: LanguageCli
     folder = write_flow(tmp_path / "partly", {"clean.py": tool("clean"), "read.py": tool("read"),
                                               "ask.jinja2": "Say hi.\n", "flow.dag.yaml": INVALID_ELSEWHERE})
     uri = await open_flow(client, folder)
-    assert [d.code for d in client.diagnostics[uri]] == ["unknown-connection"]
+    assert [d.code for d in client.diagnostics[uri]] == ["unknown-connection", "llm-api"]
     answer = await execute(client, "flowline.runNode", uri, "clean")
     assert answer["status"] == "Completed" and answer["outputs"] == "x!"
 
@@ -152,11 +152,11 @@ async def test_a_refused_node_run_lists_the_errors_upstream(client: LanguageClie
     assert error["type"] == "InvalidFlow"
     # The CLI's "(listed above)" would point nowhere in a notification: the first error is named instead.
     assert error["message"].startswith("Node 'read' cannot run: it and the nodes it depends on have 1 error(s); "
-                                       "the first: flow.dag.yaml:13:15: Node 'ask' uses connection 'nowhere'")
-    line = INVALID_ELSEWHERE.split("\n").index("  connection: nowhere") + 1
+                                       "the first: flow.dag.yaml:14:8: Unknown api 'chatt' of node 'ask'.")
+    line = INVALID_ELSEWHERE.split("\n").index("  api: chatt") + 1
     assert [(p["file"], p["line"], p["column"]) for p in error["problems"]] == [
-        (str(folder / "flow.dag.yaml"), line, 15)]
-    assert error["problems"][0]["message"].startswith("Node 'ask' uses connection 'nowhere', which does not exist.")
+        (str(folder / "flow.dag.yaml"), line, 8)]
+    assert error["problems"][0]["message"].startswith("Unknown api 'chatt' of node 'ask'.")
     assert [(e["type"], e.get("node"), e.get("status")) for e in events] == [("run_start", "read", None),
                                                                              ("run_end", "read", "Failed")]
 

@@ -10,12 +10,47 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import pkgutil
+import re
 import sys
 from types import ModuleType
 from typing import Any
 
 _PREFIX = "promptflow"
 _TARGET = "flowline.compat.promptflow"
+_ADVICE = "see README, 'Moving from Prompt flow'; new tools can use 'from flowline import tool'"
+
+
+def served_modules() -> list[str]:
+    """The ``promptflow`` modules the stand-in serves, by their promptflow names (read from the files,
+    nothing imported)."""
+    package = importlib.import_module(_TARGET)
+    names = (m.name[len(_TARGET):] for m in pkgutil.walk_packages(package.__path__, _TARGET + "."))
+    return [_PREFIX] + sorted(_PREFIX + n for n in names if not n.rpartition(".")[2].startswith("_") or
+                              n == "._core")
+
+
+# The module is named as Python knows it: the stand-in's own name (the alias is the same module object).
+_CANNOT_IMPORT = re.compile(r"^cannot import name '([^']+)' from '(?:flowline\.compat\.)?(promptflow(?:\.[\w.]+)?)'")
+
+
+def unsupported_import(exc: BaseException) -> str | None:
+    """One line for an import of promptflow that the stand-in cannot serve (``from promptflow.x import
+    Missing``: which names that module has; a module it lacks: which modules it serves), or ``None`` when
+    ``exc`` is about something else. The caller adds where the import is (file:line)."""
+    if not isinstance(exc, ImportError):
+        return None
+    match = _CANNOT_IMPORT.match(str(exc))
+    if match is not None:
+        name, module = match.groups()
+        target = sys.modules.get(_TARGET + module[len(_PREFIX):])
+        names = sorted(getattr(target, "__all__", None) or
+                       (n for n in vars(target or ModuleType("x")) if not n.startswith("_")))
+        return (f"'{name}' of {module} is not available in Flowline (its stand-in for {module} has "
+                f"{', '.join(names) or 'nothing else'}); {_ADVICE}.")
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == _PREFIX:
+        return str(exc)
+    return None
 
 
 class _Alias(importlib.abc.Loader):
@@ -36,8 +71,8 @@ class _PromptflowFinder(importlib.abc.MetaPathFinder):
         target_name = _TARGET + fullname[len(_PREFIX):]
         if importlib.util.find_spec(target_name) is None:
             raise ModuleNotFoundError(
-                f"'{fullname}' is not available in Flowline; supported: promptflow, promptflow.core, "
-                "promptflow.tracing. Use 'from flowline import tool' for new tools.", name=fullname)
+                f"'{fullname}' is not available in Flowline (it serves {', '.join(served_modules())}); "
+                f"{_ADVICE}.", name=fullname)
         module = importlib.import_module(target_name)
         is_package = hasattr(module, "__path__")
         return importlib.util.spec_from_loader(fullname, _Alias(module), is_package=is_package)

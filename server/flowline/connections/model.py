@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 MASK = "******"
@@ -30,10 +31,28 @@ class Connection:
         raise AttributeError(f"Connection '{self.__dict__.get('name')}' has no field '{key}'.")
 
     def __getitem__(self, key: str) -> Any:
-        try:
-            return getattr(self, key)
-        except AttributeError as exc:
-            raise KeyError(key) from exc
+        for store in (self.secrets, self.configs):
+            if key in store:
+                return store[key]
+        # promptflow 1.18.5's wording: KeyError "Key 'x' not found in connection 'c'."
+        raise KeyError(f"Key {key!r} not found in connection {self.name!r}.")
+
+    # A connection reads like a mapping of its fields, configs then secrets: promptflow 1.18.5 gives
+    # ``keys()`` and ``[key]``, so ``dict(conn)`` and ``conn["key"]`` work there. ``get``, ``in`` and
+    # iteration are additions (there they raise: it has no ``get``, and ``in`` asks for ``conn[0]``).
+    def keys(self) -> list[str]:
+        """The field names, configs first, then secrets (``dict(connection)`` holds both)."""
+        return [*self.configs, *(k for k in self.secrets if k not in self.configs)]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field's value (secret or config), or ``default``."""
+        return self[key] if key in self else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.secrets or key in self.configs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
 
     def masked(self) -> dict[str, Any]:
         """The connection as JSON with every secret replaced by ``******``."""

@@ -75,7 +75,7 @@ class ConnectionStore:
         if not path.is_file():
             known = ", ".join(self.names()) or "none"
             raise ConnectionStoreError(f"Connection '{name}' does not exist (known: {known}). Create it with "
-                                   f"`flowline connection create --file <file>.yaml`.")
+                                   f"`flowline connection create --file <file>.yaml --name {name}`.")
         record = json.loads(path.read_text(encoding="utf-8"))
         cipher = self._cipher()
         from cryptography.fernet import InvalidToken

@@ -4,8 +4,8 @@ A line holding only a role and a colon (``system:``, ``user:``, ``assistant:``, 
 ``tool:``; any case; optionally ``#``-prefixed) starts a message. Under a role, ``name:`` /
 ``content:`` sub-headers give the message a name (required for ``function``), ``tool_call_id:`` /
 ``content:`` answer a tool call (required for ``tool``), and an assistant's ``tool_calls:`` holds a
-Python-literal list. A content line ``![image](url)`` becomes an image part. Text before the first
-role header is an error.
+Python-literal list. A content line ``![image](url)`` becomes an image part, as does an image the
+variables hold (:mod:`flowline.engine.prompt_images`). Text before the first role header is an error.
 
 Role-injection defence: role headers inside values that come from flow inputs are replaced by
 unique placeholders before rendering and restored after parsing, so user text can never open a
@@ -19,10 +19,13 @@ import base64
 import mimetypes
 import re
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flowline.engine.prompt_images import as_lines, image_lines_template, image_url, referenced_images
 from flowline.flow.templates import render
+from flowline.images import Image, ImageLink
 
 ROLES = ("system", "user", "assistant", "function", "tool")
 _HEADER = re.compile(r"^\s*#?\s*(" + "|".join(ROLES) + r")\s*:\s*\n", re.IGNORECASE | re.MULTILINE)
@@ -57,16 +60,20 @@ def _image_url(target: str, base: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-def _content(text: str, base: Path) -> Any:
-    """The content of a message: a string, or a list of parts when it holds images."""
+def _content(text: str, base: Path, images: Mapping[str, Image | ImageLink]) -> Any:
+    """The content of a message: a string, or a list of parts when it holds images (``![image](url)``
+    lines, and lines that are the text of an image the variables hold)."""
     text = text.strip()
     lines = [line for line in text.split("\n") if line.strip()]
-    if not any(_IMAGE.match(line.strip()) for line in lines):
+    if not any(_IMAGE.match(line.strip()) or line.strip() in images for line in lines):
         return text
     parts: list[dict[str, Any]] = []
     for line in lines:
         image = _IMAGE.match(line.strip())
-        if image:
+        held = images.get(line.strip())
+        if held is not None:
+            parts.append({"type": "image_url", "image_url": {"url": image_url(held), "detail": "auto"}})
+        elif image:
             parts.append({"type": "image_url", "image_url": {"url": _image_url(image.group(1), base),
                                                              "detail": "auto"}})
         else:
@@ -74,8 +81,11 @@ def _content(text: str, base: Path) -> Any:
     return parts
 
 
-def parse_chat(rendered: str, base: Path = Path(".")) -> list[dict[str, Any]]:
-    """Split a rendered chat prompt into messages."""
+def parse_chat(rendered: str, base: Path = Path("."),
+               images: Mapping[str, Image | ImageLink] | None = None) -> list[dict[str, Any]]:
+    """Split a rendered chat prompt into messages; ``images`` are the images the variables held, by the
+    text they rendered as (see :mod:`flowline.engine.prompt_images`)."""
+    images = images or {}
     pieces = _HEADER.split(rendered)
     preamble = pieces[0]
     if preamble.strip():
@@ -93,7 +103,7 @@ def parse_chat(rendered: str, base: Path = Path(".")) -> list[dict[str, Any]]:
             if parsed is None:
                 raise ChatPromptError("A 'tool:' message needs 'tool_call_id:' (the id of the call it answers) "
                                       "followed by 'content:'.")
-            message["tool_call_id"], message["content"] = parsed.group(1), _content(parsed.group(2), base)
+            message["tool_call_id"], message["content"] = parsed.group(1), _content(parsed.group(2), base, images)
             continue
         if message["role"] == "assistant":
             calls = _TOOL_CALLS.search(body)
@@ -105,12 +115,12 @@ def parse_chat(rendered: str, base: Path = Path(".")) -> list[dict[str, Any]]:
                     pass
         named = _NAME_CONTENT.search(body)
         if named is not None:
-            message["name"], message["content"] = named.group(1), _content(named.group(2), base)
+            message["name"], message["content"] = named.group(1), _content(named.group(2), base, images)
         elif message["role"] == "function":
             raise ChatPromptError("A 'function:' message needs 'name:' (the function's name) followed by "
                                   "'content:'.")
         else:
-            message["content"] = _content(body, base)
+            message["content"] = _content(body, base, images)
     return messages
 
 
@@ -136,19 +146,24 @@ def _replace(value: Any, pairs: list[tuple[str, str]]) -> Any:
     if isinstance(value, dict):
         return {k: _replace(v, pairs) for k, v in value.items()}
     if isinstance(value, list):
-        return [_replace(v, pairs) for v in value]
+        return type(value)(_replace(v, pairs) for v in value)  # a list of lines stays one
     return value
 
 
 def build_messages(template: str, variables: dict[str, Any], untrusted: frozenset[str],
                    base: Path = Path(".")) -> list[dict[str, Any]]:
-    """Render a chat template and parse it into messages; ``untrusted`` variables cannot add roles."""
+    """Render a chat template and parse it into messages; ``untrusted`` variables cannot add roles.
+    Images the variables hold become image parts (:mod:`flowline.engine.prompt_images`)."""
+    images = referenced_images(variables)
+    if images:
+        template = image_lines_template(template)
+        variables = {k: as_lines(v) for k, v in variables.items()}
     escapes: dict[str, str] = {}
     for name in untrusted:
         _escape_map(variables.get(name), escapes)
     to_placeholder = [(role, token) for token, role in escapes.items()]
     values = {k: _replace(v, to_placeholder) if k in untrusted else v for k, v in variables.items()}
-    messages = parse_chat(render(template, values), base)
+    messages = parse_chat(render(template, values), base, images)
     if escapes:
         back = list(escapes.items())
         messages = [_replace(message, back) for message in messages]

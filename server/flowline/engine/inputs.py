@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flowline.engine.errors import FlowRunError
+from flowline.engine.image_inputs import ImageInputError, load_images, to_image
 from flowline.flow.model import Flow, Node
 from flowline.flow.references import Reference
 from flowline.flow.types import ConversionError, convert_flow_input
@@ -51,7 +53,7 @@ class InputTypeError(FlowRunError):
     """A flow input whose value does not match its declared type."""
 
 
-def convert_input(flow: Flow, name: str, value: Any, line: int | None = None) -> Any:
+def convert_input(flow: Flow, name: str, value: Any, line: int | None = None, base: Path | None = None) -> Any:
     """A flow input's value converted to its declared type (a usage error when it cannot be).
 
     ``line`` is the data line of a batch run (``None`` for a single run). A null (``None``) is
@@ -60,6 +62,10 @@ def convert_input(flow: Flow, name: str, value: Any, line: int | None = None) ->
     batch run (promptflow reads the data through pandas, which makes a null number NaN) and an
     :class:`InputTypeError` in a single run; for the other types the value stays ``None`` (promptflow
     passes a ``string`` the text ``'None'``, see docs/ARCHITECTURE.md section 10).
+
+    An ``image`` input becomes an image, and the image dicts inside a ``list`` or ``object`` input do
+    (:mod:`flowline.engine.image_inputs`); relative paths are read from ``base`` (the data file's folder
+    of a batch run), else from the flow folder.
     """
     declared = flow.input(name)
     if declared is None:
@@ -74,20 +80,30 @@ def convert_input(flow: Flow, name: str, value: Any, line: int | None = None) ->
                                  "input value in your input data.")
         return value
     try:
-        return convert_flow_input(value, declared.type)
+        converted = convert_flow_input(value, declared.type)
+        if declared.type == "image":
+            return to_image(converted, base or flow.directory, flow.message_format)
+        if declared.type in ("list", "object"):
+            return load_images(converted, base or flow.directory, flow.message_format)
+        return converted
+    except ImageInputError as exc:
+        where = "" if line is None else f" in line {line} of input data"
+        raise InputTypeError(f"Failed to load image for input '{name}'{where}: {exc}.") from exc
     except ConversionError as exc:
         raise InputTypeError(f"The value of flow input '{name}' is not of type {declared.type}: {exc}.") from exc
 
 
-def resolve_flow_inputs(flow: Flow, given: dict[str, Any], line: int | None = None) -> Resolved:
+def resolve_flow_inputs(flow: Flow, given: dict[str, Any], line: int | None = None,
+                        base: Path | None = None) -> Resolved:
     """Defaults filled in and values converted to the declared types; missing inputs are an error.
 
-    ``line`` is the data line of a batch run, which errors name (see :func:`convert_input`)."""
+    ``line`` is the data line of a batch run, which errors name, and ``base`` the folder its image
+    paths are read from (see :func:`convert_input`)."""
     values: dict[str, Any] = {}
     missing = []
     for item in flow.inputs:
         if item.name in given:
-            values[item.name] = convert_input(flow, item.name, given[item.name], line)
+            values[item.name] = convert_input(flow, item.name, given[item.name], line, base)
         elif item.default is not None and item.default.value is not None:
             values[item.name] = convert_input(flow, item.name, item.default.value)
         elif item.is_chat_history:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flowline.engine.image_inputs import fetch_links, has_links
 from flowline.engine.python_tool import PythonTool
 from flowline.flow.templates import render
 
@@ -140,6 +141,8 @@ class PythonRunner:
         """The tool's result; the items of an iterator it returns recorded (and streamed to ``on_token``)."""
         func = self.tool.func
         kwargs = {k: v for k, v in inputs.items() if k not in self.tool.init_params}
+        if has_links(kwargs):  # images given by URL are fetched for the tool, off the event loop
+            kwargs = await asyncio.to_thread(fetch_links, kwargs)
         if inspect.isasyncgenfunction(func):
             return await _record_async(func(**kwargs), on_token)
         if inspect.iscoroutinefunction(func):

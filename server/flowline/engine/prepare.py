@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ class Executable:
     runners: dict[str, NodeRunner]
     roots: tuple[Path, ...]
     streaming: frozenset[str] = frozenset()
+    data_folder: Path | None = None
+    """Where image paths in a batch run's data are read from (``RunOptions.data_folder``)."""
 
     @property
     def line_nodes(self) -> tuple[Node, ...]:
@@ -202,6 +205,8 @@ class RunOptions:
     # The run's `--environment-variables` (or run.yml's), as given: they replace the flow's values of
     # the same names (see `run_environment`).
     environment: dict[str, str] = field(default_factory=dict)
+    # A batch run's data folder (absolute): image paths in the data are read from there.
+    data_folder: Path | None = None
 
 
 class _Builder:
@@ -214,14 +219,16 @@ class _Builder:
         self._store: ConnectionStore | None = None
         self._connections: dict[str, Connection] = {}
 
-    def connection(self, name: str) -> Connection:
+    def connection(self, name: str, node: str | None = None) -> Connection:
+        """Stored connection ``name``; :class:`FlowRunError` (naming ``node``, which uses it) when the store
+        lacks it: validation only warns, as the flow itself is right."""
         if name not in self._connections:
             if self._store is None:
                 self._store = ConnectionStore(self.options.home)
             try:
                 self._connections[name] = self._store.load(name)
             except ConnectionStoreError as exc:
-                raise FlowRunError(str(exc)) from exc
+                raise FlowRunError(f"Node '{node}' cannot run: {exc}" if node else str(exc)) from exc
         return self._connections[name]
 
     def template(self, node: Node, path: Path) -> str:
@@ -239,14 +246,15 @@ class _Builder:
         literal = {i.name: i.value.value for i in node.inputs if i.value.reference is None}
         name = node.connection.value if node.connection is not None else literal.get("connection")
         if not name:
-            raise FlowRunError(f"LLM node '{node.name}' needs 'connection: <name>'.")
+            raise FlowRunError(f"LLM node '{node.name}' names no connection: write 'connection: <name>' in the flow, "
+                               f"or give one to a batch run with `--connections {node.name}.connection=<name>`.")
         api = node.api or literal.get("api") or "chat"
         try:
             cache = cache_for(self.flow.directory, self.options.llm_cache)
         except ValueError as exc:
             raise FlowRunError(str(exc)) from exc
-        runner = LLMRunner(node.name, self.template(node, path), path.name, str(api), self.connection(str(name)),
-                           self.flow.directory, cache)
+        runner = LLMRunner(node.name, self.template(node, path), path.name, str(api),
+                           self.connection(str(name), node.name), self.flow.directory, cache)
         if cache is None or cache.mode != "replay":
             runner.client()  # import openai and build the client now, not inside the first line's timing
         return runner
@@ -257,6 +265,12 @@ class _Builder:
             raise FlowRunError(f"Node '{node.name}' has no source.")
         if node.type == "custom_llm" and source.type == "package_with_prompt" and source.tool in LLM_PACKAGE_TOOLS:
             return self.llm(node, resolve_source(self.flow, source.path or ""))
+        if source.type in ("package", "package_with_prompt") and source.tool:
+            from flowline.engine.package_tools import package_runner
+            from flowline.flow.package_tools import installed_tools
+
+            return package_runner(self.flow, node, self.roots, lambda name: self.connection(name, node.name),
+                                  self.llm, installed_tools())
         if source.type != "code":
             raise FlowRunError(f"Node '{node.name}' uses a '{source.type}' tool ({source.tool}), which this "
                                "version of Flowline cannot run; only tools from files (source type 'code') and "
@@ -272,11 +286,14 @@ class _Builder:
             literal_inputs = {i.name: i.value.value for i in node.inputs if i.value.reference is None}
             try:
                 module = load_module(path, list(self.roots))
-                tool = find_tool(module, path, literal_inputs, self.connection)
+                tool = find_tool(module, path, literal_inputs, partial(self.connection, node=node.name))
             except FlowRunError:
                 raise
             except Exception as exc:  # the user's module failed to import: report it like a node failure
-                raise NodeError(node.name, describe(exc, self.roots)) from exc
+                from flowline.compat.shim import unsupported_import
+
+                info = describe(exc, self.roots)
+                raise NodeError(node.name, replace(info, message=unsupported_import(exc) or info.message)) from exc
             except SystemExit as exc:  # module-level sys.exit(): a tool that cannot load, not the end of this process
                 info = describe(exc, self.roots)
                 raise NodeError(node.name, replace(info, message=(
@@ -320,4 +337,4 @@ def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None
     target = flow.node(only) if only is not None else None
     if options.stream and target is not None and target.type in STREAMED_TYPES:
         streaming = frozenset({target.name})
-    return Executable(flow, nodes, runners, roots, streaming)
+    return Executable(flow, nodes, runners, roots, streaming, options.data_folder)

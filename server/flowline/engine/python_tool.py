@@ -6,6 +6,7 @@ Tool files are imported as modules named after their path in the flow folder (``
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import inspect
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from flowline.connections.strong_type import as_annotated
+from flowline.engine.image_inputs import literal_image
 from flowline.flow.files import read_disk
 from flowline.flow.signatures import read_tool_source
 from flowline.flow.types import ConversionError, convert_node_input, flow_type_of
@@ -49,13 +52,16 @@ class PythonTool:
         """
         wanted = self.connection_params.get(name)
         if wanted and self.load_connection is not None:
-            connection = self.load_connection(str(value))
+            connection = as_annotated(self.load_connection(str(value)), wanted)
             if not isinstance(connection, wanted):
                 kinds = " or ".join(c.__name__ for c in wanted)
                 raise ConversionError(f"Input '{name}' of node '{node}' needs a {kinds}, but connection "
                                       f"'{value}' is a {type(connection).__name__}.")
             return connection
-        return convert_node_input(node, name, value, self.param_types.get(name))
+        kind = self.param_types.get(name)
+        if kind == "image":
+            return literal_image(node, name, value)
+        return convert_node_input(node, name, value, kind)
 
 
 def _module_name(path: Path, roots: list[Path]) -> str:
@@ -68,20 +74,33 @@ def _module_name(path: Path, roots: list[Path]) -> str:
     return path.stem
 
 
+PF_MAIN = "__pf_main__"
+"""The ``__name__`` of a tool module, as promptflow 1.18.5 names every tool file it loads."""
+
+
 def load_module(path: Path, roots: list[Path]) -> ModuleType:
-    """Import a tool file (once per process) under its name relative to the first root holding it."""
+    """Import a tool file (once per process) under its name relative to the first root holding it; inside,
+    ``__name__`` is ``"__pf_main__"`` (as under promptflow, so ``if __name__ == "__pf_main__":`` blocks run)
+    and ``__file__`` is absolute (the path as given, not resolved, so breakpoints set on it bind)."""
+    path = path.absolute()
     name = _module_name(path, roots)
     existing = sys.modules.get(name)
     if existing is not None and getattr(existing, "__file__", None) and \
             Path(existing.__file__ or "").resolve() == path.resolve():
         return existing
     spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
+    if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
         raise ToolLoadError(f"Cannot load '{path}' as a Python module.")
     module = importlib.util.module_from_spec(spec)
+    module.__name__ = PF_MAIN
+    # Kept under its path name too: a sibling's `import tools.x` gets this module, not a second copy.
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        # What exec_module does, without its check that the module's name is the spec's.
+        code = spec.loader.get_code(name)
+        if code is None:
+            raise ToolLoadError(f"Cannot load '{path}' as a Python module.")
+        exec(code, vars(module))  # noqa: S102 (running the tool file is the point)
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -104,14 +123,22 @@ def _connection_classes(annotation: Any) -> tuple[type, ...]:
     return ()
 
 
+def _defined_in(cls: type, namespace: dict[str, Any]) -> bool:
+    """Whether class ``cls`` was defined in the module whose globals are ``namespace``."""
+    methods = [m for m in vars(cls).values() if inspect.isfunction(m)]
+    return bool(methods) and all(m.__globals__ is namespace for m in methods)
+
+
 def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any],
               load_connection: Callable[[str], Any] | None = None) -> PythonTool:
     """The module's ``@tool`` function (or a ``@tool`` method of a class, instantiated)."""
     candidates: list[tuple[Any, Any]] = []
+    # Defined in this file: every tool module is named "__pf_main__", so a name alone cannot tell.
+    here = vars(module)
     for value in vars(module).values():
-        if inspect.isfunction(value) and hasattr(value, "__flowline_tool__") and value.__module__ == module.__name__:
+        if inspect.isfunction(value) and hasattr(value, "__flowline_tool__") and value.__globals__ is here:
             candidates.append((value, None))
-        elif inspect.isclass(value) and value.__module__ == module.__name__:
+        elif inspect.isclass(value) and _defined_in(value, here):
             for member in vars(value).values():
                 if inspect.isfunction(member) and hasattr(member, "__flowline_tool__"):
                     candidates.append((member, value))
@@ -127,6 +154,17 @@ def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any],
         count = "no" if not candidates else str(len(candidates))
         raise ToolLoadError(f"'{path.name}' has {count} @tool functions; it needs exactly one.")
     func, owner = candidates[0]
+    return make_tool(func, owner, init_args, load_connection)
+
+
+def make_tool(func: Callable[..., Any], owner: Any, init_args: dict[str, Any],
+              load_connection: Callable[[str], Any] | None = None,
+              connection_inputs: frozenset[str] = frozenset()) -> PythonTool:
+    """The tool of function ``func``, or of method ``func`` of class ``owner``, which is built first from the
+    node inputs that are parameters of its ``__init__`` (as promptflow 1.18.5 builds a class tool; the
+    other inputs go to the method). Inputs annotated with a connection class, or named in
+    ``connection_inputs`` (a package tool's metadata says so), receive the connection their value names.
+    Raises what ``__init__`` raises."""
     init_params: frozenset[str] = frozenset()
     if owner is not None:
         init_sig = inspect.signature(owner.__init__)
@@ -136,7 +174,9 @@ def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any],
         for key, value in init_args.items():
             if key in init_params:
                 classes = _connection_classes(init_hints.get(key))
-                values[key] = load_connection(str(value)) if classes and load_connection else value
+                wanted = classes or key in connection_inputs
+                values[key] = as_annotated(load_connection(str(value)), classes) if wanted and load_connection \
+                    else value
         instance = owner(**values)
         func = getattr(instance, func.__name__)
     signature = inspect.signature(func)
@@ -148,6 +188,7 @@ def find_tool(module: ModuleType, path: Path, init_args: dict[str, Any],
         if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
     }
     accepts_kwargs = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    connections = {name: _connection_classes(hints.get(name)) for name in signature.parameters}
+    connections = {name: _connection_classes(hints.get(name)) or ((object,) if name in connection_inputs else ())
+                   for name in signature.parameters}
     return PythonTool(func, signature, types, accepts_kwargs, init_params,
                       {k: v for k, v in connections.items() if v}, load_connection)

@@ -13,6 +13,7 @@ from typing import IO, Any
 from flowline.engine.capture import routed_output
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, ErrorInfo, Event, make_run_id, now_iso, to_jsonable
+from flowline.engine.image_files import flow_test_files, writing_images
 from flowline.engine.inputs import Resolved, resolve_flow_inputs, resolve_node_inputs
 from flowline.engine.prepare import Executable, RunOptions, prepare
 from flowline.engine.scheduler import (
@@ -73,7 +74,15 @@ def flow_test(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str 
     """Run a flow (or one node) once. Raises :class:`FlowRunError` for bad requests or inputs.
 
     The status is the line's; a failed aggregation node is reported in ``aggregation_error`` (and its
-    ``node_end`` event), not as a failed run, as promptflow 1.18.5 does."""
+    ``node_end`` event), not as a failed run, as promptflow 1.18.5 does. The outputs are JSON values:
+    images in them (and in the events) are files in the flow's ``.promptflow/output``, shown by path."""
+    with writing_images(flow_test_files(flow.directory, flow.message_format)):
+        return _flow_test(flow, given, emitter, node, variant, stray_output, options)
+
+
+def _flow_test(flow: Flow, given: dict[str, Any], emitter: Emitter, node: str | None,
+               variant: tuple[str, str] | None, stray_output: IO[str] | None,
+               options: RunOptions | None) -> FlowTestResult:
     started = time.perf_counter()
     if node is not None and flow.node(node) is None:
         names = ", ".join(n.name for n in flow.nodes)
@@ -88,12 +97,12 @@ def flow_test(flow: Flow, given: dict[str, Any], emitter: Emitter, *, node: str 
     with routed_output(stray_output):
         line, aggregated = asyncio.run(_run_once(exe, resolved, node, emitter, run_id))
     duration = round((time.perf_counter() - started) * 1000, 3)
-    outputs: Any = line.outputs
+    outputs: Any = to_jsonable(line.outputs)
     if node is not None and outputs is not None:
         outputs = outputs["output"]
     tokens = line.tokens
     emitter.emit(Event("run_end", run_id, node=node, status=line.status, end=now_iso(), duration_ms=duration,
-                       output=to_jsonable(outputs), error=line.error, tokens=tokens or None,
+                       output=outputs, error=line.error, tokens=tokens or None,
                        extra={"failed_node": line.failed_node, "metrics": to_jsonable(line.metrics)}))
     failed_aggregation = aggregated if aggregated is not None and aggregated.status != COMPLETED else None
     return FlowTestResult(run_id, line.status, outputs, line.error, line.failed_node, line.metrics, duration,

@@ -117,13 +117,14 @@ class _Builder:
         mapping = self.expect_map(node, "'source'")
         if mapping is None:
             return None
-        path = mapping.get("path")
+        path, tool = mapping.get("path"), mapping.get("tool")
         return Source(
             type=self.text(mapping.get("type")) or "code",
             path=self.text(path),
-            tool=self.text(mapping.get("tool")),
+            tool=self.text(tool),
             span=mapping.span,
             path_span=path.span if path is not None else mapping.span,
+            tool_span=tool.span if tool is not None else mapping.span,
         )
 
     def activate(self, node: YNode | None) -> Activate | None:
@@ -247,6 +248,7 @@ def build_flow(root: YNode | None, path: Path, problems: tuple[Problem, ...] = (
         environment_variables=builder.environment_variables(top.get("environment_variables")),
         additional_includes=builder.includes(top.get("additional_includes")),
         description=builder.text(description),
+        message_format=builder.text(top.get("message_format")),
         problems=tuple(builder.problems),
     )
     if cache is not None:

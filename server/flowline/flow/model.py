@@ -11,7 +11,7 @@ from flowline.flow.problems import Problem
 from flowline.flow.references import Reference
 from flowline.flow.spans import NO_SPAN, Span
 
-INPUT_TYPES = ("string", "int", "double", "bool", "list", "object")
+INPUT_TYPES = ("string", "int", "double", "bool", "list", "object", "image")
 NODE_TYPES = ("python", "prompt", "llm", "custom_llm")
 SOURCE_TYPES = ("code", "package", "package_with_prompt")
 
@@ -72,6 +72,7 @@ class Source:
     tool: str | None = None
     span: Span = NO_SPAN
     path_span: Span = NO_SPAN
+    tool_span: Span = NO_SPAN
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,8 @@ class Flow:
     environment_variables: tuple[tuple[str, Value], ...] = ()
     additional_includes: tuple[Value, ...] = ()
     description: str | None = None
+    message_format: str | None = None
+    """How images are written in chat values: ``basic`` (the default) or ``openai-vision``."""
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
     @property

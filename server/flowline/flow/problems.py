@@ -52,9 +52,10 @@ def error(span: Span, code: str, message: str, fix: Fix | None = None, file: Pat
     return Problem(span, Severity.ERROR, code, message, file, fix, subject)
 
 
-def warning(span: Span, code: str, message: str, fix: Fix | None = None, file: Path | None = None) -> Problem:
+def warning(span: Span, code: str, message: str, fix: Fix | None = None, file: Path | None = None,
+            subject: str | None = None) -> Problem:
     """A warning problem."""
-    return Problem(span, Severity.WARNING, code, message, file, fix)
+    return Problem(span, Severity.WARNING, code, message, file, fix, subject)
 
 
 def sentence(text: str) -> str:

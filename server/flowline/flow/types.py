@@ -66,7 +66,7 @@ _PY_TO_FLOW = {int: "int", float: "double", bool: "bool", str: "string", list: "
 
 
 def flow_type_of(annotation: Any, default: Any = None, has_default: bool = False) -> str | None:
-    """The flow type a tool parameter expects; ``None`` for connections and other custom classes."""
+    """The flow type a tool parameter expects (``image`` for ``Image``); ``None`` for connections."""
     if typing.get_origin(annotation) is typing.Union:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         annotation = args[0] if len(args) == 1 else object
@@ -78,4 +78,6 @@ def flow_type_of(annotation: Any, default: Any = None, has_default: bool = False
         return _PY_TO_FLOW[annotation]
     if getattr(annotation, "__flowline_connection__", False):
         return None
+    if getattr(annotation, "__flowline_image__", False):  # flowline.images.Image (promptflow's Image)
+        return "image"
     return "object"

@@ -10,16 +10,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flowline.flow.builtin_tools import LLM_TOOL
 from flowline.flow.files import Reader, not_utf8, read_disk, resolve_source
 from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node, Value
-from flowline.flow.problems import Problem, did_you_mean, error, replace_with_closest, sentence, warning
+from flowline.flow.package_tools import PackageTool, ToolSource
+from flowline.flow.problems import Fix, Problem, did_you_mean, error, replace_with_closest, sentence, warning
 from flowline.flow.references import skipped_characters
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
 from flowline.flow.templates import TemplateError, template_position, template_variables
 from flowline.flow.types import ConversionError, convert_flow_input
 from flowline.flow.variants import apply_variants
+
+
+def create_command(name: str) -> str:
+    """The command that stores connection ``name`` (README: `flowline connection create`)."""
+    return f"flowline connection create --file <file>.yaml --name {name}"
 
 
 @dataclass
@@ -30,6 +37,18 @@ class _Context:
     problems: list[Problem] = field(default_factory=list)
     files: dict[Path, str | None] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
+    tools: ToolSource | None = None
+
+    def package_tool(self, node: Node) -> PackageTool | None:
+        """The package tool a node's source names (the catalog is read only when a node asks)."""
+        tool_id = node.source.tool if node.source is not None else None
+        if not tool_id or tool_id == LLM_TOOL or node.source is None or node.source.type == "code":
+            return None
+        if self.tools is None:
+            from flowline.flow.package_tools import installed_tools
+
+            self.tools = installed_tools
+        return self.tools().get(tool_id)
 
     def read(self, path: Path) -> str | None:
         """A file's text, read once per validation however many nodes use it."""
@@ -227,15 +246,44 @@ def _not_utf8(ctx: _Context, node: Node, what: str) -> bool:
     return reason is not None
 
 
+def _package_signature(ctx: _Context, node: Node) -> ToolSignature | None:
+    """The signature of a package node's tool; an unknown tool is an error at its id naming the closest
+    installed ones (promptflow 1.18.5: "PackageToolNotFoundError: Package tool 'x' is not found in the
+    current environment", when the run starts)."""
+    source = node.source
+    assert source is not None
+    if not source.tool:
+        if source.type == "package":
+            ctx.add(error(source.span, "source-tool-missing",
+                          f"The source of node '{node.name}' needs a 'tool': the id of a package tool "
+                          "(`flowline tool list` lists them)."))
+        return None
+    tool = ctx.package_tool(node)
+    if tool is not None or source.tool == LLM_TOOL:
+        return tool.signature() if tool is not None else None
+    assert ctx.tools is not None
+    catalog = ctx.tools()
+    near = catalog.closest(source.tool)
+    hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+    ctx.add(error(source.tool_span, "package-tool-unknown",
+                  f"Package tool '{source.tool}' of node '{node.name}' is not installed.{hint} "
+                  "`flowline tool list` lists the package tools of this environment; install the package that "
+                  "provides it into the interpreter that runs the flow.",
+                  Fix(f"Change to '{near[0]}'", source.tool_span, near[0]) if near else None))
+    return None
+
+
 def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
     """Check a python node's source file and return its single tool signature."""
     source = node.source
+    if source is not None and source.type == "package":
+        return _package_signature(ctx, node)
     if source is not None and source.type == "package_with_prompt" and source.path:
         if ctx.read(ctx.source_path(source.path)) is None and not _not_utf8(ctx, node, "Prompt file"):
             ctx.add(error(source.path_span, "source-not-found",
                           f"Prompt file '{source.path}' of node '{node.name}' was not found "
                           f"(looked for {ctx.source_path(source.path).absolute()})."))
-        return None
+        return _package_signature(ctx, node)
     if source is None or source.type != "code":
         if source is None and node.type == "python":
             ctx.add(error(node.name_span, "source-missing",
@@ -278,6 +326,9 @@ def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
 
 
 def _check_connection(ctx: _Context, value: Value, owner: str) -> None:
+    """A connection the store lacks is a warning, not an error: the flow is right, this machine lacks
+    the connection (promptflow 1.18.5 loads such a flow and fails when the run starts:
+    "ConnectionNotFoundError: Connection 'x' is not found."). The run fails at the node that uses it."""
     if ctx.connections is None or value.reference is not None or not isinstance(value.value, str):
         return
     if value.value not in ctx.connections:
@@ -285,10 +336,11 @@ def _check_connection(ctx: _Context, value: Value, owner: str) -> None:
         hint = did_you_mean(value.value, known)
         if value.value == "local":
             hint += " The local model creates it: `flowline local-llm start`."
-        ctx.add(error(value.span, "unknown-connection",
-                      f"{owner} uses connection '{value.value}', which does not exist.{hint} Known: "
-                      f"{', '.join(known) or 'none'}; create it with 'Flowline: Create Connection...' in VS Code or "
-                      "`flowline connection create --file <file>.yaml`."))
+        ctx.add(warning(value.span, "unknown-connection",
+                        f"{owner} uses connection '{value.value}', which is not created on this machine.{hint} "
+                        f"Known: {', '.join(known) or 'none'}; create it with 'Flowline: Create Connection...' in "
+                        f"VS Code or `{create_command(value.value)}`.",
+                        replace_with_closest(value.span, value.value, known), subject=value.value))
 
 
 # The ranges the OpenAI API accepts; a server may accept more, so outside them is a warning.
@@ -355,12 +407,18 @@ def _check_llm_nodes(ctx: _Context) -> None:
         item = node.input("connection")
         connection = node.connection or (item.value if item else None)
         if connection is None:
-            if node.type == "llm":
-                ctx.add(error(node.name_span, "llm-connection-missing",
-                              f"LLM node '{node.name}' needs 'connection: <name>' (see `flowline connection list`)."))
+            if node.type == "llm":  # promptflow takes it at run time: `pf run create --connections n.connection=x`
+                ctx.add(warning(node.name_span, "llm-connection-missing",
+                                f"LLM node '{node.name}' names no connection; write 'connection: <name>' (see "
+                                "`flowline connection list`) or give one when running: `flowline run create ... "
+                                f"--connections {node.name}.connection=<name>`."))
             continue
         _check_connection(ctx, connection, f"Node '{node.name}'")
         model = node.input("deployment_name") or node.input("model")
+        package = ctx.package_tool(node)
+        if model is None and any(i.has_default for i in (package.inputs if package else ())
+                                 if i.name in ("model", "deployment_name")):
+            continue  # the package tool has a default model
         if model is None:
             ctx.add(error(node.name_span, "llm-model-missing",
                           f"LLM node '{node.name}' needs an input 'deployment_name' (or 'model') naming the model."))
@@ -495,9 +553,12 @@ def _check_includes(ctx: _Context) -> None:
                           f"(paths are relative to {ctx.flow.directory})."))
 
 
-def validate(flow: Flow, read: Reader = read_disk, connections: frozenset[str] | None = None) -> list[Problem]:
-    """All problems of a flow, in source order; ``connections`` (when known) are the names that exist."""
-    ctx = _Context(flow, read, connections)
+def validate(flow: Flow, read: Reader = read_disk, connections: frozenset[str] | None = None,
+             tools: ToolSource | None = None) -> list[Problem]:
+    """All problems of a flow, in source order; ``connections`` (when known) are the names that exist;
+    ``tools`` gives the package tools (default: :func:`~flowline.flow.package_tools.installed_tools`, which
+    imports the registering packages; asked only when a node uses a package tool)."""
+    ctx = _Context(flow, read, connections, tools=tools)
     ctx.problems.extend(flow.problems)
     for check in (_check_names, _check_types, _check_references, _check_cycles, _check_tools, _check_llm_nodes,
                   _check_templates, _check_variants, _check_chat, _check_includes):

@@ -36,8 +36,10 @@ def register(server: FlowlineServer) -> None:
                         text_document=types.OptionalVersionedTextDocumentIdentifier(uri=edit.path.as_uri(),
                                                                                      version=None),
                         edits=[types.TextEdit(to_range(lines, edit.span), edit.new_text)]))
+                command = None if action.command is None else types.Command(
+                    title=action.title, command=action.command.id, arguments=list(action.command.arguments))
                 result.append(types.CodeAction(
                     title=action.title, kind=types.CodeActionKind.QuickFix, is_preferred=len(result) == 0,
                     diagnostics=[d for d in params.context.diagnostics if d.code == problem.code],
-                    edit=types.WorkspaceEdit(document_changes=changes)))
+                    edit=types.WorkspaceEdit(document_changes=changes) if changes else None, command=command))
         return result

@@ -34,7 +34,7 @@ def register(server: FlowlineServer) -> None:
         lines = state.lines
         line, column = from_position(lines, params.position)
         items = complete(state.flow, state.text, line, column, sorted(ls.connection_names()), ls.flows.read,
-                         ls.last_outputs_for(uri))
+                         ls.last_outputs_for(uri), ls.package_tools)
         ranges: dict[Span, types.Range] = {}  # most items replace the same word: convert its span once
 
         def range_of(span: Span) -> types.Range:

@@ -19,6 +19,7 @@ from pygls.workspace import Workspace
 from flowline.flow.build import NodeCache, load_flow_text
 from flowline.flow.files import read_disk
 from flowline.flow.model import Flow
+from flowline.flow.package_tools import ToolSource
 from flowline.flow.parse import Document
 from flowline.flow.problems import Problem
 from flowline.flow.spans import Span
@@ -86,9 +87,12 @@ class FlowDocuments:
     """Caches the state of each open flow per version and set of stored connections; keeps the last
     one that parsed cleanly."""
 
-    def __init__(self, workspace: Callable[[], Workspace], connections: Callable[[], frozenset[str]]) -> None:
+    def __init__(self, workspace: Callable[[], Workspace], connections: Callable[[], frozenset[str]],
+                 tools: ToolSource | None = None) -> None:
         self._workspace = workspace
         self._connections = connections
+        self.tools = tools
+        """Where the package tools come from (validation asks only for flows that use one)."""
         self._states: dict[str, FlowState] = {}
         self._good: dict[str, FlowState] = {}
         self._nodes: dict[str, NodeCache] = {}
@@ -121,7 +125,7 @@ class FlowDocuments:
         flow, parsed = load_flow_text(text, uri_to_path(uri), cached.document if cached is not None else None,
                                       self._nodes.setdefault(uri, {}))
         try:
-            problems = with_schema_problems(parsed.root, validate(flow, self.read, connections))
+            problems = with_schema_problems(parsed.root, validate(flow, self.read, connections, self.tools))
         except Exception:  # a bug in a check must not take the server down; log it and show what we have
             log.exception("validating %s failed", uri)
             problems = list(flow.problems)

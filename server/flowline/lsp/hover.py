@@ -19,7 +19,7 @@ def register(server: FlowlineServer) -> None:
             return None
         state = ls.flows.model(uri)
         line, column = from_position(state.lines, params.position)
-        found = hover(state.flow, state.text, line, column, ls.flows.read, ls.last_outputs_for(uri))
+        found = hover(state.flow, state.text, line, column, ls.flows.read, ls.last_outputs_for(uri), ls.package_tools)
         if found is None:
             return None
         return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, found.markdown),

@@ -101,7 +101,8 @@ def _needs(ls: FlowlineServer, uri: str, node: str, inputs: dict[str, Any]) -> l
         state = ls.flows.state(uri)
     except OSError:  # the flow file cannot be read: the run says so
         return []
-    if has_errors(problems_for_node(state.flow, validate(state.flow, ls.flows.read, state.connections), node)):
+    problems = validate(state.flow, ls.flows.read, state.connections, ls.package_tools)
+    if has_errors(problems_for_node(state.flow, problems, node)):
         return []
     flow = apply_variants(state.flow, None)
     target = flow.node(node)

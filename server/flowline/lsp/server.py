@@ -10,6 +10,7 @@ from pygls.lsp.server import LanguageServer
 
 from flowline import __version__
 from flowline.connections.store import ConnectionStore, StoreNames
+from flowline.flow.package_tools import Catalog
 from flowline.lsp.documents import FlowDocuments, uri_to_path
 
 if TYPE_CHECKING:
@@ -21,12 +22,13 @@ class FlowlineServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("flowline", __version__)
-        self.flows = FlowDocuments(lambda: self.workspace, self.connection_names)
+        self.flows = FlowDocuments(lambda: self.workspace, self.connection_names, self.package_tools)
         self.last_outputs: dict[str, dict[str, Any]] = {}
         """Node outputs of the last run of each flow folder (for hover and completion)."""
         self.running: list[ChildRun] = []
         """Runs in progress."""
         self._connections: StoreNames | None = None
+        self._package_tools: Catalog | None = None
 
     def last_outputs_for(self, uri: str) -> dict[str, Any]:
         """The remembered node outputs of the flow a document belongs to."""
@@ -37,6 +39,16 @@ class FlowlineServer(LanguageServer):
         if self._connections is None:
             self._connections = StoreNames(ConnectionStore())
         return self._connections.names()
+
+    def package_tools(self) -> Catalog:
+        """The package tools of the server's interpreter (which runs the flows), listed once by a child
+        process when a flow first needs them: listing imports the packages, and no user code runs here.
+        Packages installed later are seen after a restart of the server."""
+        if self._package_tools is None:
+            from flowline.flow.package_tools import tools_in_child
+
+            self._package_tools = tools_in_child()
+        return self._package_tools
 
 
 def create_server() -> FlowlineServer:

@@ -25,11 +25,13 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any, Protocol
 
 from flowline.engine.capture import routed_output
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
+from flowline.engine.image_files import run_files, writing_images
 from flowline.engine.inputs import InputTypeError, resolve_flow_inputs
 from flowline.engine.nodes import plain
 from flowline.engine.prepare import Executable, RunOptions, prepare
@@ -216,7 +218,7 @@ async def _run_one(exe: Executable, line: Line, emitter: Emitter, run_id: str, t
     record: dict[str, Any] = {"line_number": line.number, "inputs": line.inputs, "start": start}
     in_flight: set[str] = set()
     try:
-        flow_inputs = resolve_flow_inputs(exe.flow, line.inputs, line.number).flow_inputs
+        flow_inputs = resolve_flow_inputs(exe.flow, line.inputs, line.number, exe.data_folder).flow_inputs
         record["inputs"] = flow_inputs
         result = await _within(run_line(exe, flow_inputs, emitter, run_id, line.number, in_flight), timeout,
                                in_flight)
@@ -309,11 +311,13 @@ class _NodeReporter:
         self.conn.send(("node", event.line_number, event.node, event.type == "node_start"))
 
 
-def _serve(conn: Connection, flow: Flow, options: RunOptions, timeout: float | None, run_id: str) -> None:
-    """A worker process: run each line the parent sends (``None``: stop) and send back its records."""
+def _serve(conn: Connection, flow: Flow, options: RunOptions, timeout: float | None, run_id: str,
+           run_folder: Path) -> None:
+    """A worker process: run each line the parent sends (``None``: stop) and send back its records
+    (images in them written into ``run_folder``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle; it ends the workers
     exe = prepare(flow, None, options=options)
-    with routed_output():
+    with routed_output(), writing_images(run_files(run_folder, flow.message_format)):
         asyncio.run(_serve_lines(exe, conn, timeout, run_id))
 
 
@@ -384,7 +388,7 @@ class _Pool:
                  options: RunOptions, outcome: BatchOutcome, on_line: Callable[[str], None]) -> None:
         self.context: Any = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        self.args = (exe.flow, options, timeout, run_id)
+        self.args = (exe.flow, options, timeout, run_id, folder.path)
         self.folder, self.workers, self.timeout = folder, workers, timeout
         self.outcome, self.on_line = outcome, on_line
         self.pending: deque[Line] = deque()
@@ -526,12 +530,20 @@ def run_batch(exe: Executable, lines: list[Line], folder: RunFolder, run_id: str
     """
     outcome = BatchOutcome(done=dict(previous or {}))
     emitter = Emitter([_FolderSink(folder)])
+    with writing_images(run_files(folder.path, exe.flow.message_format)):
+        _run_batch(exe, lines, folder, run_id, workers, line_timeout, on_line, processes, options, outcome, emitter)
+    return outcome
+
+
+def _run_batch(exe: Executable, lines: list[Line], folder: RunFolder, run_id: str, workers: int,
+               line_timeout: float | None, on_line: Callable[[str], None], processes: int,
+               options: RunOptions | None, outcome: BatchOutcome, emitter: Emitter) -> None:
     if processes > 1 and lines:
         _run_in_processes(exe, lines, folder, run_id, processes, workers, line_timeout, options or RunOptions(),
                           outcome, on_line)
         with routed_output():
             asyncio.run(_aggregate(exe, emitter, run_id, outcome))
-        return outcome
+        return
 
     async def everything() -> None:
         await _run_lines(exe, lines, emitter, run_id, workers, line_timeout, outcome, folder, on_line)
@@ -539,4 +551,3 @@ def run_batch(exe: Executable, lines: list[Line], folder: RunFolder, run_id: str
 
     with routed_output():
         asyncio.run(everything())
-    return outcome

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from flowline.runs.report_images import image_html
 from flowline.runs.store import RunFolder, RunRecord
 
 
@@ -83,6 +84,7 @@ td.failed{background:var(--vscode-inputValidation-errorBackground,var(--failed))
 margin-right:6px}
 .metric{margin:6px 0}.name{display:inline-block;width:260px;overflow:hidden;text-overflow:ellipsis}
 pre{margin:0;white-space:pre-wrap;font-family:var(--vscode-editor-font-family,ui-monospace,monospace);font-size:12px}
+img.image{max-width:160px;max-height:160px;margin:2px;vertical-align:top}
 """
 
 
@@ -138,14 +140,18 @@ def render_report(records: list[RunRecord]) -> str:
     for n in numbers:
         cells = [f"<td>{n}</td>"]
         for field, key in columns:
-            line_rows = [rows.get(n) or {} for rows, present in zip(per_run, has[(field, key)], strict=True)
-                         if present]
-            differ = len({_text((line.get(field) or {}).get(key)) for line in line_rows}) > 1
-            for line in line_rows:
+            present_rows = [(record, rows.get(n) or {})
+                            for record, rows, present in zip(records, per_run, has[(field, key)], strict=True)
+                            if present]
+            differ = len({_text((line.get(field) or {}).get(key)) for _, line in present_rows}) > 1
+            for record, line in present_rows:
                 failed = field == "outputs" and line.get("status") not in (None, "Completed")
                 error = line.get("error") or {}
-                text = _text((line.get(field) or {}).get(key))
-                content = esc(f"{error.get('type')}: {error.get('message')}") if failed and error else esc(text)
+                value = (line.get(field) or {}).get(key)
+                pictures = image_html(value, record.folder)
+                text = _text(value)
+                content = esc(f"{error.get('type')}: {error.get('message')}") if failed and error else (
+                    pictures if pictures is not None else esc(text))
                 css = "failed" if failed else "diff" if differ else ""
                 cells.append(f"<td class='{css}'><pre>{content}</pre></td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")

@@ -10,6 +10,8 @@ keeps every completed line:
     node_artifacts/<node>.jsonl   per-node, per-line record
     metrics.json                  what log_metric recorded
     logs.txt                      captured output of the tools
+    images/                       images of the lines' inputs and outputs, which the records name as
+                                  {"data:image/png;path": "images/<hash>.png"} (engine/image_files.py)
     snapshot/                     a copy of the flow folder as it ran
 """
 

@@ -269,7 +269,9 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     name = spec.name or f"{flow.directory.resolve().name}_{variant[1] + '_' if variant else ''}{stamp}"
     if store.exists(name):
         raise RunSpecError(f"A run named '{name}' already exists; choose another --name.")
-    options = RunOptions(llm_cache=spec.llm_cache, environment=spec.environment_variables)
+    data_folder = None if spec.data is None else spec.data.absolute()  # image paths in the data are read from here
+    data_folder = data_folder.parent if data_folder is not None and not data_folder.is_dir() else data_folder
+    options = RunOptions(llm_cache=spec.llm_cache, environment=spec.environment_variables, data_folder=data_folder)
     load_failure: str | None = None
     try:
         exe = prepare(flow, variant, options=options)

@@ -13,6 +13,7 @@ from typing import Any
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node
+from flowline.flow.package_tools import ToolSource
 from flowline.flow.schema import flow_schema
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
@@ -67,13 +68,18 @@ def node_at(flow: Flow, line: int) -> Node | None:
     return None
 
 
-def tool_signature(flow: Flow, node: Node, read: Reader = read_disk) -> ToolSignature | None:
-    """The ``@tool`` signature of a python node, read with ``ast``."""
+def tool_signature(flow: Flow, node: Node, read: Reader = read_disk,
+                   tools: ToolSource | None = None) -> ToolSignature | None:
+    """The ``@tool`` signature of a python node, read with ``ast``; for a package tool node, the tool's
+    inputs as ``tools`` lists them (none without ``tools``)."""
+    if node.source is not None and node.source.type in ("package", "package_with_prompt"):
+        package = tools().get(node.source.tool or "") if tools is not None and node.source.tool else None
+        return package.signature() if package is not None else None
     if node.type != "python" or node.source is None or not node.source.path:
         return None
     text = read(resolve_source(flow, node.source.path))
-    tools = read_tool_source(text).tools if text is not None else ()
-    return tools[0] if len(tools) == 1 else None
+    found = read_tool_source(text).tools if text is not None else ()
+    return found[0] if len(found) == 1 else None
 
 
 def template_names(flow: Flow, node: Node, read: Reader = read_disk) -> list[str]:
@@ -181,12 +187,12 @@ def _present_keys(text: str, cursor: Cursor) -> set[str]:
     return keys
 
 
-def _key_items(flow: Flow, cursor: Cursor, text: str, read: Reader) -> list[Item]:
+def _key_items(flow: Flow, cursor: Cursor, text: str, read: Reader, tools: ToolSource | None) -> list[Item]:
     span = Span(cursor.line, cursor.column - len(cursor.prefix), cursor.line, cursor.column)
     present = _present_keys(text, cursor)
     if len(cursor.path) == 3 and cursor.path[0] == "nodes" and cursor.path[2] == "inputs":
         node = node_at(flow, cursor.line)
-        return [i for i in _input_key_items(flow, node, span, read) if i.label not in present] if node else []
+        return [i for i in _input_key_items(flow, node, span, read, tools) if i.label not in present] if node else []
     items = []
     for key, spec in schema_properties(cursor.path).items():
         if key in present or key == "$schema":
@@ -206,8 +212,8 @@ def _last_section(text: str, line: int) -> str | None:
     return None
 
 
-def _input_key_items(flow: Flow, node: Node, span: Span, read: Reader) -> list[Item]:
-    signature = tool_signature(flow, node, read)
+def _input_key_items(flow: Flow, node: Node, span: Span, read: Reader, tools: ToolSource | None) -> list[Item]:
+    signature = tool_signature(flow, node, read, tools)
     items = []
     if signature is not None:
         for param in signature.parameters:
@@ -236,7 +242,7 @@ def _snippets(span: Span) -> list[Item]:
             for kind, body in (("python", python), ("prompt", prompt), ("llm", llm))]
 
 
-def _value_items(flow: Flow, cursor: Cursor, connections: list[str]) -> list[Item]:
+def _value_items(flow: Flow, cursor: Cursor, connections: list[str], tools: ToolSource | None) -> list[Item]:
     span = Span(cursor.line, cursor.column - len(cursor.prefix), cursor.line, cursor.column)
     key, path = cursor.key, cursor.path
     values: tuple[str, ...] | list[str] = ()
@@ -252,6 +258,9 @@ def _value_items(flow: Flow, cursor: Cursor, connections: list[str]) -> list[Ite
         values = connections
     elif key in ("aggregation", "use_variants", "is_chat_input", "is_chat_history", "is_chat_output"):
         values = ("true", "false")
+    elif key == "tool" and path[-1:] == ("source",) and tools is not None:
+        return [Item(t.id, "value", span, t.id, t.name, t.description,
+                     sort_text="1" if t.package == "flowline" else "0") for t in tools().tools]
     elif key == "path" and path[-1:] == ("source",):
         folder = flow.directory
         values = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
@@ -261,9 +270,11 @@ def _value_items(flow: Flow, cursor: Cursor, connections: list[str]) -> list[Ite
 
 
 def complete(flow: Flow, text: str, line: int, column: int, connections: list[str] | None = None,
-             read: Reader = read_disk, last_outputs: dict[str, Any] | None = None) -> list[Item]:
+             read: Reader = read_disk, last_outputs: dict[str, Any] | None = None,
+             tools: ToolSource | None = None) -> list[Item]:
     """Completion items at a position (0-based line, code-point column); ``last_outputs`` are the
-    node outputs of the flow's last run, by node name."""
+    node outputs of the flow's last run, by node name; ``tools`` gives the package tools (for a package
+    node's inputs and the ``tool:`` value)."""
     lines = text.split("\n")
     if not 0 <= line < len(lines):
         return []
@@ -273,5 +284,5 @@ def complete(flow: Flow, text: str, line: int, column: int, connections: list[st
         return references
     cursor = cursor_at(text, line, column)
     if cursor.in_value:
-        return _value_items(flow, cursor, connections or [])
-    return _key_items(flow, cursor, text, read)
+        return _value_items(flow, cursor, connections or [], tools)
+    return _key_items(flow, cursor, text, read, tools)

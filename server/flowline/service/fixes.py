@@ -1,5 +1,6 @@
 """Quick fixes for problems: replace a mistyped name, create a missing tool file, add a missing flow
-input, add a missing required node input. Each is a set of text edits (and files to create)."""
+input, add a missing required node input, create a connection the store lacks. Each is a set of text
+edits (and files to create), or a command the editor runs."""
 
 from __future__ import annotations
 
@@ -26,12 +27,25 @@ class FileEdit:
 
 
 @dataclass(frozen=True)
+class Command:
+    """An editor command a quick fix runs: its id and arguments."""
+
+    id: str
+    arguments: tuple[str, ...] = ()
+
+
+CREATE_CONNECTION = "flowline.createConnection"
+"""The extension's "Create Connection..." flow; its argument is the name to fill in."""
+
+
+@dataclass(frozen=True)
 class Action:
-    """A quick fix: its title, the files it creates first, and its edits."""
+    """A quick fix: its title, the files it creates first, and its edits; or a command to run."""
 
     title: str
     edits: tuple[FileEdit, ...]
     creates: tuple[Path, ...] = ()
+    command: Command | None = None
 
 
 def _node_map(root: YNode | None, node: Node) -> YMap | None:
@@ -110,6 +124,9 @@ def actions_for(flow: Flow, document: Document, problem: Problem, read: Reader =
     if problem.code == "unknown-input" and problem.subject:
         actions += _added(flow, document, root if isinstance(root, YMap) else None, ("inputs", problem.subject),
                           {"type": "string"}, f"Add flow input '{problem.subject}'")
+    if problem.code == "unknown-connection" and problem.subject:
+        actions.append(Action(f"Create connection '{problem.subject}'...", (),
+                              command=Command(CREATE_CONNECTION, (problem.subject,))))
     if problem.code == "missing-parameter" and problem.subject:
         node = next((n for n in flow.nodes if n.name_span == problem.span), None)
         if node is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.llm_parameters import describe as describe_llm_parameter
 from flowline.flow.model import Flow, FlowInput, Node, Value
+from flowline.flow.package_tools import ToolSource
 from flowline.flow.references import PropertyError, Reference, walk
 from flowline.flow.signatures import read_tool_source
 from flowline.flow.spans import Span
@@ -80,7 +81,7 @@ def _input_named_at(flow: Flow, line: int, column: int) -> FlowInput | None:
     return next((i for i in flow.inputs if i.name_span.contains(line, column)), None)
 
 
-def _describe_node(flow: Flow, node: Node, read: Reader) -> str:
+def _describe_node(flow: Flow, node: Node, read: Reader, tools: ToolSource | None = None) -> str:
     variants = flow.variants_of(node.name) if node.use_variants else None
     if variants is not None:
         kinds = ", ".join(f"`{v.id}` ({v.node.type})" for v in variants.variants)
@@ -89,7 +90,9 @@ def _describe_node(flow: Flow, node: Node, read: Reader) -> str:
     lines = [f"**{node.name}** — {node.type} node" + (" (aggregation)" if node.aggregation else "")]
     if node.source and node.source.path:
         lines.append(f"source: `{node.source.path}`")
-    signature = tool_signature(flow, node, read)
+    if node.source and node.source.tool:
+        lines.append(f"package tool: `{node.source.tool}`")
+    signature = tool_signature(flow, node, read, tools)
     if signature is not None:
         params = ", ".join(p.name + (f": {p.annotation}" if p.annotation else "")
                            + ("" if p.required else f" = {p.default_text}") for p in signature.parameters)
@@ -126,8 +129,9 @@ def _last_value(ref: Reference, last_outputs: dict[str, Any]) -> str:
 
 
 def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_disk,
-          last_outputs: dict[str, Any] | None = None) -> Hover | None:
-    """What to show for the element under the cursor (with the last run's value of a reference)."""
+          last_outputs: dict[str, Any] | None = None, tools: ToolSource | None = None) -> Hover | None:
+    """What to show for the element under the cursor (with the last run's value of a reference);
+    ``tools`` gives the package tools, for package nodes."""
     value = _reference_at(flow, line, column)
     if value is not None and value.reference is not None:
         ref = value.reference
@@ -136,25 +140,26 @@ def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_dis
             body = _describe_input(target_input) if target_input else f"Unknown flow input `{ref.name}`."
         else:
             target = flow.node(ref.name)
-            body = _describe_node(flow, target, read) if target else f"Unknown node `{ref.name}`."
+            body = _describe_node(flow, target, read, tools) if target else f"Unknown node `{ref.name}`."
             if target is not None and ref.path:
                 body = f"`{ref.name}.output.{ref.path}`\n\n" + body
             body += _last_value(ref, last_outputs or {})
         return Hover(body, value.span)
     node = _node_named_at(flow, line, column)
     if node is not None:
-        return Hover(_describe_node(flow, node, read), node.name_span)
+        return Hover(_describe_node(flow, node, read, tools), node.name_span)
     item = _input_named_at(flow, line, column)
     if item is not None:
         return Hover(_describe_input(item), item.name_span)
     for candidate in _nodes(flow):
         for node_input in candidate.inputs:
             if node_input.key_span.contains(line, column):
-                if candidate.type in ("llm", "custom_llm"):
+                signature = tool_signature(flow, candidate, read, tools)
+                if candidate.type in ("llm", "custom_llm") and (signature is None or not signature.parameter(
+                        node_input.name)):
                     described = describe_llm_parameter(node_input.name) or _describe_template_variable(
                         candidate, node_input.name)
                     return Hover(described, node_input.key_span)
-                signature = tool_signature(flow, candidate, read)
                 param = signature.parameter(node_input.name) if signature else None
                 if param is None:
                     return None

@@ -1,5 +1,6 @@
 """Stand-in for ``promptflow.connections``."""
 
 from flowline.connections import AzureOpenAIConnection, CustomConnection, OpenAIConnection
+from flowline.connections.strong_type import CustomStrongTypeConnection
 
-__all__ = ["AzureOpenAIConnection", "CustomConnection", "OpenAIConnection"]
+__all__ = ["AzureOpenAIConnection", "CustomConnection", "CustomStrongTypeConnection", "OpenAIConnection"]

@@ -1,0 +1,1 @@
+"""Stand-in for ``promptflow.contracts``: the data types tool files use (``multimedia``)."""

@@ -1,0 +1,205 @@
+"""Image values read from what a flow is given: paths, URLs, data URIs and promptflow's dict forms.
+
+Mirrors promptflow 1.18.5 (observed with ``pf flow test`` and ``pf run create``):
+- an ``image`` flow input (or a tool parameter annotated ``Image``) takes a file path (relative to the
+  flow folder in ``flow test``, to the data file's folder in a batch run), an ``http(s)`` URL, a data URI
+  ``data:image/png;base64,...``, bare base64, or a one-key dict ``{"data:image/png;path|url|base64": ...}``;
+  a list of those is a list of images (what an aggregation node gets);
+- a ``list`` or ``object`` input keeps its strings, but each one-key dict of that form inside it, at any
+  depth, becomes an image; with ``message_format: openai-vision`` the forms are instead
+  ``{"type": "image_url", "image_url": {"url": ...}}``, ``{"type": "image_file", "image_file": {"path": ...}}``
+  and ``{"type": "text", "text": ...}`` (a :class:`~flowline.images.Text`).
+Departure: promptflow fetches a URL when it reads the input and refuses private and loopback addresses;
+Flowline keeps an :class:`~flowline.images.ImageLink` and fetches it only for a Python tool
+(:func:`fetch_links`), with a size limit (``FLOWLINE_IMAGE_MAX_BYTES``, 20 MB) and a timeout
+(``FLOWLINE_IMAGE_TIMEOUT``, 30 s); an LLM request and a flow output pass the URL on unfetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from flowline.flow.types import ConversionError
+from flowline.images import Image, ImageLink, Text, guess_mime
+
+_DICT_KEY = re.compile(r"^data:(image/[^;]*);(path|base64|url)$")
+_DATA_URI = re.compile(r"^data:(image/[^;,]*);base64,(.*)$", re.DOTALL)
+_BASE64 = re.compile(r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]+")
+_EXTENSIONS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".webp": "image/webp", ".bmp": "image/bmp"}
+FORMS = ('a file path, an http(s) URL, a data URI or {"data:image/png;path": "a.png"} '
+         '(also ;url and ;base64)')
+VISION = "openai-vision"
+
+
+class ImageInputError(ValueError):
+    """A value that is no image; the message says which forms are."""
+
+
+def is_image_dict(value: dict[str, Any], message_format: str | None = None) -> bool:
+    """Whether a dict is an image in the flow's message format (see the module)."""
+    if message_format == VISION:
+        kind = value.get("type")
+        inner = value.get(kind) if isinstance(kind, str) else None
+        return len(value) == 2 and isinstance(inner, dict) and (
+            (kind == "image_url" and "url" in inner) or (kind == "image_file" and "path" in inner))
+    return len(value) == 1 and _DICT_KEY.match(next(iter(value))) is not None
+
+
+def _from_file(text: str, base: Path, mime: str | None) -> Image:
+    path = Path(text)
+    path = path if path.is_absolute() else base / path
+    try:
+        return Image(path.read_bytes(), mime)
+    except OSError as exc:
+        raise ImageInputError(f"image file '{text}' cannot be read ({exc.strerror}; relative paths are read from "
+                              f"{base})") from exc
+
+
+def _from_base64(text: str, mime: str | None) -> Image:
+    try:
+        return Image(base64.b64decode(text, validate=True), mime)
+    except (binascii.Error, ValueError) as exc:
+        raise ImageInputError(f"'{text[:40]}...' is not valid base64 ({exc})") from exc
+
+
+def _link(url: str, mime: str | None = None) -> ImageLink:
+    suffix = Path(url.split("?", 1)[0]).suffix.lower()
+    return ImageLink(url, mime or _EXTENSIONS.get(suffix, "image/*"))
+
+
+def _from_string(text: str, base: Path, mime: str | None = None) -> Image | ImageLink:
+    uri = _DATA_URI.match(text)
+    if uri is not None:
+        return _from_base64(uri.group(2), mime or uri.group(1))
+    if _URL.match(text):
+        if not text.startswith(("http://", "https://")):
+            raise ImageInputError(f"image URL '{text}' is not http(s)")
+        return _link(text, mime)
+    if _BASE64.match(text) and not (base / text).exists():  # as promptflow: base64 before a file name
+        return _from_base64(text, mime)
+    return _from_file(text, base, mime)
+
+
+def _from_dict(value: dict[str, Any], base: Path, message_format: str | None) -> Image | ImageLink | Text:
+    if message_format == VISION:
+        if value.get("type") == "text":
+            return Text.deserialize(value)
+        if value["type"] == "image_file":
+            return _from_file(str(value["image_file"]["path"]), base, None)
+        return _from_string(str(value["image_url"]["url"]), base)
+    key, data = next(iter(value.items()))
+    match = _DICT_KEY.match(key)
+    assert match is not None  # is_image_dict said so
+    mime, resource = match.group(1), match.group(2)
+    mime = None if mime.endswith("/*") else mime
+    if not isinstance(data, str):
+        raise ImageInputError(f"the value of '{key}' is a {type(data).__name__}, not text")
+    if resource == "path":
+        return _from_file(data, base, mime)
+    if resource == "base64":
+        return _from_base64(data.split(",")[-1], mime)
+    if not data.startswith(("http://", "https://")):
+        raise ImageInputError(f"image URL '{data}' is not http(s)")
+    return _link(data, mime)
+
+
+def to_image(value: Any, base: Path, message_format: str | None = None) -> Any:
+    """An ``image`` value (a list of them: a list of images) as an :class:`Image` or :class:`ImageLink`.
+
+    Raises :class:`ImageInputError` for a value in none of the forms, an unreadable file or bad base64."""
+    if isinstance(value, (Image, ImageLink)):
+        return value
+    if isinstance(value, list):
+        return [to_image(item, base, message_format) for item in value]
+    if isinstance(value, dict):
+        if not is_image_dict(value, message_format):
+            raise ImageInputError(f"{str(value)[:80]} is no image; an image is {FORMS}")
+        return _from_dict(value, base, message_format)
+    if isinstance(value, str):
+        if not value:
+            raise ImageInputError(f"the image is empty; give {FORMS}")
+        return _from_string(value, base)
+    raise ImageInputError(f"a {type(value).__name__} is no image; give {FORMS}")
+
+
+def load_images(value: Any, base: Path, message_format: str | None = None) -> Any:
+    """A ``list``/``object`` value with each image dict inside it (see the module) made an image.
+    Values without one are returned as they are (the same object)."""
+    if isinstance(value, list):
+        items = [load_images(item, base, message_format) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        if is_image_dict(value, message_format) or (message_format == VISION and _is_text_dict(value)):
+            return _from_dict(value, base, message_format)
+        loaded = {k: load_images(v, base, message_format) for k, v in value.items()}
+        return value if all(loaded[k] is v for k, v in value.items()) else loaded
+    return value
+
+
+def _is_text_dict(value: dict[str, Any]) -> bool:
+    text = value.get("text")
+    return len(value) == 2 and value.get("type") == "text" and (
+        isinstance(text, str) or (isinstance(text, dict) and isinstance(text.get("value"), str)))
+
+
+def fetch(link: ImageLink) -> Image:
+    """The image at ``link.url`` (read at most ``FLOWLINE_IMAGE_MAX_BYTES``, within ``FLOWLINE_IMAGE_TIMEOUT``).
+
+    Raises :class:`ImageInputError` naming the URL and what went wrong."""
+    import urllib.error
+    import urllib.request
+
+    limit = int(os.environ.get("FLOWLINE_IMAGE_MAX_BYTES", str(20 * 1024 * 1024)))
+    timeout = float(os.environ.get("FLOWLINE_IMAGE_TIMEOUT", "30"))
+    try:
+        with urllib.request.urlopen(link.url, timeout=timeout) as response:  # noqa: S310 (http(s) only: see _link)
+            data = response.read(limit + 1)
+    except urllib.error.HTTPError as exc:
+        raise ImageInputError(f"Image URL '{link.url}' answered {exc.code} {exc.reason}.") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ImageInputError(f"Image URL '{link.url}' could not be fetched: {reason} (timeout {timeout:g} s, "
+                              "FLOWLINE_IMAGE_TIMEOUT).") from None
+    if len(data) > limit:
+        raise ImageInputError(f"Image URL '{link.url}' holds more than {limit} bytes (FLOWLINE_IMAGE_MAX_BYTES).")
+    mime = link.mime_type if link.mime_type != "image/*" else guess_mime(data)
+    return Image(data, mime, link.url)
+
+
+def has_links(value: Any) -> bool:
+    """Whether an :class:`ImageLink` is in ``value`` (at any depth of lists and dicts)."""
+    if isinstance(value, ImageLink):
+        return True
+    if isinstance(value, list):
+        return any(has_links(item) for item in value)
+    return type(value) is dict and any(has_links(item) for item in value.values())
+
+
+def literal_image(node: str, name: str, value: Any) -> Any:
+    """A literal node input for an ``Image`` parameter as an image (paths are read from the working
+    directory, the flow folder). Raises :class:`ConversionError` naming the input."""
+    try:
+        return to_image(value, Path.cwd())
+    except ImageInputError as exc:
+        raise ConversionError(f"Input '{name}' of node '{node}' is not an image: {exc}.") from exc
+
+
+def fetch_links(value: Any) -> Any:
+    """``value`` with each :class:`ImageLink` in it (at any depth of lists and dicts) fetched; the same
+    object when it holds none."""
+    if isinstance(value, ImageLink):
+        return fetch(value)
+    if isinstance(value, list):
+        items = [fetch_links(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict) and type(value) is dict:
+        fetched = {k: fetch_links(v) for k, v in value.items()}
+        return value if all(fetched[k] is v for k, v in value.items()) else fetched
+    return value

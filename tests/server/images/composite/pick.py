@@ -1,0 +1,7 @@
+from promptflow import tool
+from promptflow.contracts.multimedia import Image
+
+
+@tool
+def pick(img: Image) -> Image:
+    return img
