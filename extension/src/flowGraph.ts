@@ -5,7 +5,7 @@
  * node a line of flow.dag.yaml belongs to.
  */
 
-import type { FlowGraph, GraphNode } from "./protocol";
+import type { FlowEdit, FlowGraph, GraphNode } from "./protocol";
 
 export const BOX_WIDTH = 180;
 export const BOX_HEIGHT = 52;
@@ -182,6 +182,36 @@ export function nodeNameProblem(graph: FlowGraph, name: string, current?: string
     return `A node named '${name}' already exists.`;
   }
   return null;
+}
+
+/** The code tool types a new node may have; the package tools come from the server. */
+export const CODE_NODE_TYPES = ["python", "llm", "prompt"];
+
+/** One choice of the add-node menu: a code tool type (`python`) or a package tool (`package:<id>`). */
+export interface NodeKind {
+  value: string;
+  label: string;
+  group: "Code" | "Package tools";
+  title?: string;
+}
+
+/** The add-node menu: the code tool types, then the installed package tools by name. */
+export function nodeKinds(graph: FlowGraph): NodeKind[] {
+  const code = CODE_NODE_TYPES.map((t): NodeKind => ({ value: t, label: t, group: "Code" }));
+  const tools = [...(graph.package_tools ?? [])].sort((a, b) => a.name.localeCompare(b.name))
+    .map((t): NodeKind => ({ value: `package:${t.id}`, label: `${t.name} (${t.id})`, group: "Package tools",
+      title: t.description || undefined }));
+  return [...code, ...tools];
+}
+
+/** The edit that adds node `name` of the menu choice `kind` (see `nodeKinds`). */
+export function addNodeEdit(graph: FlowGraph, name: string, kind: string): FlowEdit {
+  if (!kind.startsWith("package:")) {
+    return { kind: "addNode", name, type: kind };
+  }
+  const id = kind.slice("package:".length);
+  const tool = graph.package_tools?.find((t) => t.id === id);
+  return { kind: "addNode", name, type: tool?.type ?? "python", tool: id };
 }
 
 /**

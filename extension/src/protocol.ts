@@ -124,6 +124,17 @@ export interface GraphNode {
   api?: string | null;
   /** The node's `provider:` (`OpenAI`, `AzureOpenAI`), which tells the type of connection it wants. */
   provider?: string | null;
+  /** A package node's `source.tool` (`my_pkg.tools.search`); null for other nodes. */
+  tool?: string | null;
+}
+
+/** A tool an installed package registers (or a built-in), which a new node can use. */
+export interface PackageToolInfo {
+  id: string;
+  name: string;
+  /** The node type it runs as (`python`, `llm`, `custom_llm`). */
+  type: string;
+  description: string;
 }
 
 export interface GraphInput {
@@ -161,11 +172,14 @@ export interface FlowGraph {
   connections?: string[];
   /** The model parameters an LLM node may take, in the table's order; absent from older servers. */
   llm_parameters?: LlmParameter[];
+  /** The installed package tools; absent from older servers. */
+  package_tools?: PackageToolInfo[];
 }
 
 /** A `flowline.editFlow` request (DESIGN.md section 6); `version` guards against stale edits. */
 export type FlowEdit =
-  | { kind: "addNode"; name: string; type: string; path?: string }
+  /** `tool` adds a node of that package tool (`source: {type: package, tool}`) instead of a code tool. */
+  | { kind: "addNode"; name: string; type: string; path?: string; tool?: string }
   | { kind: "removeNode"; name: string }
   | { kind: "renameNode"; name: string; newName: string }
   | { kind: "setInput"; node: string; input: string; value: unknown }

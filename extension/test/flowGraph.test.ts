@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { BOX_HEIGHT, BOX_WIDTH, downstream, layout, literal, nodeAtLine, nodeNameProblem, referenceChoices }
-  from "../src/flowGraph";
+import { addNodeEdit, BOX_HEIGHT, BOX_WIDTH, downstream, layout, literal, nodeAtLine, nodeKinds, nodeNameProblem,
+  referenceChoices } from "../src/flowGraph";
 import type { FlowGraph, GraphNode } from "../src/protocol";
 
 const span = { start_line: 0, start_col: 0, end_line: 0, end_col: 0 };
@@ -127,4 +127,19 @@ test("a `- name:` line belongs to the node it starts, not to the one before", ()
   assert.equal(nodeAtLine(nodes, 3), undefined);  // `inputs:`
   const flowStyle = [node("a", { span: { start_line: 5, start_col: 2, end_line: 5, end_col: 40 } })];
   assert.equal(nodeAtLine(flowStyle, 5), "a");  // `- {name: a, ...}` on one line
+});
+
+test("the add-node menu offers the code types, then the package tools by name, and adds the chosen tool", () => {
+  const withTools: FlowGraph = { ...graph, package_tools: [
+    { id: "acme.search.Search.run", name: "Search", type: "python", description: "Searches the web." },
+    { id: "acme.llm.ask", name: "Ask", type: "custom_llm", description: "" }] };
+  assert.deepEqual(nodeKinds(withTools).map((k) => [k.group, k.value, k.label]), [
+    ["Code", "python", "python"], ["Code", "llm", "llm"], ["Code", "prompt", "prompt"],
+    ["Package tools", "package:acme.llm.ask", "Ask (acme.llm.ask)"],
+    ["Package tools", "package:acme.search.Search.run", "Search (acme.search.Search.run)"]]);
+  assert.equal(nodeKinds(withTools)[4].title, "Searches the web.");
+  assert.deepEqual(addNodeEdit(withTools, "ask", "package:acme.llm.ask"),
+    { kind: "addNode", name: "ask", type: "custom_llm", tool: "acme.llm.ask" });
+  assert.deepEqual(addNodeEdit(withTools, "p", "prompt"), { kind: "addNode", name: "p", type: "prompt" });
+  assert.deepEqual(nodeKinds(graph).map((k) => k.value), ["python", "llm", "prompt"]);
 });

@@ -7,7 +7,8 @@
  */
 
 import type { FromFlowEditor, NodeProblem, NodeRun, ToFlowEditor } from "../src/editorMessages";
-import { BOX_HEIGHT, BOX_WIDTH, type Box, layout, literal, nodeNameProblem, referenceChoices } from "../src/flowGraph";
+import { addNodeEdit, BOX_HEIGHT, BOX_WIDTH, type Box, layout, literal, nodeKinds, nodeNameProblem, referenceChoices }
+  from "../src/flowGraph";
 import { display } from "../src/inputs";
 import { apiChoices, type Choice, connectionChoices, connectionHint, listedProblems, modelMissing, type ModelParameters,
   modelParameters, parameterValue, placeholderFor } from "../src/llmFields";
@@ -22,7 +23,6 @@ type GraphMessage = Extract<ToFlowEditor, { type: "graph" }>;
 const vscode = acquireVsCodeApi();
 const app = document.getElementById("app") as HTMLElement;
 const SVG = "http://www.w3.org/2000/svg";
-const TYPES = ["python", "llm", "prompt"];
 
 let selected: string | null = ((vscode.getState() ?? {}) as { selected?: string }).selected ?? null;
 let current: GraphMessage | undefined;
@@ -69,15 +69,20 @@ let toolbarKey = "";
 
 /** The toolbar, drawn again only when what it shows changes (not while the user types a node name). */
 function renderToolbar(message: GraphMessage): void {
-  const key = JSON.stringify([message.name, message.graph.nodes.length, message.running, message.graph.version]);
+  const key = JSON.stringify([message.name, message.graph.nodes.length, message.running, message.graph.version,
+    message.graph.package_tools?.map((t) => t.id)]);
   if (key === toolbarKey || typing(shell.toolbar)) {
     return;
   }
   toolbarKey = key;
   const name = el("input", { name: "node-name", placeholder: "new node name", "aria-label": "New node name",
     spellcheck: "false" });
+  const kinds = nodeKinds(message.graph);
+  const group = (label: string) => el("optgroup", { label },
+    ...kinds.filter((k) => k.group === label).map((k) => el("option", { value: k.value, title: k.title ?? "" }, k.label)));
   const type = el("select", { name: "node-type", "aria-label": "New node type" },
-    ...TYPES.map((t) => el("option", { value: t }, t)));
+    ...(kinds.some((k) => k.group === "Package tools") ? [group("Code"), group("Package tools")]
+      : kinds.map((k) => el("option", { value: k.value }, k.label))));
   const add = el("form", { class: "add" }, name, type, el("button", { type: "submit" }, "Add node"));
   add.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -87,7 +92,7 @@ function renderToolbar(message: GraphMessage): void {
       name.focus();
       return;
     }
-    edit({ kind: "addNode", name: name.value.trim(), type: type.value });
+    edit(addNodeEdit(message.graph, name.value.trim(), type.value));
     selected = name.value.trim();
     vscode.setState({ selected });
     toReveal = selected;

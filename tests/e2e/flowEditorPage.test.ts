@@ -240,3 +240,22 @@ test("a connection that is not stored is flagged; with none stored the inspector
   await page.locator("[data-action='create-connection']").click();
   assert.deepEqual((await sent()).at(-1), { type: "createConnection" });
 });
+
+test("the add-node menu offers the installed package tools in a group of their own and adds the chosen one", async () => {
+  // The toolbar is not redrawn under a user typing in it; an earlier test left the focus there.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await send({ ...message, graph: { ...message.graph, version: 6, package_tools: [
+    { id: "acme_tools.search.Search.run", name: "Search", type: "python", description: "Searches the web." }] } });
+  const select = page.locator("select[name='node-type']");
+  await select.locator("optgroup[label='Package tools'] option[value='package:acme_tools.search.Search.run']")
+    .waitFor({ state: "attached" });
+  assert.deepEqual(await select.locator("optgroup").evaluateAll((groups) => groups.map((g) =>
+    [g.getAttribute("label"), Array.from(g.querySelectorAll("option"), (o) => o.textContent)])), [
+    ["Code", ["python", "llm", "prompt"]], ["Package tools", ["Search (acme_tools.search.Search.run)"]]]);
+  await page.locator("input[name='node-name']").fill("find");
+  await select.selectOption("package:acme_tools.search.Search.run");
+  await page.locator("input[name='node-name']").press("Enter");
+  // tests/server/test_edits.py runs this edit through the server: a package node with the tool's defaults.
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 6,
+    edit: { kind: "addNode", name: "find", type: "python", tool: "acme_tools.search.Search.run" } });
+});

@@ -9,6 +9,7 @@ import pytest
 from conftest import SAMPLES
 from flowline.flow.build import load_flow_text
 from flowline.flow.files import read_disk
+from flowline.flow.package_tools import Catalog, parse_tool
 from flowline.flow.problems import Severity
 from flowline.flow.validate import validate
 from flowline.service.edits import EditError, apply_edit, new_files
@@ -166,3 +167,39 @@ def test_a_new_tool_file_imports_tool_as_the_flows_other_tools_do(tmp_path: Path
     (folder / "old.py").write_text("from flowline import tool\n\n\n@tool\ndef old(x: str) -> str:\n    return x\n")
     [(path, created)] = new_files(flow, edit, read_disk)
     assert created.splitlines()[0] == "from flowline import tool"
+
+
+SEARCH = Catalog((parse_tool("acme_tools.search.Search.run", {
+    "name": "Acme search", "type": "python", "module": "acme_tools.search", "class_name": "Search",
+    "function": "run", "inputs": {"connection": {"type": ["CustomConnection"]}, "query": {"type": ["string"]},
+                                  "limit": {"type": ["int"], "default": 5}}}),))
+
+
+def test_a_package_tool_added_in_the_graph_lists_its_inputs_and_needs_no_file(tmp_path: Path) -> None:
+    text = (SAMPLES / "hello" / "flow.dag.yaml").read_text()
+    edit = {"kind": "addNode", "name": "find", "type": "python", "tool": "acme_tools.search.Search.run"}
+    flow, document = load_flow_text(text, tmp_path / "flow.dag.yaml")
+    out = text
+    for span, new in sorted(apply_edit(flow, text, document.root, edit, (), lambda: SEARCH), key=lambda e: e[0],
+                            reverse=True):
+        lines = out.split("\n")
+        start = sum(len(x) + 1 for x in lines[:span.start_line]) + span.start_col
+        end = sum(len(x) + 1 for x in lines[:span.end_line]) + span.end_col
+        out = out[:start] + new + out[end:]
+    flow, document = load_flow_text(out, tmp_path / "flow.dag.yaml")
+    node = flow.node("find")
+    assert node is not None and node.source is not None
+    assert (node.type, node.source.type, node.source.tool) == ("python", "package", "acme_tools.search.Search.run")
+    assert {i.name: i.value.value for i in node.inputs} == {"limit": 5}
+    assert new_files(flow, edit, read_disk) == []
+    problems = validate(flow, lambda path: None, frozenset(), lambda: SEARCH)
+    assert sorted(p.message for p in problems if "find" in p.message) == [
+        "Node 'find' does not set required input 'connection' of tool 'run'.",
+        "Node 'find' does not set required input 'query' of tool 'run'."]
+
+
+def test_adding_a_package_tool_that_is_not_installed_says_how_to_list_them() -> None:
+    edit = {"kind": "addNode", "name": "find", "type": "python", "tool": "acme_tools.serch"}
+    flow, document = load_flow_text(TEXT, Path("flow.dag.yaml"))
+    with pytest.raises(EditError, match="No installed package offers the tool 'acme_tools.serch'; `flowline tool"):
+        apply_edit(flow, TEXT, document.root, edit, (), lambda: SEARCH)

@@ -50,3 +50,21 @@ def test_a_use_variants_node_lists_its_variant_ids_and_default() -> None:
 def test_inputs_carry_their_default_or_null() -> None:
     inputs = {i["name"]: i["default"] for i in _graph()["inputs"]}  # type: ignore[attr-defined]
     assert inputs == {"name": "World", "topic": None}
+
+
+def test_the_graph_lists_package_tools_and_a_package_nodes_inputs() -> None:
+    from flowline.flow.package_tools import Catalog, parse_tool
+
+    catalog = Catalog((parse_tool("acme_tools.shout", {"name": "Shout", "type": "python", "description": "Loud.",
+                                                       "inputs": {"text": {"type": ["string"]},
+                                                                  "times": {"type": ["int"], "default": 2}}}),))
+    text = ("nodes:\n- name: s\n  type: python\n  source: {type: package, tool: acme_tools.shout}\n"
+            "  inputs: {text: hi}\n")
+    flow, _ = load_flow_text(text, Path("flow.dag.yaml"))
+    shown = graph(flow, read=lambda path: None, tools=lambda: catalog)
+    assert shown["package_tools"] == [{"id": "acme_tools.shout", "name": "Shout", "type": "python",
+                                       "description": "Loud."}]
+    [node] = shown["nodes"]  # type: ignore[misc]
+    assert node["tool"] == "acme_tools.shout"
+    assert [(p["name"], p["default"], p["required"]) for p in node["parameters"]] == [
+        ("text", None, True), ("times", "2", False)]

@@ -37,7 +37,8 @@ def register(server: FlowlineServer) -> None:
         if edit.get("version") is not None and edit["version"] != state.version:
             raise ValueError(f"The document changed (version {state.version}, edit made for {edit['version']}).")
         try:
-            edits = apply_edit(state.flow, state.text, state.document.root, edit, sorted(ls.connection_names()))
+            edits = apply_edit(state.flow, state.text, state.document.root, edit, sorted(ls.connection_names()),
+                               ls.package_tools)
         except EditError as exc:
             raise ValueError(str(exc)) from exc
         changes: list[types.TextDocumentEdit | types.CreateFile] = []
@@ -56,4 +57,5 @@ def register(server: FlowlineServer) -> None:
     def flow_graph(ls: FlowlineServer, params: Any) -> dict[str, Any]:
         uri = params.uri if hasattr(params, "uri") else params["uri"]
         state = ls.flows.model(uri)
-        return {"version": state.version, **graph(state.flow, ls.flows.read, sorted(ls.connection_names()))}
+        return {"version": state.version,
+                **graph(state.flow, ls.flows.read, sorted(ls.connection_names()), ls.package_tools)}

@@ -13,6 +13,7 @@ from typing import Any
 
 from flowline.flow.files import Reader, resolve_source
 from flowline.flow.model import Flow
+from flowline.flow.package_tools import PackageTool, ToolSource
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq
 from flowline.service.fixes import stub_text, tool_import
 from flowline.service.navigate import rename
@@ -70,10 +71,17 @@ def _model_for(flow: Flow, connection: str | None) -> str:
     return ""
 
 
-def new_node(flow: Flow, name: str, kind: str, path: str | None, connections: Sequence[str]) -> dict[str, Any]:
+def new_node(flow: Flow, name: str, kind: str, path: str | None, connections: Sequence[str],
+             tool: PackageTool | None = None) -> dict[str, Any]:
     """The mapping of a node added to ``flow``: its source file and empty inputs; an LLM node also gets
     a model, common parameters, ``api: chat`` and the first of the stored ``connections`` (without a
-    stored connection the key is left out and validation asks for one)."""
+    stored connection the key is left out and validation asks for one). A node of package ``tool`` has
+    the tool's type, ``source: {type: package, tool: <id>}`` and the tool's inputs that have a default, set
+    to it; the required ones are left for the user, whom validation and the inspector name them to (an
+    empty value would pass validation and fail the run, as under promptflow)."""
+    if tool is not None:
+        return {"name": name, "type": tool.type, "source": {"type": "package", "tool": tool.id},
+                "inputs": {i.name: i.default for i in tool.inputs if i.has_default}}
     node: dict[str, Any] = {"name": name, "type": kind,
                             "source": {"type": "code", "path": _source_path(name, kind, path)}, "inputs": {}}
     if kind == "llm":
@@ -160,10 +168,22 @@ def _syntax_error(flow: Flow) -> None:
                         f"before editing the graph. {problem.message}")
 
 
+def _package_tool(edit: dict[str, Any], tools: ToolSource | None) -> PackageTool | None:
+    """The package tool an ``addNode`` edit names in ``tool`` (``None`` when it names none)."""
+    if not edit.get("tool"):
+        return None
+    tool = tools().get(str(edit["tool"])) if tools is not None else None
+    if tool is None:
+        raise EditError(f"No installed package offers the tool '{edit['tool']}'; `flowline tool list` shows "
+                        "the installed ones.")
+    return tool
+
+
 def apply_edit(flow: Flow, text: str, root: YNode | None, edit: dict[str, Any],
-               connections: Sequence[str] = ()) -> TextEdits:
+               connections: Sequence[str] = (), tools: ToolSource | None = None) -> TextEdits:
     """The text edits of an editor request ``{"kind": ..., ...}`` (kinds: ``EDIT_KINDS``);
-    ``connections`` are the stored connection names (a new LLM node uses the first). Raises
+    ``connections`` are the stored connection names (a new LLM node uses the first); ``tools`` lists the
+    package tools an ``addNode`` edit may name in ``tool``. Raises
     ``EditError`` for an unknown kind, a missing field, or an edit that does not apply."""
     kind = edit.get("kind")
     try:
@@ -171,7 +191,8 @@ def apply_edit(flow: Flow, text: str, root: YNode | None, edit: dict[str, Any],
             raise EditError(f"Unknown edit kind '{kind}'; use {', '.join(EDIT_KINDS)}.")
         _syntax_error(flow)
         if kind == "addNode":
-            node = new_node(flow, str(edit["name"]), str(edit.get("type", "python")), edit.get("path"), connections)
+            node = new_node(flow, str(edit["name"]), str(edit.get("type", "python")), edit.get("path"), connections,
+                            _package_tool(edit, tools))
             return add_node(flow, text, root, node)
         if kind == "removeNode":
             return remove_node(text, root, str(edit["name"]))
@@ -191,7 +212,7 @@ def apply_edit(flow: Flow, text: str, root: YNode | None, edit: dict[str, Any],
 def new_files(flow: Flow, edit: dict[str, Any], read: Reader) -> list[tuple[Path, str]]:
     """Files an edit brings into being: a node added with a source file that does not exist yet gets
     a first version (a ``@tool`` function or a template) so the flow stays runnable."""
-    if edit.get("kind") != "addNode" or "name" not in edit:
+    if edit.get("kind") != "addNode" or "name" not in edit or edit.get("tool"):
         return []
     kind = str(edit.get("type", "python"))
     path = resolve_source(flow, _source_path(str(edit["name"]), kind, edit.get("path")))

@@ -8,6 +8,7 @@ from typing import Any
 from flowline.flow.files import Reader, read_disk
 from flowline.flow.llm_parameters import PARAMETERS as LLM_PARAMETERS
 from flowline.flow.model import Flow, Node, Value
+from flowline.flow.package_tools import ToolSource
 from flowline.flow.spans import Span
 from flowline.service.complete import template_names, tool_signature
 
@@ -25,10 +26,11 @@ def _edges_from(target: str, port: str, value: Value) -> list[dict[str, Any]]:
     return [{"source": source, "target": target, "port": port, "path": ref.path}]
 
 
-def parameters(flow: Flow, node: Node, read: Reader) -> list[dict[str, Any]]:
-    """What a node can take as inputs: its tool's parameters (read with ``ast``) or its template's
-    variables, each with its annotation, default and whether it must be given."""
-    signature = tool_signature(flow, node, read)
+def parameters(flow: Flow, node: Node, read: Reader, tools: ToolSource | None = None) -> list[dict[str, Any]]:
+    """What a node can take as inputs: its tool's parameters (read with ``ast``, or a package tool's as
+    ``tools`` lists them) or its template's variables, each with its annotation, default and whether it
+    must be given."""
+    signature = tool_signature(flow, node, read, tools)
     if signature is not None:
         return [{"name": p.name, "annotation": p.annotation, "default": p.default_text, "required": p.required}
                 for p in signature.parameters]
@@ -43,22 +45,25 @@ def _variants(flow: Flow, node: Node) -> dict[str, Any]:
             "default_variant_id": entry.default_variant_id if entry else None}
 
 
-def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = ()) -> dict[str, Any]:
-    """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection``, ``api`` and ``provider``), flow
-    inputs and outputs, edges between them, the stored ``connections`` an LLM node can use, and the
-    ``llm_parameters`` such a node may take (``{name, type, description, completion_only}``, the
-    table hover and completion use), so the editor's inspector needs no copy of it."""
+def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = (),
+          tools: ToolSource | None = None) -> dict[str, Any]:
+    """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection``, ``api`` and ``provider``; a
+    package node's ``tool``), flow inputs and outputs, edges between them, the stored ``connections`` an LLM
+    node can use, the ``llm_parameters`` such a node may take (``{name, type, description, completion_only}``,
+    the table hover and completion use), so the editor's inspector needs no copy of it, and the installed
+    ``package_tools`` (``{id, name, type, description}``) a new node can use."""
     nodes, edges = [], []
     for node in flow.nodes:
         nodes.append({
             "name": node.name, "type": node.type, "aggregation": node.aggregation,
             "use_variants": node.use_variants, **_variants(flow, node),
             "source": node.source.path if node.source else None,
+            "tool": node.source.tool if node.source and node.source.type == "package" else None,
             "activate": {"when": node.activate.when.value, "is": node.activate.is_.value} if node.activate else None,
             "inputs": {i.name: i.value.value for i in node.inputs},
             "connection": node.connection.value if node.connection else None, "api": node.api,
             "provider": node.provider,
-            "parameters": parameters(flow, node, read),
+            "parameters": parameters(flow, node, read, tools),
             "span": _span(node.span), "name_span": _span(node.name_span),
         })
         for item in node.inputs:
@@ -79,4 +84,6 @@ def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = ())
         "connections": list(connections),
         "llm_parameters": [{"name": p.name, "type": p.type, "description": p.description,
                             "completion_only": p.completion_only} for p in LLM_PARAMETERS],
+        "package_tools": [{"id": t.id, "name": t.name, "type": t.type, "description": t.description}
+                          for t in (tools().tools if tools is not None else ())],
     }
