@@ -5,8 +5,12 @@
 
 For every case folder it reads cases.json (a list of {inputs, variant?, node?}) and writes
 expected.json: one entry per case, {"outputs": ...} or {"error": "<exception type>", "message": ...}
-(a streamed output, a chat flow's answer, is recorded as its chunks joined).
+(a streamed output, a chat flow's answer, is recorded as its chunks joined; an image file promptflow
+wrote as `<folder>/.promptflow/output/<random name>.png` is recorded as `<flow>/.promptflow/output/<file>.png`).
 The conformance tests compare Flowline's `flowline flow test` against these files.
+
+Flows that need connections or tool packages (tests/server/corpus) are recorded the same way, from a
+promptflow HOME where `pf connection create -f ...` made them, with PYTHONPATH naming the packages.
 """
 
 from __future__ import annotations
@@ -25,6 +29,18 @@ def _drain(outputs: object) -> object:
     return outputs
 
 
+def _paths(value: object, folder: Path) -> object:
+    """Image files named as above: promptflow names them at random, under the folder it ran."""
+    if isinstance(value, dict):
+        return {k: _paths(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_paths(v, folder) for v in value]
+    output = str(folder.resolve() / ".promptflow" / "output") + "/"
+    if isinstance(value, str) and value.startswith(output):
+        return "<flow>/.promptflow/output/<file>" + Path(value).suffix
+    return value
+
+
 def record(folder: Path) -> list[dict]:
     from promptflow.client import PFClient
 
@@ -34,7 +50,7 @@ def record(folder: Path) -> list[dict]:
         try:
             outputs = client.test(flow=str(folder), inputs=case.get("inputs") or {}, variant=case.get("variant"),
                                   node=case.get("node"))
-            results.append({"outputs": json.loads(json.dumps(_drain(outputs), default=str))})
+            results.append({"outputs": _paths(json.loads(json.dumps(_drain(outputs), default=str)), folder)})
         except Exception as exc:  # the failure itself is what is recorded
             results.append({"error": type(exc).__name__, "message": str(exc)})
     return results

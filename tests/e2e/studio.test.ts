@@ -230,6 +230,23 @@ step("a run whose tool imports a missing module ends as a failed run with the re
   await toast.waitFor({ state: "detached" });
 });
 
+step("an image flow: the run panel shows the output image as a picture", async () => {
+  await bench.closeAllEditors();
+  await bench.open("image-info/flow.dag.yaml");
+  const run = await runFlowByLens("image-info");
+  await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
+  await run.locator("pre", { hasText: "a 48x48 PNG image of 2056 bytes" }).first().waitFor();
+  const picture = run.locator(".pictures img").first();
+  await picture.waitFor();
+  // Loaded from the run's output file through the webview's resource address: the decoded size is the sample's.
+  const width = await picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0
+    ? img.naturalWidth
+    : new Promise<number>((resolve) => img.addEventListener("load", () => resolve(img.naturalWidth), { once: true })));
+  assert.equal(width, 48);
+  await bench.shot("15-image-output");
+  rmSync(join(session.workspace, "image-info", ".promptflow"), { recursive: true, force: true });
+});
+
 step("adding an input in the visual editor to a node written inputs-first leaves valid YAML", async () => {
   const folder = join(session.workspace, "inputs-first");
   const flow = join(folder, "flow.dag.yaml");

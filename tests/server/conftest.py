@@ -96,6 +96,24 @@ def server(tmp_path: Path) -> Iterator[FakeOpenAI]:
     fake.stop()
 
 
+def flow_test_args(folder: Path, case: dict[str, Any], tmp_path: Path) -> list[str]:
+    """``flowline flow test`` arguments for a recorded case ``{inputs, variant?, node?}`` (conformance/ and
+    corpus/ folders): text inputs as ``k=v``, others through a JSON file in ``tmp_path``."""
+    args = ["flow", "test", "--flow", str(folder)]
+    inputs = case.get("inputs") or {}
+    if inputs and all(isinstance(v, str) for v in inputs.values()):
+        args += ["--inputs", *(f"{k}={v}" for k, v in inputs.items())]
+    elif inputs:
+        path = tmp_path / "inputs.json"
+        path.write_text(json.dumps(inputs))
+        args += ["--inputs", str(path)]
+    if case.get("variant"):
+        args += ["--variant", case["variant"]]
+    if case.get("node"):
+        args += ["--node", case["node"]]
+    return args
+
+
 def create_connection(tmp_path: Path, text: str, *extra: str) -> Result:
     """Store a connection from YAML text through the real CLI."""
     path = tmp_path / f"connection-{abs(hash(text))}.yaml"

@@ -67,6 +67,27 @@ def test_inputs_from_json_file(tmp_path: Path) -> None:
     assert result.json() == {"greeting": "HELLO, FILE!", "length": 12}
 
 
+def test_inputs_from_a_file_with_key_value_overrides_later_winning(tmp_path: Path) -> None:
+    # promptflow 1.18.5 refuses a file beside pairs in --inputs ("Usage error: --inputs KEY=VALUE");
+    # its --input FILE.jsonl --inputs name=over gives the file with the override.
+    data = tmp_path / "in.json"
+    data.write_text('{"name": "File", "excited": true}')
+    result = run_cli("flow", "test", "--flow", HELLO, "--inputs", str(data), "--inputs", "name=over")
+    assert result.code == 0, result.stderr
+    assert result.json()["greeting"] == "HELLO, OVER!"
+    earlier = run_cli("flow", "test", "--flow", HELLO, "--inputs", "name=first", str(data))
+    assert earlier.json()["greeting"] == "HELLO, FILE!"
+
+
+def test_an_inputs_file_that_is_not_utf8_says_where(tmp_path: Path) -> None:
+    data = tmp_path / "in.json"
+    data.write_bytes('{"name": "José"}'.encode("latin-1"))
+    result = run_cli("flow", "test", "--flow", HELLO, "--inputs", str(data))
+    assert (result.code, result.stderr) == (
+        2, f"flowline: error: --inputs: Inputs file '{data}' is not valid UTF-8: byte 0xE9 at offset 13 (line 1, "
+           "column 14); re-save it as UTF-8 (in VS Code: the encoding in the status bar, then 'Save with Encoding').\n")
+
+
 def test_module_entry_point_and_version() -> None:
     result = run_cli("--version")
     assert result.code == 0 and result.stdout.startswith("flowline ")
@@ -248,8 +269,9 @@ def test_files_that_are_not_utf8_say_so_with_where_and_how_to_fix(tmp_path: Path
     (folder / "flow.dag.yaml").write_bytes(one_node_flow().encode() + "# caf\xe9\n".encode("latin-1"))
     tested = run_cli("flow", "test", "--flow", str(folder), "--inputs", "text=a")
     assert tested.code == 2 and "Traceback" not in tested.stderr
-    assert tested.stderr.startswith(f"{folder / 'flow.dag.yaml'}:1:1: error: flow.dag.yaml is not valid UTF-8: byte "
-                                    "0xE9 at offset")
+    bad_line = one_node_flow().count("\n") + 1  # the problem is at the byte: the é of "# café"
+    assert tested.stderr.startswith(f"{folder / 'flow.dag.yaml'}:{bad_line}:6: error: flow.dag.yaml is not valid "
+                                    "UTF-8: byte 0xE9 at offset")
     connection = tmp_path / "c.yaml"
     connection.write_bytes("name: c\ntype: open_ai\napi_key: s\xe9\n".encode("latin-1"))
     stored = run_cli("connection", "create", "--file", str(connection))

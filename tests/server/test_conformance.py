@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from conftest import flow_test_args, run_cli
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 
@@ -34,26 +34,10 @@ def _cases() -> list[Any]:
     return params
 
 
-def _args(folder: Path, case: dict[str, Any], tmp_path: Path) -> list[str]:
-    args = ["flow", "test", "--flow", str(folder)]
-    inputs = case.get("inputs") or {}
-    if inputs and all(isinstance(v, str) for v in inputs.values()):
-        args += ["--inputs", *(f"{k}={v}" for k, v in inputs.items())]
-    elif inputs:
-        path = tmp_path / "inputs.json"
-        path.write_text(json.dumps(inputs))
-        args += ["--inputs", str(path)]
-    if case.get("variant"):
-        args += ["--variant", case["variant"]]
-    if case.get("node"):
-        args += ["--node", case["node"]]
-    return args
-
-
 @pytest.mark.parametrize("folder,index,case,expected", _cases())
 def test_same_result_as_promptflow(folder: Path, index: int, case: dict[str, Any], expected: dict[str, Any],
                                    tmp_path: Path) -> None:
-    result = run_cli(*_args(folder, case, tmp_path))
+    result = run_cli(*flow_test_args(folder, case, tmp_path))
     if "error" in expected:
         assert result.code in (1, 2), result.stderr
         assert result.stdout == ""

@@ -261,12 +261,12 @@ def test_a_tool_file_python_can_read_is_not_refused_for_its_encoding(tmp_path: P
     assert run_cli("flow", "validate", "--source", str(folder), "--json").json() == []
 
 
-def test_a_flow_file_that_is_not_utf8_is_said_so_at_its_start(tmp_path: Path) -> None:
+def test_a_flow_file_that_is_not_utf8_is_said_so_at_the_byte(tmp_path: Path) -> None:
     folder = write_flow(tmp_path / "flow", {})
     (folder / "flow.dag.yaml").write_bytes("nodes: []\n# r\xe9sum\xe9\n".encode("latin-1"))
     result = run_cli("flow", "validate", "--source", str(folder))
     assert result.code == 1
-    assert result.stdout == (f"{folder / 'flow.dag.yaml'}:1:1: error: flow.dag.yaml is not valid UTF-8: byte 0xE9 "
+    assert result.stdout == (f"{folder / 'flow.dag.yaml'}:2:4: error: flow.dag.yaml is not valid UTF-8: byte 0xE9 "
                              f"at offset 13 (line 2, column 4); {UTF8_FIX} [flow-not-utf8]\n")
 
 

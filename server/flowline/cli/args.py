@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flowline.cli.env_file import EnvFileError, parse_env
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -34,10 +36,9 @@ def pairs(items: list[str] | None, option: str) -> dict[str, str]:
 
 
 def environment(items: list[str] | None) -> dict[str, str]:
-    """``--environment-variables``: ``KEY=VALUE`` items and ``.env`` files (``KEY=VALUE`` lines; blank
-    lines, ``#`` comments and ``export`` ignored, one pair of quotes around a value removed), later
-    items winning, as promptflow 1.18.5 takes them. A ``${connection.field}`` value is resolved when
-    the run starts (:func:`flowline.engine.prepare.run_environment`)."""
+    """``--environment-variables``: ``KEY=VALUE`` items and ``.env`` files (read by python-dotenv's rules:
+    :mod:`flowline.cli.env_file`), later items winning, as promptflow 1.18.5 takes them. A
+    ``${connection.field}`` value is resolved when the run starts (:func:`flowline.engine.prepare.run_environment`)."""
     values: dict[str, str] = {}
     for item in items or []:
         if "=" in item:
@@ -46,40 +47,42 @@ def environment(items: list[str] | None) -> dict[str, str]:
         if not item.endswith(".env"):
             raise UsageError(f"--environment-variables: '{item}' is neither KEY=VALUE nor a .env file.")
         try:
-            lines = Path(item).read_text(encoding="utf-8").splitlines()
+            values.update(parse_env(Path(item).read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"--environment-variables: cannot read '{item}': {exc}") from exc
-        for line in lines:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            key, sep, value = line.removeprefix("export ").partition("=")
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            if not sep or not key.strip():
-                raise UsageError(f"--environment-variables: '{item}' has a line that is not KEY=VALUE: {line}")
-            values[key.strip()] = value
+        except EnvFileError as exc:
+            raise UsageError(f"--environment-variables: '{item}': {exc}") from exc
     return values
 
 
+def _inputs_file(item: str) -> dict[str, Any]:
+    """The JSON object of an ``--inputs`` file (of a ``.jsonl`` file, its first line)."""
+    from flowline.flow.files import UserFileError, read_user_text
+
+    path = Path(item)
+    if not path.is_file():
+        raise UsageError(f"--inputs: '{item}' is neither k=v nor an existing JSON file.")
+    try:
+        text = read_user_text(path, "inputs file")
+        data = json.loads(text.splitlines()[0] if path.suffix == ".jsonl" else text)
+    except UserFileError as exc:
+        raise UsageError(f"--inputs: {exc}") from exc
+    except (ValueError, IndexError) as exc:
+        raise UsageError(f"--inputs: cannot read JSON from '{path}': {exc}.") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"--inputs: '{path}' must hold a JSON object of input names to values.")
+    return data
+
+
 def parse_inputs(items: list[str] | None) -> dict[str, Any]:
-    """``k=v`` pairs (values are strings), or one JSON / JSONL file (its first line)."""
-    if not items:
-        return {}
-    if len(items) == 1 and "=" not in items[0]:
-        path = Path(items[0])
-        if not path.is_file():
-            raise UsageError(f"--inputs: '{items[0]}' is neither k=v nor an existing JSON file.")
-        try:
-            text = path.read_text(encoding="utf-8")
-            data = json.loads(text.splitlines()[0] if path.suffix == ".jsonl" else text)
-        except (ValueError, IndexError, OSError) as exc:
-            raise UsageError(f"--inputs: cannot read JSON from '{path}': {exc}") from exc
-        if not isinstance(data, dict):
-            raise UsageError(f"--inputs: '{path}' must hold a JSON object of input names to values.")
-        return data
-    return dict(pairs(items, "--inputs"))
+    """``k=v`` pairs (values are strings) and JSON / JSONL files (a file's object; a ``.jsonl``
+    file's first line), merged in order, a later value winning: ``--inputs in.json s=over``.
+    promptflow 1.18.5 takes one file alone (``--inputs in.json``) and refuses it beside pairs
+    (``Usage error: --inputs KEY=VALUE``); its ``--input FILE.jsonl`` gives the file to override."""
+    values: dict[str, Any] = {}
+    for item in items or []:
+        values.update(pairs([item], "--inputs") if "=" in item else _inputs_file(item))
+    return values
 
 
 def flow_file(location: str) -> Path:

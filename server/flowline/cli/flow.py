@@ -23,7 +23,7 @@ def _print_problems(problems: list[Any], path: Path, stream: Any) -> None:
 def cmd_flow_test(args: argparse.Namespace) -> int:
     """``flowline flow test``: run a flow or one node once and print its outputs as JSON."""
     from flowline.console import ConsoleSink
-    from flowline.engine.errors import FlowRunError, NodeError
+    from flowline.engine.errors import FlowRunError, NodeError, NodeSetupError
     from flowline.engine.events import Emitter, JsonlSink, to_jsonable
     from flowline.engine.prepare import RunOptions
     from flowline.engine.run import flow_test
@@ -34,7 +34,8 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
 
     path = flow_file(args.flow)
     given = parse_inputs(args.inputs)
-    flow, problems = validate_file(path, connections=_connection_names())
+    types = _connection_types()
+    flow, problems = validate_file(path, connections=frozenset(types), connection_types=types)
     if args.node:
         problems = problems_for_node(flow, problems, args.node)
     if problems:
@@ -62,7 +63,7 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
                              llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None)
         result = flow_test(flow, given, emitter, node=args.node, variant=variant, stray_output=sys.stderr,
                            options=options)
-    except (FlowRunError, VariantError) as exc:
+    except (FlowRunError, VariantError, NodeSetupError) as exc:
         raise UsageError(str(exc)) from exc
     except NodeError as exc:
         return _tool_not_loaded(exc)
@@ -92,7 +93,8 @@ def cmd_flow_validate(args: argparse.Namespace) -> int:
     from flowline.flow.validate import validate_file
 
     path = flow_file(args.source)
-    _, problems = validate_file(path, with_schema=True, connections=_connection_names())
+    types = _connection_types()
+    _, problems = validate_file(path, with_schema=True, connections=frozenset(types), connection_types=types)
     if args.json:
         rows = [{"file": str(p.file or path), "line": p.span.start_line + 1, "column": p.span.start_col + 1,
                  "end_line": p.span.end_line + 1, "end_column": p.span.end_col + 1,
@@ -105,10 +107,10 @@ def cmd_flow_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if has_errors(problems) else EXIT_OK
 
 
-def _connection_names() -> frozenset[str]:
+def _connection_types() -> dict[str, str]:
     from flowline.connections.store import ConnectionStore
 
-    return frozenset(ConnectionStore().names())
+    return ConnectionStore().types()
 
 
 def cmd_flow_init(args: argparse.Namespace) -> int:
@@ -117,7 +119,7 @@ def cmd_flow_init(args: argparse.Namespace) -> int:
     from flowline.templates import create_flow, missing_connection_note
 
     try:
-        created = create_flow(Path(args.flow), args.type, sorted(_connection_names()))
+        created = create_flow(Path(args.flow), args.type, sorted(_connection_types()))
     except FileExistsError as exc:
         raise UsageError(str(exc)) from exc
     for path in created.files:

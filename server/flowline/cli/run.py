@@ -16,7 +16,7 @@ from flowline.cli.args import EXIT_FAILED, EXIT_OK, Parser, UsageError, environm
 def cmd_run_create(args: argparse.Namespace) -> int:
     """``flowline run create``: run a flow over a dataset (or evaluate another run) and store the run
     (a tool that cannot load stores it as Failed with that reason, exit 1)."""
-    from flowline.runs.submit import RunSpec, RunSpecError, create_run, spec_from_yaml
+    from flowline.runs.submit import RunInterrupted, RunSpec, RunSpecError, create_run, spec_from_yaml
 
     try:
         if args.file:
@@ -54,9 +54,13 @@ def cmd_run_create(args: argparse.Namespace) -> int:
         record = create_run(spec)
     except RunSpecError as exc:
         raise UsageError(str(exc)) from exc
-    except KeyboardInterrupt:
-        sys.stderr.write("flowline: run interrupted; completed lines are kept. Continue it with "
-                         "`flowline run create ... --resume-from <name>` (see `flowline run list`).\n")
+    except RunInterrupted as exc:
+        sys.stderr.write(f"flowline: run '{exc.name}' interrupted; completed lines are kept. Continue it with "
+                         f"`flowline run create --resume-from {exc.name}`.\n")
+        return 130
+    except KeyboardInterrupt:  # before any line ran
+        sys.stderr.write("flowline: run interrupted before its lines ran; `flowline run list` shows whether it "
+                         "was stored.\n")
         return 130
     sys.stdout.write(json.dumps(record.to_json(), indent=2) + "\n")
     sys.stderr.write(f"run '{record.name}': {record.status}, {record.lines_completed} completed, "
@@ -150,7 +154,8 @@ def add_parser(groups: argparse._SubParsersAction[Parser]) -> None:
                             help="run lines in this many worker processes (for CPU-bound tools; default: none)")
     create_run.add_argument("--resume-from", metavar="NAME",
                             help="re-run only the failed or missing lines of this run, with its flow, data, mapping, "
-                                 "variant, connections and environment variables")
+                                 "variant, connections and environment variables (and, unless given, its line "
+                                 "timeout, workers and worker processes)")
     create_run.add_argument("--line-timeout", type=float,
                             help="seconds a line may take before it fails (default: PF_LINE_TIMEOUT_SEC, else 600)")
     create_run.add_argument("--environment-variables", nargs="+", action="extend", metavar="K=V|FILE.env",

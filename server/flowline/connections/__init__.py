@@ -4,6 +4,12 @@ Tool files annotate a parameter with one of these classes to receive the connect
 node's input: ``def my_tool(conn: CustomConnection)`` with ``inputs: {conn: my_connection}``.
 """
 
-from flowline.connections.model import AzureOpenAIConnection, Connection, CustomConnection, OpenAIConnection
+from flowline.connections.model import (
+    AzureOpenAIConnection,
+    Connection,
+    CustomConnection,
+    OpenAIConnection,
+    SerpConnection,
+)
 
-__all__ = ["AzureOpenAIConnection", "Connection", "CustomConnection", "OpenAIConnection"]
+__all__ = ["AzureOpenAIConnection", "Connection", "CustomConnection", "OpenAIConnection", "SerpConnection"]

@@ -90,6 +90,14 @@ class AzureOpenAIConnection(Connection):
     FIELDS = ("api_key", "api_base", "api_version", "api_type")
 
 
+class SerpConnection(Connection):
+    """SerpApi (``type: serp``): api_key, as promptflow's ``SerpConnection``, which the SerpApi search tool takes."""
+
+    TYPE = "serp"
+    SECRET_FIELDS = ("api_key",)
+    FIELDS = ("api_key",)
+
+
 CLASSES: dict[str, type[Connection]] = {c.TYPE: c for c in (CustomConnection, OpenAIConnection,
-                                                           AzureOpenAIConnection)}
+                                                           AzureOpenAIConnection, SerpConnection)}
 TYPE_NAMES = tuple(CLASSES)

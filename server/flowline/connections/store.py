@@ -53,6 +53,18 @@ class ConnectionStore:
             return []
         return sorted(p.stem for p in self.folder.glob("*.json"))
 
+    def types(self) -> dict[str, str]:
+        """Each stored connection's type by name (no decryption needed); unreadable files are left out."""
+        types = {}
+        for name in self.names():
+            try:
+                record = json.loads(self._path(name).read_text(encoding="utf-8"))
+            except (OSError, ValueError, ConnectionStoreError):
+                continue
+            if isinstance(record, dict):
+                types[name] = str(record.get("type", "custom"))
+        return types
+
     def save(self, connection: Connection) -> None:
         """Store a connection (replacing one with the same name); secrets are encrypted."""
         cipher = self._cipher()

@@ -28,6 +28,22 @@ class NodeError(Exception):
         return f"Node '{self.node}' could not load its tool: {self.info.type}: {self.info.message}{where}"
 
 
+class NodeSetupError(NodeError):
+    """A node that cannot be set up to run, for a reason the message states whole (its connection has a
+    type its tool cannot use, the LLM client cannot be built from it): ``flow test`` refuses it like a bad
+    request (exit code 2); a batch run is stored as Failed with the message, like a tool that cannot load.
+    promptflow 1.18.5 fails such a node when it loads the tools: ``ResolveToolError: Tool load failed in
+    'a': (InvalidConnectionType) Connection type CustomConnection is not supported for LLM.``"""
+
+    def __init__(self, node: str, message: str) -> None:
+        super().__init__(node, ErrorInfo("NodeSetupError", message))
+        self.args = (message,)
+
+    def load_failure(self) -> str:
+        """The message, which names the node."""
+        return self.info.message
+
+
 def _is_user_frame(filename: str, roots: tuple[Path, ...]) -> bool:
     try:
         path = Path(filename).resolve()

@@ -2,7 +2,9 @@
 
 A single-node run takes each input that references a flow input as ``inputs.<name>`` (or the node
 input's name), and each input that references another node's output as ``<node>.output[.path]``
-(the whole ``<node>.output`` does for a path too, as does the node input's name). :func:`node_needs`
+(the whole ``<node>.output`` does for a path too, as does the node input's name). A value given by the
+node input's name is that input's value whatever else is given; an exact ``<node>.output.<path>`` is
+set into the whole output at that path. :func:`node_needs`
 says what is still missing; the language server asks for it before it runs a node, the CLI names it
 in its refusal. A reference to a node the flow does not have is no need but an error of the flow
 (``unknown-node``), which ``flow test`` lists when it refuses the run.
@@ -11,14 +13,14 @@ in its refusal. A reference to a node the flow does not have is no need but an e
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flowline.engine.errors import FlowRunError
 from flowline.engine.image_inputs import ImageInputError, load_images, to_image
 from flowline.flow.model import Flow, Node
-from flowline.flow.references import Reference
+from flowline.flow.references import Reference, Step
 from flowline.flow.types import ConversionError, convert_flow_input
 
 
@@ -29,6 +31,8 @@ class Resolved:
     flow_inputs: dict[str, Any]
     dependency_outputs: dict[str, Any]
     unknown: tuple[str, ...] = ()
+    node_inputs: dict[str, Any] = field(default_factory=dict)
+    """Inputs of the node given by their own name: their values as given, not read from an output."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,8 @@ def resolve_node_inputs(flow: Flow, node: Node, given: dict[str, Any]) -> Resolv
                            f"given; pass them with --inputs {first.key}=<value>.{alternative}")
     used: set[str] = set()
     flow_inputs: dict[str, Any] = {}
-    outputs: dict[str, Any] = {}
+    by_name: dict[str, Any] = {}
+    reads: dict[str, list[Reference]] = {}  # dependency -> the references that read it
     for item in node.inputs:
         ref = item.value.reference
         if ref is None:
@@ -181,24 +186,39 @@ def resolve_node_inputs(flow: Flow, node: Node, given: dict[str, Any]) -> Resolv
                 used.add(key)
             value = _default(flow, ref.name) if key is None else given[key]
             flow_inputs[ref.name] = convert_input(flow, ref.name, value)
-            continue
-        keys = _output_keys(ref, item.name)
-        key = next((k for k in keys if k in given), None)
-        if key is None:  # not a need: the node does not exist (validation says so before a CLI run)
+        elif item.name in given:  # the input's own name wins over any value of the output it reads
+            by_name[item.name] = given[item.name]
+            used.add(item.name)
+        elif not any(k in given for k in _output_keys(ref, item.name)):
+            # Not a need: the node does not exist (validation says so before a CLI run).
             raise FlowRunError(f"Input '{item.name}' of node '{node.name}' references node '{ref.name}', which "
                                "the flow does not have.")
-        used.add(key)
-        value = given[key]
-        if ref.path and key == keys[1] and isinstance(value, str):
-            value = _parse_whole_output(key, value, keys[0])
-        if ref.path and key != keys[1]:
-            # Rebuild just enough of the dependency's output for the property path to find the value.
-            for step in reversed(ref.steps):
-                value = {step: value} if isinstance(step, str) else _list_with(step, value)
-        outputs[ref.name] = _merge(outputs.get(ref.name), value)
+        else:
+            reads.setdefault(ref.name, []).append(ref)
+    outputs = {dep: _dependency_output(dep, refs, given, used) for dep, refs in reads.items()}
     rest = {k: v for k, v in given.items() if k not in used}
     flow_inputs.update(rest)
-    return Resolved(flow_inputs, outputs, tuple(rest))
+    return Resolved(flow_inputs, outputs, tuple(rest), by_name)
+
+
+def _dependency_output(dep: str, refs: list[Reference], given: dict[str, Any], used: set[str]) -> Any:
+    """What a dependency's output is made of for the references that read it: the whole output when given
+    (``<dep>.output``; text read as JSON when a path is walked in it), with each exact
+    ``<dep>.output.<path>`` set at its path (building dicts and lists where the whole output is not given)."""
+    whole = f"{dep}.{refs[0].section or 'output'}"
+    paths = [ref for ref in refs if ref.path and f"{whole}.{ref.path}" in given]
+    value: Any = None
+    if whole in given:
+        used.add(whole)
+        value = given[whole]
+        walked = next((ref.path for ref in refs if ref.path), None)
+        if isinstance(value, str) and walked is not None:
+            value = _parse_whole_output(whole, value, f"{whole}.{walked}")
+    for ref in paths:
+        key = f"{whole}.{ref.path}"
+        used.add(key)
+        value = _set_path(value, ref.steps, given[key])
+    return value
 
 
 def _parse_whole_output(key: str, text: str, path_key: str) -> Any:
@@ -211,16 +231,17 @@ def _parse_whole_output(key: str, text: str, path_key: str) -> Any:
                            f"or just the value with --inputs {path_key}=<value>.") from exc
 
 
-def _list_with(index: int, value: Any) -> list[Any]:
-    items: list[Any] = [None] * (index + 1)
-    items[index] = value
+def _set_path(container: Any, steps: tuple[Step, ...], value: Any) -> Any:
+    """``container`` (copied, never changed) with ``value`` at the property path ``steps``; a step that finds
+    no dict (list) there makes one, keeping what the container had elsewhere."""
+    if not steps:
+        return value
+    step, rest = steps[0], steps[1:]
+    if isinstance(step, str):
+        copy = dict(container) if isinstance(container, dict) else {}
+        copy[step] = _set_path(copy.get(step), rest, value)
+        return copy
+    items = list(container) if isinstance(container, list) else []
+    items.extend([None] * (step + 1 - len(items)))
+    items[step] = _set_path(items[step], rest, value)
     return items
-
-
-def _merge(existing: Any, new: Any) -> Any:
-    if isinstance(existing, dict) and isinstance(new, dict):
-        merged = dict(existing)
-        for key, value in new.items():
-            merged[key] = _merge(merged.get(key), value)
-        return merged
-    return new

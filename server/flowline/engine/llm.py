@@ -18,6 +18,7 @@ from flowline.connections.model import Connection
 from flowline.engine.chat_prompt import ChatPromptError, build_messages
 from flowline.engine.llm_cache import LLMCache
 from flowline.engine.nodes import NodeContext
+from flowline.flow.llm_parameters import LLM_CONNECTION_TYPES
 from flowline.flow.llm_parameters import PARAMETERS as LLM_PARAMETERS
 from flowline.flow.templates import render
 from flowline.flow.types import convert_node_input
@@ -30,6 +31,19 @@ NODE_SETTINGS = frozenset({"connection", "api", "detail", "stream"})
 
 class LLMError(Exception):
     """A failed model call, described for the user (no secrets)."""
+
+
+def _setting(name: str, default: float) -> float:
+    """A number from the environment (``default`` when unset); :class:`LLMError` when it is no number >= 0."""
+    text = os.environ.get(name)
+    try:
+        value = default if text is None else float(text)
+    except ValueError:
+        value = -1
+    if not value >= 0:  # also NaN
+        raise LLMError(f"{name}={text!r} is not a number of 0 or more; set it to one (default {default:g}) "
+                       "or unset it.")
+    return value
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
@@ -73,21 +87,27 @@ class LLMRunner:
         if self._client is None:
             import openai
 
-            retries = int(os.environ.get("FLOWLINE_LLM_MAX_RETRIES", "3"))
-            timeout = float(os.environ.get("FLOWLINE_LLM_TIMEOUT", "120"))
             conn = self.connection
-            if conn.TYPE == "azure_open_ai":
-                self._client = openai.AsyncAzureOpenAI(
-                    api_key=conn.secrets.get("api_key"), azure_endpoint=self.endpoint,
-                    api_version=str(conn.configs.get("api_version") or "2024-10-21"),
-                    max_retries=retries, timeout=timeout)
-            elif conn.TYPE == "open_ai":
-                self._client = openai.AsyncOpenAI(
-                    api_key=conn.secrets.get("api_key"), base_url=conn.configs.get("base_url") or None,
-                    organization=conn.configs.get("organization") or None, max_retries=retries, timeout=timeout)
-            else:
+            if conn.TYPE not in LLM_CONNECTION_TYPES:
                 raise LLMError(f"Node '{self.node}': connection '{conn.name}' has type '{conn.TYPE}'; LLM nodes "
                                "need an open_ai or azure_open_ai connection.")
+            retries, timeout = _setting("FLOWLINE_LLM_MAX_RETRIES", 3), _setting("FLOWLINE_LLM_TIMEOUT", 120)
+            try:
+                if conn.TYPE == "azure_open_ai":
+                    self._client = openai.AsyncAzureOpenAI(
+                        api_key=conn.secrets.get("api_key"), azure_endpoint=self.endpoint,
+                        api_version=str(conn.configs.get("api_version") or "2024-10-21"),
+                        max_retries=int(retries), timeout=timeout)
+                else:
+                    self._client = openai.AsyncOpenAI(
+                        api_key=conn.secrets.get("api_key"), base_url=conn.configs.get("base_url") or None,
+                        organization=conn.configs.get("organization") or None, max_retries=int(retries),
+                        timeout=timeout)
+            except (openai.OpenAIError, ValueError) as exc:  # e.g. no api_key, no endpoint
+                message = _scrub(str(exc), list(conn.secrets.values()))
+                raise LLMError(f"Node '{self.node}': connection '{conn.name}' cannot be used: {message} Set the "
+                               f"missing field with `flowline connection create --file <file>.yaml --name "
+                               f"{conn.name}`.") from None
         return self._client
 
     def request(self, inputs: dict[str, Any], untrusted: frozenset[str]) -> dict[str, Any]:

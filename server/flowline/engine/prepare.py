@@ -9,11 +9,11 @@ the flow folder (see :func:`working_directory`).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.abc
 import importlib.machinery
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -25,11 +25,13 @@ from typing import Any
 
 from flowline.connections.model import Connection
 from flowline.connections.store import ConnectionStore, ConnectionStoreError
-from flowline.engine.errors import FlowRunError, NodeError, describe
+from flowline.engine.errors import FlowRunError, NodeError, NodeSetupError, describe
+from flowline.engine.interrupts import noting_ctrl_c
 from flowline.engine.nodes import NodeRunner, PromptRunner, PythonRunner, exit_call
 from flowline.engine.python_tool import find_tool, load_module
 from flowline.flow.files import include_roots, not_utf8, read_disk, resolve_source
 from flowline.flow.model import Flow, Node
+from flowline.flow.references import CONNECTION_FIELD
 from flowline.flow.variants import VariantError, apply_variants
 
 
@@ -147,9 +149,6 @@ def prepare_process(flow: Flow) -> tuple[Path, ...]:
 
 LLM_PACKAGE_TOOLS = ("promptflow.tools.llm.llm",)
 
-# A whole `${connection.field}` value of an environment variable (a connection name has no dot here).
-_CONNECTION_FIELD = re.compile(r"^\$\{([^.{}\s]+)\.([^.{}\s]+)\}$")
-
 
 def environment_text(value: Any) -> str:
     """The text a flow's ``environment_variables`` value becomes, as in promptflow 1.18.5 (observed):
@@ -178,7 +177,7 @@ def run_environment(flow: Flow, overrides: Mapping[str, str],
     values.update(overrides)
     resolved = {}
     for name, text in values.items():
-        match = _CONNECTION_FIELD.match(text)
+        match = CONNECTION_FIELD.match(text)
         if match is not None:
             try:
                 found = connection(match.group(1))
@@ -240,8 +239,9 @@ class _Builder:
         return text
 
     def llm(self, node: Node, path: Path) -> NodeRunner:
-        from flowline.engine.llm import LLMRunner
+        from flowline.engine.llm import LLMError, LLMRunner
         from flowline.engine.llm_cache import cache_for
+        from flowline.flow.llm_parameters import LLM_CONNECTION_TYPES
 
         literal = {i.name: i.value.value for i in node.inputs if i.value.reference is None}
         name = node.connection.value if node.connection is not None else literal.get("connection")
@@ -255,8 +255,14 @@ class _Builder:
             raise FlowRunError(str(exc)) from exc
         runner = LLMRunner(node.name, self.template(node, path), path.name, str(api),
                            self.connection(str(name), node.name), self.flow.directory, cache)
-        if cache is None or cache.mode != "replay":
-            runner.client()  # import openai and build the client now, not inside the first line's timing
+        try:
+            if cache is None or cache.mode != "replay":
+                runner.client()  # import openai and build the client now, not inside the first line's timing
+            elif runner.connection.TYPE not in LLM_CONNECTION_TYPES:
+                raise LLMError(f"Node '{node.name}': connection '{runner.connection.name}' has type "
+                               f"'{runner.connection.TYPE}'; LLM nodes need an open_ai or azure_open_ai connection.")
+        except LLMError as exc:
+            raise NodeSetupError(node.name, str(exc)) from None
         return runner
 
     def runner(self, node: Node) -> NodeRunner:
@@ -304,6 +310,26 @@ class _Builder:
         raise FlowRunError(f"Node '{node.name}' has type '{node.type}', which Flowline cannot run.")
 
 
+def _runner(builder: _Builder, node: Node, ctrl_c: list[int]) -> NodeRunner:
+    """The node's runner; an unexpected exception while making it (a client library's own error, a
+    package tool's metadata) is the node's load failure, reported in one line, never a traceback, and so is
+    a ``KeyboardInterrupt`` that a tool file raised (not Ctrl-C: ``ctrl_c`` is empty). promptflow 1.18.5
+    ends the command "interrupted" then, with no run stored."""
+    try:
+        return builder.runner(node)
+    except (FlowRunError, NodeError):
+        raise
+    except Exception as exc:
+        raise NodeError(node.name, describe(exc, builder.roots)) from exc
+    except KeyboardInterrupt as exc:
+        if ctrl_c:
+            raise
+        info = describe(exc, builder.roots)
+        raise NodeError(node.name, replace(info, message=(
+            f"{Path(info.file).name if info.file else 'its tool file'} raised KeyboardInterrupt while being "
+            "imported; a tool file defines its @tool function and must not raise it (remove the raise)"))) from None
+
+
 STREAMED_TYPES = ("llm", "custom_llm", "python")
 
 
@@ -332,7 +358,9 @@ def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None
     builder = _Builder(flow, roots, options)
     # Set before any tool module is imported: tools may read the environment at import.
     os.environ.update(run_environment(flow, options.environment, builder.connection))
-    runners = {n.name: builder.runner(n) for n in nodes if only is None or n.name == only}
+    # What a tool prints while it is imported is no data: it goes to stderr (stdout carries outputs, events).
+    with contextlib.redirect_stdout(sys.stderr), noting_ctrl_c() as ctrl_c:
+        runners = {n.name: _runner(builder, n, ctrl_c) for n in nodes if only is None or n.name == only}
     streaming = streaming_nodes(flow) if options.stream else frozenset()
     target = flow.node(only) if only is not None else None
     if options.stream and target is not None and target.type in STREAMED_TYPES:

@@ -24,6 +24,7 @@ from flowline.engine.scheduler import (
     run_line,
     run_single_node,
 )
+from flowline.engine.threads import LeavableThreads
 from flowline.flow.model import Flow
 
 
@@ -53,11 +54,13 @@ async def _run_once(exe: Executable, resolved: Resolved, node: str | None, emitt
                     run_id: str) -> tuple[LineResult, LineResult | None]:
     """The line's result, and the aggregation's when it ran. As in promptflow 1.18.5 a failing
     aggregation node does not fail the test: the line's outputs are the answer (``pf flow test``
-    logs the node's error and exits 0 with them)."""
+    logs the node's error and exits 0 with them). Sync tools run on threads nobody waits for, so Ctrl-C ends
+    the test at once even while a tool is still running (see :mod:`flowline.engine.threads`)."""
+    asyncio.get_running_loop().set_default_executor(LeavableThreads())
     if node is not None:
         target = next(n for n in exe.nodes if n.name == node)
         return await run_single_node(exe, target, resolved.flow_inputs, resolved.dependency_outputs, emitter,
-                                     run_id), None
+                                     run_id, resolved.node_inputs), None
     line = await run_line(exe, resolved.flow_inputs, emitter, run_id, 0)
     if line.status != COMPLETED or not aggregation_reads_lines(exe):
         return line, None

@@ -118,6 +118,7 @@ class _Run:
         self.bypassed: set[str] = set()
         self.results: dict[str, NodeResult] = {}
         self.metrics: dict[str, Any] = {}
+        self.given: dict[str, Any] = {}  # a single-node run's inputs given by their own name, used as they are
 
     def emit(self, type_: str, node: str, **fields: Any) -> None:
         self.emitter.emit(Event(type_, self.run_id, self.line_number, node, **fields))
@@ -146,7 +147,9 @@ class _Run:
         kwargs: dict[str, Any] = {}
         for item in node.inputs:
             value = item.value
-            if value.reference is None:
+            if item.name in self.given:
+                kwargs[item.name] = self.given[item.name]
+            elif value.reference is None:
                 if value.value is None or value.value == "":
                     continue
                 kwargs[item.name] = runner.convert_literal(node.name, item.name, value.value)
@@ -371,10 +374,13 @@ async def run_line(exe: Executable, flow_inputs: dict[str, Any], emitter: Emitte
 
 
 async def run_single_node(exe: Executable, node: Node, flow_inputs: dict[str, Any],
-                          dependency_outputs: dict[str, Any], emitter: Emitter, run_id: str) -> LineResult:
-    """Run one node alone, with its dependencies' outputs given (its activate is not evaluated)."""
+                          dependency_outputs: dict[str, Any], emitter: Emitter, run_id: str,
+                          given: dict[str, Any] | None = None) -> LineResult:
+    """Run one node alone, with its dependencies' outputs given (its activate is not evaluated); ``given``:
+    inputs that reference a node, given by their own name (their values as they are)."""
     run = _Run(exe, (node,), lookup_line(flow_inputs), emitter, run_id, None)
     run.outputs.update(dependency_outputs)
+    run.given.update(given or {})
     result = await run.run_node(node)
     run.results[node.name] = result
     if result.status != COMPLETED:

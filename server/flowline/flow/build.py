@@ -234,6 +234,11 @@ def build_flow(root: YNode | None, path: Path, problems: tuple[Problem, ...] = (
     builder = _Builder(cache)
     builder.problems.extend(problems)
     if root is None or isinstance(root, YScalar) and root.value is None:
+        if not builder.problems:  # an empty file (or only comments), not one YAML could not read
+            # promptflow 1.18.5 refuses it too (it reads no mapping of flow keys).
+            builder.problems.append(error(Span(0, 0, 0, 0), "flow-empty", (
+                f"{path.name} is empty; a flow needs 'nodes:' (each with 'name', 'type' and 'source') and usually "
+                f"'inputs:' and 'outputs:'. `flowline flow init --flow <folder>` writes one to start from.")))
         return Flow(path, problems=tuple(builder.problems))
     top = builder.expect_map(root, "flow.dag.yaml")
     if top is None:

@@ -48,11 +48,15 @@ def utf8_error(data: bytes, exc: UnicodeDecodeError) -> str:
     ``is not valid UTF-8: byte 0xE9 at offset 17 (line 2, column 5); re-save it as UTF-8``
     (the line and column are 1-based, the column counts characters)."""
     start = exc.start
-    line_start = data.rfind(b"\n", 0, start) + 1
-    line = data.count(b"\n", 0, start) + 1
-    column = len(data[line_start:start].decode("utf-8", errors="replace")) + 1
-    return (f"is not valid UTF-8: byte 0x{data[start]:02X} at offset {start} (line {line}, column {column}); "
+    line, column = utf8_position(data, start)
+    return (f"is not valid UTF-8: byte 0x{data[start]:02X} at offset {start} (line {line + 1}, column {column + 1}); "
             "re-save it as UTF-8 (in VS Code: the encoding in the status bar, then 'Save with Encoding')")
+
+
+def utf8_position(data: bytes, offset: int) -> tuple[int, int]:
+    """The 0-based line and column (in characters) of byte ``offset`` of ``data``, which is UTF-8 before it."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset), len(data[line_start:offset].decode("utf-8", errors="replace"))
 
 
 class UserFileError(ValueError):

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The connection types an LLM node calls (promptflow 1.18.5 also takes `serverless`, which Flowline lacks).
+LLM_CONNECTION_TYPES = ("open_ai", "azure_open_ai")
+
 
 @dataclass(frozen=True)
 class LLMParameter:

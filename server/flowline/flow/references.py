@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 INPUT_PREFIXES = ("flow.", "inputs.")
 _PROPERTY_STEP = re.compile(r"(\w+)|(\['.*?'\])|(\[\d+\])")
+# An environment variable's value that reads a connection's field: a whole `${connection.field}`.
+CONNECTION_FIELD = re.compile(r"^\$\{([^.{}\s]+)\.([^.{}\s]+)\}$")
 
 
 

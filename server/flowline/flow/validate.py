@@ -1,84 +1,31 @@
 """Semantic checks of a flow: every problem Prompt flow finds at load time, and more, with positions.
 
 Codes are stable (tests, docs and quick fixes key on them). Tool files are read with ``ast`` and
-templates with Jinja2's parser; no user code is imported.
+templates with Jinja2's parser; no user code is imported. This module checks the flow's structure
+(names, types, references, cycles, variants, chat, includes) and runs the checks of the modules beside
+it: ``validate_tools`` (sources, tools, templates) and ``validate_llm`` (LLM nodes, connections).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
-from flowline.flow.builtin_tools import LLM_TOOL
-from flowline.flow.files import Reader, not_utf8, read_disk, resolve_source
-from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
+from flowline.flow.checks import CheckContext, all_nodes
+from flowline.flow.files import Reader, not_utf8, read_disk, utf8_position
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node, Value
-from flowline.flow.package_tools import PackageTool, ToolSource
-from flowline.flow.problems import Fix, Problem, did_you_mean, error, replace_with_closest, sentence, warning
+from flowline.flow.package_tools import ToolSource
+from flowline.flow.problems import Problem, did_you_mean, error, replace_with_closest, warning
 from flowline.flow.references import skipped_characters
-from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
-from flowline.flow.templates import TemplateError, template_position, template_variables
 from flowline.flow.types import ConversionError, convert_flow_input
+from flowline.flow.validate_llm import check_environment, check_llm_nodes
+from flowline.flow.validate_tools import check_templates, check_tools
 from flowline.flow.variants import apply_variants
 
 
-def create_command(name: str) -> str:
-    """The command that stores connection ``name`` (README: `flowline connection create`)."""
-    return f"flowline connection create --file <file>.yaml --name {name}"
-
-
-@dataclass
-class _Context:
-    flow: Flow
-    read_file: Reader
-    connections: frozenset[str] | None = None
-    problems: list[Problem] = field(default_factory=list)
-    files: dict[Path, str | None] = field(default_factory=dict)
-    sources: dict[str, Path] = field(default_factory=dict)
-    tools: ToolSource | None = None
-
-    def package_tool(self, node: Node) -> PackageTool | None:
-        """The package tool a node's source names (the catalog is read only when a node asks)."""
-        tool_id = node.source.tool if node.source is not None else None
-        if not tool_id or tool_id == LLM_TOOL or node.source is None or node.source.type == "code":
-            return None
-        if self.tools is None:
-            from flowline.flow.package_tools import installed_tools
-
-            self.tools = installed_tools
-        return self.tools().get(tool_id)
-
-    def read(self, path: Path) -> str | None:
-        """A file's text, read once per validation however many nodes use it."""
-        if path not in self.files:
-            self.files[path] = self.read_file(path)
-        return self.files[path]
-
-    def source_path(self, relative: str) -> Path:
-        """Where a source path of the flow is, looked up once per validation (nodes share tool files)."""
-        path = self.sources.get(relative)
-        if path is None:
-            path = self.sources[relative] = resolve_source(self.flow, relative)
-        return path
-
-    def add(self, problem: Problem) -> None:
-        self.problems.append(problem)
-
-
-def _all_nodes(flow: Flow) -> Iterator[Node]:
-    """The nodes (those using variants replaced by every variant's definition)."""
-    for node in flow.nodes:
-        if not (node.use_variants and flow.variants_of(node.name)):
-            yield node
-    for nv in flow.node_variants:
-        for variant in nv.variants:
-            yield variant.node
-
-
-def _check_types(ctx: _Context) -> None:
-    for node in _all_nodes(ctx.flow):
+def _check_types(ctx: CheckContext) -> None:
+    for node in all_nodes(ctx.flow):
         if node.type is None:
             ctx.add(error(node.name_span, "node-type-missing",
                           f"Node '{node.name}' has no 'type'; use one of {', '.join(NODE_TYPES)}."))
@@ -108,7 +55,7 @@ def _check_types(ctx: _Context) -> None:
                               f"Default of flow input '{item.name}' is not a valid {item.type}: {exc}"))
 
 
-def _check_names(ctx: _Context) -> None:
+def _check_names(ctx: CheckContext) -> None:
     seen: dict[str, Node] = {}
     for node in ctx.flow.nodes:
         if node.name in seen:
@@ -120,7 +67,7 @@ def _check_names(ctx: _Context) -> None:
             seen[node.name] = node
 
 
-def _check_reference(ctx: _Context, value: Value, owner: str, self_name: str | None) -> None:
+def _check_reference(ctx: CheckContext, value: Value, owner: str, self_name: str | None) -> None:
     ref = value.reference
     if ref is None:
         return
@@ -165,10 +112,10 @@ def _check_reference(ctx: _Context, value: Value, owner: str, self_name: str | N
                         "use ['key'] for keys that are not plain words."))
 
 
-def _check_references(ctx: _Context) -> None:
+def _check_references(ctx: CheckContext) -> None:
     flow = ctx.flow
     aggregation = {n.name for n in flow.nodes if n.aggregation}
-    for node in _all_nodes(flow):
+    for node in all_nodes(flow):
         for item in node.inputs:
             _check_reference(ctx, item.value, f"Input '{item.name}' of node '{node.name}'", node.name)
         if node.activate is not None:
@@ -206,7 +153,7 @@ def _check_references(ctx: _Context) -> None:
                             "line outputs, so this output is left out. Use log_metric for aggregate values."))
 
 
-def _check_cycles(ctx: _Context) -> None:
+def _check_cycles(ctx: CheckContext) -> None:
     nodes = {n.name: n for n in apply_variants(ctx.flow, None).nodes}
     deps = {name: {d for d in node.dependencies if d in nodes and d != name} for name, node in nodes.items()}
     state: dict[str, int] = {}
@@ -235,257 +182,7 @@ def _check_cycles(ctx: _Context) -> None:
             visit(name, [])
 
 
-def _not_utf8(ctx: _Context, node: Node, what: str) -> bool:
-    """Report a source file that exists but is not UTF-8 at the node's ``path:`` (promptflow 1.18.5 fails
-    such a flow only when it runs, with a ``UnicodeDecodeError``); whether it was one."""
-    assert node.source is not None and node.source.path
-    reason = not_utf8(ctx.source_path(node.source.path))
-    if reason is not None:
-        ctx.add(error(node.source.path_span, "source-not-utf8",
-                      f"{what} '{node.source.path}' of node '{node.name}' {reason}."))
-    return reason is not None
-
-
-def _package_signature(ctx: _Context, node: Node) -> ToolSignature | None:
-    """The signature of a package node's tool; an unknown tool is an error at its id naming the closest
-    installed ones (promptflow 1.18.5: "PackageToolNotFoundError: Package tool 'x' is not found in the
-    current environment", when the run starts)."""
-    source = node.source
-    assert source is not None
-    if not source.tool:
-        if source.type == "package":
-            ctx.add(error(source.span, "source-tool-missing",
-                          f"The source of node '{node.name}' needs a 'tool': the id of a package tool "
-                          "(`flowline tool list` lists them)."))
-        return None
-    tool = ctx.package_tool(node)
-    if tool is not None or source.tool == LLM_TOOL:
-        return tool.signature() if tool is not None else None
-    assert ctx.tools is not None
-    catalog = ctx.tools()
-    near = catalog.closest(source.tool)
-    hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
-    ctx.add(error(source.tool_span, "package-tool-unknown",
-                  f"Package tool '{source.tool}' of node '{node.name}' is not installed.{hint} "
-                  "`flowline tool list` lists the package tools of this environment; install the package that "
-                  "provides it into the interpreter that runs the flow.",
-                  Fix(f"Change to '{near[0]}'", source.tool_span, near[0]) if near else None))
-    return None
-
-
-def _tool_for(ctx: _Context, node: Node) -> ToolSignature | None:
-    """Check a python node's source file and return its single tool signature."""
-    source = node.source
-    if source is not None and source.type == "package":
-        return _package_signature(ctx, node)
-    if source is not None and source.type == "package_with_prompt" and source.path:
-        if ctx.read(ctx.source_path(source.path)) is None and not _not_utf8(ctx, node, "Prompt file"):
-            ctx.add(error(source.path_span, "source-not-found",
-                          f"Prompt file '{source.path}' of node '{node.name}' was not found "
-                          f"(looked for {ctx.source_path(source.path).absolute()})."))
-        return _package_signature(ctx, node)
-    if source is None or source.type != "code":
-        if source is None and node.type == "python":
-            ctx.add(error(node.name_span, "source-missing",
-                          f"Node '{node.name}' has no 'source'; add 'source: {{type: code, path: <file>.py}}'."))
-        return None
-    if not source.path:
-        ctx.add(error(source.span, "source-path-missing", f"The source of node '{node.name}' needs a 'path'."))
-        return None
-    path = ctx.source_path(source.path)
-    text = ctx.read(path)
-    if text is None and _not_utf8(ctx, node, "Source file"):
-        return None
-    if text is None:
-        ctx.add(error(source.path_span, "source-not-found",
-                      f"Source file '{source.path}' of node '{node.name}' was not found "
-                      f"(looked for {path.absolute()}).",
-                      subject=node.name))
-        return None
-    if node.type != "python":
-        return None
-    if path.suffix != ".py":
-        ctx.add(error(source.path_span, "source-not-python",
-                      f"Python node '{node.name}' must point to a .py file, not '{source.path}'."))
-        return None
-    tool_file = read_tool_source(text)
-    if tool_file.syntax_error:
-        span = tool_file.error_span or Span(0, 0, 0, 0)
-        ctx.add(error(source.path_span, "tool-syntax",
-                      sentence(f"'{source.path}' has a syntax error at {span.human()}: {tool_file.syntax_error}")))
-        return None
-    tools = tool_file.tools
-    if len(tools) != 1:
-        detail = ("has no function decorated with @tool" if not tools else
-                  f"has {len(tools)} @tool functions ({', '.join(t.name for t in tools)}); keep exactly one")
-        ctx.add(error(source.path_span, "tool-count",
-                      f"'{source.path}' {detail}. Add 'from flowline import tool' (or promptflow's) "
-                      "and decorate the entry function with @tool."))
-        return None
-    return tools[0]
-
-
-def _check_connection(ctx: _Context, value: Value, owner: str) -> None:
-    """A connection the store lacks is a warning, not an error: the flow is right, this machine lacks
-    the connection (promptflow 1.18.5 loads such a flow and fails when the run starts:
-    "ConnectionNotFoundError: Connection 'x' is not found."). The run fails at the node that uses it."""
-    if ctx.connections is None or value.reference is not None or not isinstance(value.value, str):
-        return
-    if value.value not in ctx.connections:
-        known = sorted(ctx.connections)
-        hint = did_you_mean(value.value, known)
-        if value.value == "local":
-            hint += " The local model creates it: `flowline local-llm start`."
-        ctx.add(warning(value.span, "unknown-connection",
-                        f"{owner} uses connection '{value.value}', which is not created on this machine.{hint} "
-                        f"Known: {', '.join(known) or 'none'}; create it with 'Flowline: Create Connection...' in "
-                        f"VS Code or `{create_command(value.value)}`.",
-                        replace_with_closest(value.span, value.value, known), subject=value.value))
-
-
-# The ranges the OpenAI API accepts; a server may accept more, so outside them is a warning.
-_LLM_RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "presence_penalty": (-2.0, 2.0),
-               "frequency_penalty": (-2.0, 2.0), "max_tokens": (1.0, float("inf")), "n": (1.0, float("inf"))}
-
-
-def _check_llm_parameters(ctx: _Context, node: Node) -> None:
-    """Literal model parameters of the scalar types read as the engine reads them (an error when they
-    cannot be, which the run would fail on), and outside the API's range (a warning)."""
-    for item in node.inputs:
-        parameter = LLM_PARAMETERS.get(item.name)
-        value = item.value.value
-        if parameter is None or parameter.type not in ("int", "double", "bool") or item.value.reference is not None \
-                or value is None or value == "":
-            continue
-        try:
-            converted = convert_flow_input(value, parameter.type)
-        except ConversionError as exc:
-            ctx.add(error(item.value.span, "llm-parameter-type",
-                          f"'{item.name}' of node '{node.name}' must be {_TYPE_WORDS[parameter.type]}: {exc}."))
-            continue
-        low, high = _LLM_RANGES.get(item.name, (float("-inf"), float("inf")))
-        if not isinstance(converted, bool) and not low <= converted <= high:
-            span = f"from {low:g}" + (f" to {high:g}" if high != float("inf") else " up")
-            ctx.add(warning(item.value.span, "llm-parameter-range",
-                            f"'{item.name}' of node '{node.name}' is {converted:g}; the OpenAI API takes {span}."))
-
-
-_TYPE_WORDS = {"int": "a whole number", "double": "a number", "bool": "true or false"}
-
-LLM_APIS = ("chat", "completion")
-
-# Template variables promptflow 1.18.5 refuses because the node's tool has a parameter of that name
-# ("NodeInputValidationError: Invalid inputs {...} in prompt template of node n. These inputs are
-# duplicated with the [reserved] parameters of ..."), observed by running `pf flow test` and by
-# listing the parameters of its tools: the prompt tool takes `template`; an LLM node's tool takes
-# `connection` and its API's parameters. Only the names both connection types (OpenAI and Azure
-# OpenAI) reserve are listed: `model`/`deployment_name` and chat's `n` depend on the connection type.
-_RESERVED_TEMPLATE_NAMES = {
-    "prompt": frozenset({"template"}),
-    "chat": frozenset({"connection", "prompt", "temperature", "top_p", "stream", "stop", "max_tokens",
-                       "presence_penalty", "frequency_penalty", "logit_bias", "user", "function_call", "functions",
-                       "tool_choice", "tools", "response_format", "seed"}),
-    "completion": frozenset({"connection", "prompt", "suffix", "max_tokens", "temperature", "top_p", "n", "stream",
-                             "logprobs", "echo", "stop", "presence_penalty", "frequency_penalty", "best_of",
-                             "logit_bias", "user"}),
-}
-
-
-def _check_llm_nodes(ctx: _Context) -> None:
-    for node in _all_nodes(ctx.flow):
-        if node.type not in ("llm", "custom_llm"):
-            continue
-        _check_llm_parameters(ctx, node)
-        if node.api is not None and node.api not in LLM_APIS:
-            # The schema says so too (at the same place, so `validate` lists it once); this check is what
-            # stops `flow test` and `run create`. promptflow 1.18.5: "(APINotFound) The API
-            # 'OpenAI.completion_1' is not found." when the run starts.
-            ctx.add(error(node.api_span, "llm-api",
-                          f"Unknown api '{node.api}' of node '{node.name}'.{did_you_mean(node.api, LLM_APIS)} "
-                          f"The APIs are {', '.join(LLM_APIS)}.",
-                          replace_with_closest(node.api_span, node.api, LLM_APIS)))
-        item = node.input("connection")
-        connection = node.connection or (item.value if item else None)
-        if connection is None:
-            if node.type == "llm":  # promptflow takes it at run time: `pf run create --connections n.connection=x`
-                ctx.add(warning(node.name_span, "llm-connection-missing",
-                                f"LLM node '{node.name}' names no connection; write 'connection: <name>' (see "
-                                "`flowline connection list`) or give one when running: `flowline run create ... "
-                                f"--connections {node.name}.connection=<name>`."))
-            continue
-        _check_connection(ctx, connection, f"Node '{node.name}'")
-        model = node.input("deployment_name") or node.input("model")
-        package = ctx.package_tool(node)
-        if model is None and any(i.has_default for i in (package.inputs if package else ())
-                                 if i.name in ("model", "deployment_name")):
-            continue  # the package tool has a default model
-        if model is None:
-            ctx.add(error(node.name_span, "llm-model-missing",
-                          f"LLM node '{node.name}' needs an input 'deployment_name' (or 'model') naming the model."))
-        elif model.value.reference is None and model.value.value in ("", None):
-            # A blank literal is dropped like any other (section 3), so the call would go out without a model.
-            ctx.add(error(model.value.span, "llm-model-missing",
-                          f"LLM node '{node.name}': '{model.name}' is empty; write the model or deployment "
-                          "name the connection serves."))
-
-
-def _check_tools(ctx: _Context) -> None:
-    for node in _all_nodes(ctx.flow):
-        signature = _tool_for(ctx, node)
-        if signature is None:
-            continue
-        for param in signature.parameters:
-            item = node.input(param.name)
-            if item is not None and param.annotation and "Connection" in param.annotation:
-                _check_connection(ctx, item.value, f"Input '{param.name}' of node '{node.name}'")
-        given = {i.name for i in node.inputs}
-        if not signature.accepts_kwargs:
-            accepted = [p.name for p in signature.parameters]
-            for item in node.inputs:
-                if item.name not in accepted:
-                    ctx.add(error(item.key_span, "unknown-parameter",
-                                  f"Tool '{signature.name}' of node '{node.name}' has no parameter "
-                                  f"'{item.name}'.{did_you_mean(item.name, accepted)} "
-                                  f"Parameters: {', '.join(accepted) or 'none'}.",
-                                  replace_with_closest(item.key_span, item.name, accepted)))
-        for param in signature.parameters:
-            if param.required and param.name not in given:
-                ctx.add(error(node.name_span, "missing-parameter",
-                              f"Node '{node.name}' does not set required input '{param.name}' of tool "
-                              f"'{signature.name}'.", subject=param.name))
-
-
-
-def _check_templates(ctx: _Context) -> None:
-    for node in _all_nodes(ctx.flow):
-        if node.type not in ("prompt", "llm", "custom_llm") or node.source is None or not node.source.path:
-            continue
-        path = ctx.source_path(node.source.path)
-        text = ctx.read(path)
-        if text is None:
-            continue
-        try:
-            variables = template_variables(text)
-        except TemplateError as exc:
-            ctx.add(error(node.source.path_span, "template-syntax",
-                          f"Template '{node.source.path}' of node '{node.name}' {exc}"))
-            continue
-        reserved = _RESERVED_TEMPLATE_NAMES.get(node.type if node.type == "prompt" else str(node.api or "chat"),
-                                                frozenset()) if node.type in ("prompt", "llm") else frozenset()
-        for name in sorted(variables & reserved):
-            what = "the prompt tool" if node.type == "prompt" else f"the LLM tool's {node.api or 'chat'} API"
-            ctx.add(error(template_position(text, name), "template-reserved",
-                          f"Template '{node.source.path}' of node '{node.name}' uses '{{{{ {name} }}}}', but "
-                          f"'{name}' is a parameter of {what}; rename the variable (and the node input that "
-                          "gives it).", file=path))
-        given = {i.name for i in node.inputs}
-        for name in sorted(variables - given - reserved):
-            ctx.add(warning(node.name_span, "template-variable",
-                            f"Template '{node.source.path}' uses '{{{{ {name} }}}}' but node '{node.name}' "
-                            f"has no input '{name}'; it will render as empty."))
-
-
-def _check_variants(ctx: _Context) -> None:
+def _check_variants(ctx: CheckContext) -> None:
     flow = ctx.flow
     declared = {nv.node_name for nv in flow.node_variants}
     for node in flow.nodes:
@@ -516,7 +213,7 @@ def _check_variants(ctx: _Context) -> None:
                             f"Node '{base.name}' has variants but does not set 'use_variants: true'."))
 
 
-def _check_chat(ctx: _Context) -> None:
+def _check_chat(ctx: CheckContext) -> None:
     flow = ctx.flow
     chat_inputs = [i for i in flow.inputs if i.is_chat_input]
     histories = [i for i in flow.inputs if i.is_chat_history]
@@ -543,7 +240,7 @@ def _check_chat(ctx: _Context) -> None:
                       "An output sets 'is_chat_output' but no input sets 'is_chat_input: true'."))
 
 
-def _check_includes(ctx: _Context) -> None:
+def _check_includes(ctx: CheckContext) -> None:
     for item in ctx.flow.additional_includes:
         if not isinstance(item.value, str) or not item.value:
             ctx.add(error(item.span, "include-invalid", "Each additional_includes entry must be a path."))
@@ -554,20 +251,34 @@ def _check_includes(ctx: _Context) -> None:
 
 
 def validate(flow: Flow, read: Reader = read_disk, connections: frozenset[str] | None = None,
-             tools: ToolSource | None = None) -> list[Problem]:
-    """All problems of a flow, in source order; ``connections`` (when known) are the names that exist;
-    ``tools`` gives the package tools (default: :func:`~flowline.flow.package_tools.installed_tools`, which
-    imports the registering packages; asked only when a node uses a package tool)."""
-    ctx = _Context(flow, read, connections, tools=tools)
+             tools: ToolSource | None = None, connection_types: Mapping[str, str] | None = None) -> list[Problem]:
+    """All problems of a flow, in source order; ``connections`` (when known) are the names that exist and
+    ``connection_types`` (when known) their types by name; ``tools`` gives the package tools (default:
+    :func:`~flowline.flow.package_tools.installed_tools`, which imports the registering packages; asked only
+    when a node uses a package tool)."""
+    ctx = CheckContext(flow, read, connections, tools=tools, connection_types=connection_types)
     ctx.problems.extend(flow.problems)
-    for check in (_check_names, _check_types, _check_references, _check_cycles, _check_tools, _check_llm_nodes,
-                  _check_templates, _check_variants, _check_chat, _check_includes):
+    for check in (_check_names, _check_types, _check_references, _check_cycles, check_tools, check_llm_nodes,
+                  check_templates, _check_variants, _check_chat, _check_includes, check_environment):
         check(ctx)
     return sorted(ctx.problems, key=lambda p: (str(p.file or ""), p.span))
 
 
-def validate_file(path: Path, with_schema: bool = False,
-                  connections: frozenset[str] | None = None) -> tuple[Flow, list[Problem]]:
+def _first_bad_byte(path: Path) -> Span:
+    """Where the first byte of a file that is not UTF-8 is (the file start when it cannot be read again)."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = utf8_position(data, exc.start)
+        return Span(line, column, line, column + 1)
+    except OSError:
+        pass
+    return Span(0, 0, 0, 0)
+
+
+def validate_file(path: Path, with_schema: bool = False, connections: frozenset[str] | None = None,
+                  connection_types: Mapping[str, str] | None = None) -> tuple[Flow, list[Problem]]:
     """Load and validate a flow file from disk; ``with_schema`` adds JSON-Schema problems."""
     from flowline.flow.build import load_flow_text
 
@@ -576,10 +287,10 @@ def validate_file(path: Path, with_schema: bool = False,
         flow = Flow(path)
         reason = not_utf8(path)
         if reason is not None:
-            return flow, [error(Span(0, 0, 0, 0), "flow-not-utf8", f"{path.name} {reason}.")]
+            return flow, [error(_first_bad_byte(path), "flow-not-utf8", f"{path.name} {reason}.")]
         return flow, [error(Span(0, 0, 0, 0), "flow-not-found", f"Cannot read {path}: no such flow file.")]
     flow, document = load_flow_text(text, path)
-    problems = validate(flow, connections=connections)
+    problems = validate(flow, connections=connections, connection_types=connection_types)
     if with_schema:
         from flowline.flow.schema import with_schema_problems
 

@@ -30,9 +30,13 @@ def display_width(text: str) -> int:
     return sum(_char_width(c) for c in text)
 
 
+# Control characters (a tab, a newline, a terminal's escape) would move the columns after them: a space each.
+_CONTROLS_AS_SPACES = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")
+
+
 def _cell(value: Any, width: int = 40) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = text.replace("\n", " ")
+    text = text.translate(_CONTROLS_AS_SPACES)
     if display_width(text) <= width:
         return text
     # One pass over the start of the text (a cell may hold a whole large output).

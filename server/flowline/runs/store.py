@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flowline.home import flowline_home
+from flowline.runs.names import name_problem
 
 _COLUMNS = ("name", "flow", "data", "status", "created", "duration_ms", "lines_total", "lines_completed",
             "lines_failed", "metrics", "parent_run", "variant", "folder", "reason")
@@ -39,7 +40,16 @@ _SCHEMA = f"CREATE TABLE IF NOT EXISTS runs ({', '.join(c + ' TEXT' for c in _ST
 
 
 class RunStoreError(Exception):
-    """A run that does not exist or cannot be written."""
+    """A run that does not exist or cannot be written, or a name no run may have."""
+
+
+def _checked(name: str) -> str:
+    """``name``, when a run may have it (:func:`name_problem`); checked before anything is read or
+    written, so a path-like name never reaches the disk."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise RunStoreError(problem)
+    return name
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,7 @@ class RunStore:
 
     def exists(self, name: str) -> bool:
         """True when a run of that name is indexed."""
+        _checked(name)
         with self._db() as db:
             return db.execute("SELECT 1 FROM runs WHERE name = ?", (name,)).fetchone() is not None
 
@@ -157,6 +168,7 @@ class RunStore:
 
     def get(self, name: str) -> RunRecord:
         """The index row of a run (see :meth:`_settled` for a Running run whose process is gone)."""
+        _checked(name)
         with self._db() as db:
             row = db.execute("SELECT * FROM runs WHERE name = ?", (name,)).fetchone()
         if row is None:
@@ -194,15 +206,16 @@ class RunStore:
         return record if row is None else _record(row)
 
     def delete(self, name: str) -> None:
-        """Remove a run's row and folder."""
+        """Remove a run's row and its folder (only ever a folder directly under ``.runs``)."""
         record = self.get(name)
         with self._db() as db:
             db.execute("DELETE FROM runs WHERE name = ?", (name,))
-        shutil.rmtree(record.folder, ignore_errors=True)
+        if record.folder.name == name and record.folder.parent.resolve() == self.root.resolve():
+            shutil.rmtree(record.folder, ignore_errors=True)
 
     def folder(self, name: str) -> RunFolder:
-        """The folder of a run (created if needed)."""
-        return RunFolder(self.root / name)
+        """The folder of a run (created when written to)."""
+        return RunFolder(self.root / _checked(name))
 
 
 @dataclass

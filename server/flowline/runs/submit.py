@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from flowline.engine.errors import FlowRunError, NodeError
-from flowline.engine.prepare import RunOptions, prepare
+from flowline.engine.prepare import RunOptions, environment_text, prepare
 from flowline.flow.build import resolve_flow_path
 from flowline.flow.files import UserFileError, read_user_text
 from flowline.flow.model import Flow, Value
@@ -19,9 +21,12 @@ from flowline.flow.problems import has_errors
 from flowline.flow.validate import validate_file
 from flowline.flow.variants import VariantError, parse_variant
 from flowline.home import flowline_home
-from flowline.runs.batch import DEFAULT_LINE_TIMEOUT, DEFAULT_WORKERS, Done, WorkerLost, run_batch
+from flowline.runs.batch import run_batch
 from flowline.runs.data import DataError, load_rows
-from flowline.runs.mapping import MappingError, apply_mapping, complete_mapping, defaulted_columns
+from flowline.runs.exits import noted_exits
+from flowline.runs.lines import DEFAULT_LINE_TIMEOUT, DEFAULT_WORKERS, Done
+from flowline.runs.mapping import Line, MappingError, apply_mapping, complete_mapping, defaulted_columns
+from flowline.runs.names import default_name, name_problem
 from flowline.runs.progress import Progress
 from flowline.runs.store import RunFolder, RunRecord, RunStore, RunStoreError, process_start
 
@@ -30,10 +35,19 @@ class RunSpecError(Exception):
     """A run that cannot start: bad spec, invalid flow, unreadable data, unresolvable mapping."""
 
 
+class RunInterrupted(Exception):
+    """Ctrl-C stopped run ``name`` while its lines ran; it is stored as Canceled with the lines it finished."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 @dataclass
 class RunSpec:
     """Everything `run create` takes (``workers``/``line_timeout`` ``None``: see :func:`batch_settings`;
-    ``flow`` ``None``: only with ``resume_from``, see :func:`resumed_spec`)."""
+    ``flow`` ``None``: only with ``resume_from``, see :func:`resumed_spec`; ``worker_processes`` ``None``:
+    none, or the resumed run's)."""
 
     flow: Path | None = None
     data: Path | None = None
@@ -47,7 +61,7 @@ class RunSpec:
     environment_variables: dict[str, str] = field(default_factory=dict)
     connections: dict[str, dict[str, str]] = field(default_factory=dict)
     llm_cache: str | None = None
-    worker_processes: int = 0
+    worker_processes: int | None = None
 
 
 def spec_from_yaml(path: Path) -> RunSpec:
@@ -99,14 +113,41 @@ _RESUMED = (("flow", "--flow"), ("data", "--data"), ("column_mapping", "--column
             ("connections", "--connections"))
 
 
+def _typed(option: str, value: Any) -> str:
+    """A setting as it is typed after ``option``: ``s='${data.s}'``, ``node.connection=name``, a path."""
+    if option == "--connections":
+        return " ".join(f"{node}.{key}={shlex.quote(str(text))}" for node, fields in value.items()
+                        for key, text in fields.items())
+    if isinstance(value, dict):
+        return " ".join(f"{key}={shlex.quote(str(text))}" for key, text in value.items())
+    return shlex.quote(str(value))
+
+
+def _differs(name: str, option: str, given: Any, before: Any) -> str:
+    """The refusal of ``option`` given with ``--resume-from name`` and not as the run had it; an
+    environment variable's values are not shown (one may be a secret typed on the command line)."""
+    fix = "leave it out, or start a new run."
+    if option == "--environment-variables":
+        names = ", ".join(sorted(k for k in {*given, *before} if given.get(k) != before.get(k)))
+        return f"--resume-from {name} runs with that run's environment variables; {option} differs in {names}: {fix}"
+    if not before:
+        return f"--resume-from {name} runs as that run ran, without {option}; {option} {_typed(option, given)} " \
+               f"differs: {fix}"
+    return (f"--resume-from {name} runs with that run's {option[2:].replace('-', ' ')} ({_typed(option, before)}); "
+            f"{option} {_typed(option, given)} differs: {fix}")
+
+
 def resumed_spec(spec: RunSpec, store: RunStore) -> RunSpec:
     """``spec`` with what run ``spec.resume_from`` ran with (its meta.json): flow, data, column mapping,
-    parent run, variant, environment variables (as given, so secrets stay unresolved) and connections.
+    parent run, variant, environment variables (as given, so secrets stay unresolved), connections, and,
+    unless given again, its line timeout, lines at once, worker processes and LLM cache mode.
 
-    A value given again must be the same (a column mapping: a part of the run's); any other raises
-    :class:`RunSpecError` in one line naming the option. promptflow 1.18.5 refuses every one of these
-    options with ``--resume-from`` (even an equal one) and runs the resumed lines without the run's
-    environment variables; Flowline keeps them (ARCHITECTURE §10)."""
+    A value of the first group given again must be the same (a column mapping: a part of the run's);
+    any other raises :class:`RunSpecError` in one line naming the option and both values as typed.
+    promptflow 1.18.5 refuses every one of these options with ``--resume-from`` (even an equal one)
+    and runs the resumed lines without the run's environment variables; Flowline keeps them
+    (ARCHITECTURE §10). The second group may change (a longer ``--line-timeout`` for lines that
+    timed out); a value the shell's ``PF_*`` variables would give does not replace the run's."""
     name = str(spec.resume_from)
     try:
         meta = store.folder(store.get(name).name).meta()
@@ -130,10 +171,13 @@ def resumed_spec(spec: RunSpec, store: RunStore) -> RunSpec:
         else:
             same = not given or given == before
         if not same:
-            shown = " ".join(f"{k}={v}" for k, v in given.items()) if isinstance(given, dict) else str(given)
-            raise RunSpecError(f"--resume-from {name} runs with that run's {option[2:].replace('-', ' ')} "
-                               f"({before or 'none'}); {option} {shown} differs: leave it out, or start a new run.")
-    return replace(spec, **original)
+            raise RunSpecError(_differs(name, option, given, before))
+    # Runs stored before these were kept have none: the usual defaults apply (batch_settings).
+    processes = meta.get("worker_processes") if spec.worker_processes is None else spec.worker_processes
+    settings: dict[str, Any] = {
+        "line_timeout": spec.line_timeout or meta.get("line_timeout"), "workers": spec.workers or meta.get("workers"),
+        "worker_processes": processes, "llm_cache": spec.llm_cache or meta.get("llm_cache")}
+    return replace(spec, **original, **settings)
 
 
 def _with_connections(flow: Flow, overrides: dict[str, dict[str, str]]) -> Flow:
@@ -164,6 +208,9 @@ def _sources(spec: RunSpec, store: RunStore) -> dict[str, list[dict[str, Any]]]:
         try:
             parent = store.folder(store.get(spec.run).name)
         except RunStoreError as exc:
+            if spec.resume_from and name_problem(spec.run) is None and not store.exists(spec.run):
+                raise RunSpecError(f"Run '{spec.resume_from}' cannot be resumed: it evaluates run '{spec.run}' "
+                                   "(its --run), which no longer exists. Start a new run.") from exc
             raise RunSpecError(str(exc)) from exc
         lines = parent.lines()
         sources["run.outputs"] = [{"line_number": n, **(r.get("outputs") or {})}
@@ -174,7 +221,15 @@ def _sources(spec: RunSpec, store: RunStore) -> dict[str, list[dict[str, Any]]]:
     return sources
 
 
-def _setting(name: str, convert: type[int] | type[float], default: float, stream: IO[str]) -> float:
+def _shown(name: str, raw: str, given: Mapping[str, str]) -> str:
+    """``NAME='value'``; but a value read from a connection (given as ``${conn.field}``) is never
+    shown: ``NAME (from ${conn.field})``."""
+    source = given.get(name)
+    return f"{name}={raw!r}" if source is None or source.strip() == raw else f"{name} (from {source})"
+
+
+def _setting(name: str, convert: type[int] | type[float], default: float, stream: IO[str],
+             given: Mapping[str, str]) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -185,11 +240,12 @@ def _setting(name: str, convert: type[int] | type[float], default: float, stream
     if value > 0:
         return value
     # promptflow 1.18.5 silently runs with its default; Flowline says so, once, and does the same.
-    stream.write(f"flowline: {name}={raw!r} is not a number above 0; using {default:g}.\n")
+    kind = "a whole number" if convert is int else "a number"
+    stream.write(f"flowline: {_shown(name, raw, given)} is not {kind} above 0; using {default:g}.\n")
     return default
 
 
-def batch_settings(spec: RunSpec, stream: IO[str]) -> tuple[int, float]:
+def batch_settings(spec: RunSpec, flow: Flow, stream: IO[str]) -> tuple[int, float]:
     """Lines at once and seconds per line for the run: the explicit option (``--workers``,
     ``--line-timeout``), else promptflow's variable, else the default (16 lines, 600 s).
 
@@ -197,15 +253,18 @@ def batch_settings(spec: RunSpec, stream: IO[str]) -> tuple[int, float]:
     run's are set, so any of the shell, the flow or the run can give them, as with promptflow:
     ``PF_WORKER_COUNT`` (promptflow's process count; Flowline's lines at once) and
     ``PF_LINE_TIMEOUT_SEC``. A value that is no number above 0 is reported on ``stream`` and the
-    default used. ``PF_BATCH_METHOD`` (promptflow's process start method) is accepted and reported
+    default used; a value the flow or the run reads from a connection is named by its reference,
+    never shown. ``PF_BATCH_METHOD`` (promptflow's process start method) is accepted and reported
     as unused: Flowline runs lines in threads, or in ``--worker-processes``.
     """
-    workers = spec.workers or int(_setting("PF_WORKER_COUNT", int, DEFAULT_WORKERS, stream))
-    timeout = spec.line_timeout or _setting("PF_LINE_TIMEOUT_SEC", float, DEFAULT_LINE_TIMEOUT, stream)
+    given = {name: environment_text(value.value) for name, value in flow.environment_variables}
+    given.update(spec.environment_variables)
+    workers = spec.workers or int(_setting("PF_WORKER_COUNT", int, DEFAULT_WORKERS, stream, given))
+    timeout = spec.line_timeout or _setting("PF_LINE_TIMEOUT_SEC", float, DEFAULT_LINE_TIMEOUT, stream, given)
     method = os.environ.get("PF_BATCH_METHOD", "").strip()
     if method:
-        stream.write(f"flowline: PF_BATCH_METHOD={method!r} is accepted but not used: Flowline runs lines in "
-                     "threads (or in worker processes with --worker-processes).\n")
+        stream.write(f"flowline: {_shown('PF_BATCH_METHOD', method, given)} is accepted but not used: Flowline "
+                     "runs lines in threads (or in worker processes with --worker-processes).\n")
     return workers, timeout
 
 
@@ -220,13 +279,28 @@ def _previous(store: RunStore, name: str) -> tuple[RunFolder, dict[int, dict[str
     return folder, completed, done
 
 
+def _same_lines(resumed: RunRecord, lines: list[Line], previous: dict[int, dict[str, Any]]) -> None:
+    """Refuse to resume a run whose data gives other lines now than when it ran (a line more or less,
+    or a completed line the data no longer has): its completed lines would be kept beside lines of the
+    changed data, one run of two datasets. The contents of a line are not compared."""
+    numbers = {line.number for line in lines}
+    if len(lines) == resumed.lines_total and numbers.issuperset(previous):
+        return
+    raise RunSpecError(f"Run '{resumed.name}' ran over {resumed.lines_total} lines, and its data now gives "
+                       f"{len(lines)}: the data changed since, and resuming would keep lines of the old data "
+                       "beside lines of the new. Start a new run (without --resume-from).")
+
+
 def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO[str] = sys.stderr) -> RunRecord:
     """Validate, map, run every line and store the run; returns its index record.
 
     Raises :class:`RunSpecError` when the run cannot start (spec, flow, data, mapping). A tool that
     fails to import is no such error: the run is stored as Failed with the one-line reason
     (:meth:`NodeError.load_failure`) and no line run, so `run list`, `run show` and the run panel keep
-    why (promptflow 1.18.5 prints ``PythonLoadError`` and stores no run; see ARCHITECTURE §10)."""
+    why (promptflow 1.18.5 prints ``PythonLoadError`` and stores no run; see ARCHITECTURE §10).
+    Ctrl-C while lines run stores the run as Canceled and raises :class:`RunInterrupted`."""
+    if spec.name is not None and (problem := name_problem(spec.name)) is not None:  # before any file is touched
+        raise RunSpecError(f"{problem} Choose another --name.")
     # Paths are made absolute first: the run's tools work in the flow folder (`prepare` changes directory).
     store = store or RunStore(flowline_home().absolute())
     if spec.resume_from:
@@ -254,6 +328,10 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         progress_stream.write(f"note: input(s) {', '.join(defaulted)} keep their default although the data has "
                               "a column of that name (as in Prompt flow); to read the column: "
                               f"--column-mapping {pairs}\n")
+    needs_run = [f"{key}={value}" for key, value in mapping.items() if str(value).startswith("${run.")]
+    if needs_run and not spec.run:
+        raise RunSpecError(f"Column mapping {needs_run[0]} reads the lines of another run: name that run with "
+                           "--run NAME (`flowline run list` shows the runs).")
     try:
         lines = apply_mapping(sources, mapping)
     except MappingError as exc:
@@ -263,10 +341,10 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     previous_done: dict[int, Done] = {}
     if spec.resume_from:
         _, previous_lines, previous_done = _previous(store, spec.resume_from)
+        _same_lines(store.get(spec.resume_from), lines, previous_lines)
         lines = [line for line in lines if line.number not in previous_lines]
 
-    stamp = datetime.now().strftime("%Y%m%d_%H%M%S_%f")
-    name = spec.name or f"{flow.directory.resolve().name}_{variant[1] + '_' if variant else ''}{stamp}"
+    name = spec.name or default_name(flow.directory.resolve().name, variant[1] if variant else None, datetime.now())
     if store.exists(name):
         raise RunSpecError(f"A run named '{name}' already exists; choose another --name.")
     data_folder = None if spec.data is None else spec.data.absolute()  # image paths in the data are read from here
@@ -279,22 +357,23 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         raise RunSpecError(str(exc)) from exc
     except NodeError as exc:  # a tool that cannot load: a run of the user's code that failed, so it is stored
         load_failure = exc.load_failure()
-    workers, line_timeout = batch_settings(spec, progress_stream)
+    workers, line_timeout = batch_settings(spec, flow, progress_stream)
 
     folder = store.folder(name)
     total = len(lines) + len(previous_lines)
-    created = datetime.now().isoformat(timespec="seconds")
+    created = datetime.now().isoformat(timespec="microseconds")  # `run list` orders runs of one second too
     # The environment variables are kept as given: a `${connection.field}` stays a reference, never its secret.
     meta = {"name": name, "flow": str(flow.directory.resolve()),
             "data": data_path,
             "run": spec.run, "variant": spec.variant, "column_mapping": mapping, "resume_from": spec.resume_from,
             "environment_variables": spec.environment_variables, "connections": spec.connections,
-            "workers": workers, "worker_processes": spec.worker_processes, "line_timeout": line_timeout,
-            "created": created}
+            "workers": workers, "worker_processes": spec.worker_processes or 0, "line_timeout": line_timeout,
+            "llm_cache": spec.llm_cache, "created": created}
     folder.write_meta(meta)
     folder.snapshot(flow.directory)
     for record in previous_lines.values():
         folder.add_line(record)
+    folder.flush()  # the copied lines are the run's before any new line runs, even if it is killed
 
     pid = os.getpid()
     started_at = process_start(pid)  # with the pid: `run list` can tell when this process is gone
@@ -314,26 +393,34 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     index("Running", len(previous_lines), 0, {}, None)
     started = time.perf_counter()
     progress = Progress(progress_stream, total, done=len(previous_lines))
-    try:
-        outcome = run_batch(exe, lines, folder, name, workers=workers, line_timeout=line_timeout,
-                            previous=previous_done, on_line=progress.update, processes=spec.worker_processes,
-                            options=options)
-    except WorkerLost as exc:
-        lines_now = folder.lines()
-        completed = sum(r.get("status") == "Completed" for r in lines_now.values())
-        reason = f"{exc} Resume with `flowline run create --resume-from {name}`."
+
+    def ended(code: int, line: int | None) -> None:
+        """A tool is ending this process (``os._exit``): store the run as Failed, saying so, first."""
+        during = f"during line {line}" if line is not None else "while the run went on"
+        reason = (f"a tool ended the process with os._exit({code}) {during}; the lines finished before are kept. "
+                  "Lines share the process of `run create`: run such tools with --worker-processes, where only "
+                  f"their line fails. Resume with `flowline run create --resume-from {name}`.")
         folder.add_log(reason)
-        folder.close()
-        progress.finish()
-        return index("Failed", completed, len(lines_now) - completed, {}, round((time.perf_counter() - started) * 1000),
-                     reason)
-    except KeyboardInterrupt:
+        folder.flush()
         lines_now = folder.lines()
         completed = sum(r.get("status") == "Completed" for r in lines_now.values())
-        folder.close()
+        index("Failed", completed, len(lines_now) - completed, {}, round((time.perf_counter() - started) * 1000, 3),
+              reason)
+        progress_stream.write(f"\nrun '{name}': Failed: {reason}\n")
+        progress_stream.flush()
+
+    try:
+        with noted_exits(ended):
+            outcome = run_batch(exe, lines, folder, name, workers=workers, line_timeout=line_timeout,
+                                previous=previous_done, on_line=progress.update, processes=spec.worker_processes or 0,
+                                options=options)
+    except KeyboardInterrupt:
+        folder.close()  # first: the lines are counted from the file
+        lines_now = folder.lines()
+        completed = sum(r.get("status") == "Completed" for r in lines_now.values())
         progress.finish()
         index("Canceled", completed, len(lines_now) - completed, {}, round((time.perf_counter() - started) * 1000))
-        raise
+        raise RunInterrupted(name) from None
     progress.finish()
     folder.write_metrics(outcome.metrics)
     if outcome.aggregation_error is not None:

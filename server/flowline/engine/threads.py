@@ -1,0 +1,60 @@
+"""The executor that runs sync tools: threads nobody waits for.
+
+asyncio runs a sync tool (``asyncio.to_thread``) on the loop's default executor, a ``ThreadPoolExecutor``
+whose threads are joined when the loop closes and again when the process exits. A tool that never returns
+(a line past its deadline, a tool still running when Ctrl-C ends ``flow test``) would then hold up the run or
+the exit; the threads here are daemons that are never joined, so such a tool ends with the process.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+
+class LeavableThreads(ThreadPoolExecutor):
+    """The loop's executor for sync tools: a daemon thread per call in flight (idle ones are reused).
+
+    A ``ThreadPoolExecutor``'s threads are joined when the loop closes and again at exit, so one
+    tool that never returns (a line past its deadline) would hold up the whole run. These threads
+    are never joined: such a tool is left behind and ends with the process. It subclasses
+    ``ThreadPoolExecutor`` only because asyncio's ``set_default_executor`` asks for one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1  # that idle thread takes this job
+        self._jobs.put((future, lambda: fn(*args, **kwargs)))
+        if spawn:
+            threading.Thread(target=self._serve, name="flowline-tool", daemon=True).start()
+        return future
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, call = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as exc:  # noqa: BLE001 - handed to the awaiting node, as ThreadPoolExecutor does
+                    future.set_exception(exc)
+            with self._lock:
+                self._idle += 1
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Let the idle threads end; busy ones are never waited for (see the class)."""
+        with self._lock:
+            idle, self._idle = self._idle, 0
+        for _ in range(idle):
+            self._jobs.put(None)

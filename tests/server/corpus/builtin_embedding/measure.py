@@ -1,0 +1,6 @@
+from promptflow import tool
+
+
+@tool
+def measure(vector: list) -> int:
+    return len(vector)

@@ -1,0 +1,2 @@
+def sort_words(text: str) -> list:
+    return sorted(text.split())

@@ -1,0 +1,6 @@
+from promptflow import tool
+
+
+@tool
+def finish(rewritten: str, suffix: str) -> str:
+    return rewritten + suffix

@@ -1,0 +1,6 @@
+from promptflow import tool
+
+
+@tool
+def rewrite(question: str) -> str:
+    return question.capitalize()
