@@ -210,6 +210,34 @@ step("a failing tool: the error opens the tool at the failing line", async () =>
   await bench.shot("08-failing-line");
 });
 
+step("Serve Flow: the endpoint's test page answers in the Simple Browser; Stop Serving ends it", async () => {
+  await bench.closeAllEditors();
+  await bench.open("hello/flow.dag.yaml");
+  await bench.codeLens("Run flow").waitFor({ timeout: 60_000 });  // the extension has found its interpreter
+  await bench.command("Flowline: Serve Flow");
+  const announced = bench.toast(/serving 'hello' at http:\/\/127\.0\.0\.1:\d+/);
+  await announced.waitFor({ timeout: 60_000 });
+  const url = /http:\/\/127\.0\.0\.1:\d+/.exec(await announced.innerText())?.[0] ?? "";
+  await bench.terminal("Flowline: serve hello").first().waitFor();
+  try {
+    const page = bench.simpleBrowser();
+    await page.locator("#input-name").fill("Serving");
+    await page.locator("button[type='submit']").click();
+    await page.locator("#result pre", { hasText: "Hello, Serving!" }).waitFor({ timeout: 30_000 });
+    await bench.shot("18-serve-flow");
+  } finally {
+    // The keyboard back to the workbench: the Simple Browser's page keeps the palette's shortcut to itself.
+    await bench.tab("flow.dag.yaml").first().click();
+    await bench.editor().click({ position: { x: 400, y: 10 } });
+    await bench.command("Flowline: Stop Serving");
+    await bench.terminal("Flowline: serve hello").first().waitFor({ state: "detached", timeout: 30_000 });
+  }
+  // Stopped means no longer listening: the port refuses the connection.
+  await assert.rejects(fetch(`${url}/health`));
+  await bench.closeAllEditors();
+  await bench.command("Notifications: Clear All Notifications");
+});
+
 /** `flowline <args>` with the session's Flowline home (its connection store); what it prints. */
 function flowline(args: string[]): string {
   return execFileSync(join(ROOT, ".venv", "bin", "python"), ["-m", "flowline", ...args],
@@ -235,8 +263,9 @@ step("an image flow: the run panel shows the output image as a picture", async (
   await bench.open("image-info/flow.dag.yaml");
   const run = await runFlowByLens("image-info");
   await run.locator(":scope > summary .icon.status-Completed").waitFor({ timeout: 30_000 });
-  await run.locator("pre", { hasText: "a 48x48 PNG image of 2056 bytes" }).first().waitFor();
-  const picture = run.locator(".pictures img").first();
+  const outputs = run.locator(":scope > details.section", { hasText: "Outputs" });
+  await outputs.locator("pre", { hasText: "a 48x48 PNG image of 2056 bytes" }).waitFor();
+  const picture = outputs.locator(".pictures img").first();
   await picture.waitFor();
   // Loaded from the run's output file through the webview's resource address: the decoded size is the sample's.
   const width = await picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0
