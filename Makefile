@@ -94,9 +94,11 @@ test: install local-llm-install system-deps lint typecheck ext-check
 	$(MAKE) e2e
 
 bench: install
+	$(PY) -m pip install --quiet -e 'server[bench]'
 	$(PY) bench/flow_test.py
 	$(PY) bench/batch.py
 	$(PY) bench/lsp.py
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache node_modules dist extension/out tests/e2e/out $(VSIX)

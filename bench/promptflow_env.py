@@ -32,3 +32,14 @@ def ensure() -> Path:
     subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"promptflow=={VERSION}",
                     "promptflow-tools", "keyrings.alt"], check=True)
     return bin_dir
+
+
+def ensure_module(bin_dir: Path, module: str, requirement: str) -> None:
+    """Install ``requirement`` into promptflow's venv once, when ``module`` cannot be imported there.
+
+    promptflow leaves some engines' servers to the user: `pf flow serve --engine fastapi` needs uvicorn.
+    """
+    probe = subprocess.run([str(bin_dir / "python"), "-c", f"import {module}"], capture_output=True)
+    if probe.returncode != 0:
+        print(f"installing {requirement} into {VENV} (once)...", file=sys.stderr)
+        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", requirement], check=True)

@@ -32,7 +32,7 @@ export function isFlowFile(path: string): boolean {
 }
 
 /** The flow a command applies to: its argument, else the active editor's flow.dag.yaml. */
-function flowUri(argument: unknown): string | undefined {
+export function flowUri(argument: unknown): string | undefined {
   if (typeof argument === "string" && argument) {
     return argument;
   }
@@ -46,7 +46,8 @@ function flowUri(argument: unknown): string | undefined {
 /** A stored run as `run create` and `run show` print it (the fields the batch command reads). */
 type StoredRun = RunRecordSummary & { folder: string };
 
-function noFlow(): undefined {
+/** Tells the user that a command needs a flow open; undefined (what the command then answers). */
+export function noFlow(): undefined {
   void vscode.window.showWarningMessage("Open a flow.dag.yaml first (Flowline runs the flow of the active editor).");
   return undefined;
 }

@@ -12,6 +12,7 @@ import type { BatchRun } from "./messages";
 import { RunNotices } from "./runNotices";
 import { type BatchSource, RunPanel, VIEW_ID } from "./runPanel";
 import { Runs } from "./runs";
+import { Serving } from "./serve";
 import { needsRestart } from "./settings";
 
 let server: FlowlineServer | undefined;
@@ -35,9 +36,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const commands: Commands = new Commands(server, runs, panel, debug, log);
   const started = server;
   const flowEditor = new FlowEditorProvider(context.extensionUri, server, runs, log);
+  const serving = new Serving(server, log);
   let listening: vscode.Disposable | undefined;
   context.subscriptions.push(
-    log, runs, panel, server, debug, new InlineResults(runs), new RunNotices(server, runs, log), lenses,
+    log, runs, panel, server, debug, serving, new InlineResults(runs), new RunNotices(server, runs, log), lenses,
     vscode.workspace.onDidCloseTextDocument((document) => lenses.forget(document.uri.toString())),
     vscode.window.registerWebviewViewProvider(VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
     server.onDidStart((client) => {
@@ -59,6 +61,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("flowline.restartServer", () => started.restart()),
     vscode.commands.registerCommand("flowline.showRun", () => commands.showRun()),
     vscode.commands.registerCommand("flowline.compareRuns", () => commands.compareRuns()),
+    vscode.commands.registerCommand("flowline.serveFlow", (uri?: unknown) => serving.serve(uri)),
+    vscode.commands.registerCommand("flowline.stopServing", (uri?: unknown) => serving.stop(uri)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (needsRestart(event)) {
         void started.restart();

@@ -314,6 +314,11 @@ export class Workbench {
     return this.page.locator(".tabs-container .tab.active");
   }
 
+  /** The editor tab whose title has `title`. */
+  tab(title: string): Locator {
+    return this.page.locator(".tabs-container .tab", { hasText: title });
+  }
+
   /** The cursor position as the status bar shows it ("Ln 8, Col 1"). */
   cursorStatus(): Locator {
     return this.page.locator("#status\\.editor\\.selection");
@@ -350,5 +355,16 @@ export class Workbench {
   /** A notification toast that has `text`. */
   toast(text: string | RegExp): Locator {
     return this.page.locator(".notifications-toasts .notification-toast", { hasText: text });
+  }
+
+  /** The page the Simple Browser shows (its webview's frames, then the iframe that loads the page). */
+  simpleBrowser(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready[src*="simple-browser"]').frameLocator("#active-frame")
+      .frameLocator("iframe");
+  }
+
+  /** A terminal named `name`, as the terminal panel lists it (a tab of its own, or the only one's title). */
+  terminal(name: string): Locator {
+    return this.page.locator(".terminal-tabs-entry, .single-terminal-tab", { hasText: name });
   }
 }

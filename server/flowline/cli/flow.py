@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowline.cli import build as build_cli
+from flowline.cli import serve as serve_cli
 from flowline.cli.args import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError, environment, flow_file, parse_inputs
 
 if TYPE_CHECKING:
@@ -171,3 +173,6 @@ def add_parser(groups: argparse._SubParsersAction[Parser]) -> None:
                       help="print {flow, files, connection, connection_stored} as JSON (connection: what its "
                            "LLM nodes use, null when it has none)")
     init.set_defaults(handler=cmd_flow_init)
+
+    build_cli.add_parser(flow_cmds)
+    serve_cli.add_parser(flow_cmds)

@@ -16,7 +16,8 @@ from typing import Any
 from flowline.connections.model import CLASSES, Connection
 from flowline.home import flowline_home
 
-_ENV = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
+# A value that is read from the environment when a connection loads: ``${env:NAME}``.
+ENV_PLACEHOLDER = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
@@ -113,7 +114,7 @@ class ConnectionStore:
 
 
 def _resolve_env(connection: str, field: str, value: str) -> str:
-    match = _ENV.match(value)
+    match = ENV_PLACEHOLDER.match(value)
     if match is None:
         return value
     resolved = os.environ.get(match.group(1))

@@ -22,20 +22,29 @@ class LeavableThreads(ThreadPoolExecutor):
     tool that never returns (a line past its deadline) would hold up the whole run. These threads
     are never joined: such a tool is left behind and ends with the process. It subclasses
     ``ThreadPoolExecutor`` only because asyncio's ``set_default_executor`` asks for one.
+    ``max_threads`` bounds the threads (``flow serve --workers``); calls beyond it wait in order.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_threads: int | None = None) -> None:
         super().__init__(max_workers=1)
         self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
         self._idle = 0
+        self._count = 0
+        self._backlog = 0  # jobs queued for the next thread that becomes free (all ``max_threads`` busy)
+        self._max = max_threads
         self._lock = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
         with self._lock:
-            spawn = self._idle == 0
-            if not spawn:
+            spawn = False
+            if self._idle:
                 self._idle -= 1  # that idle thread takes this job
+            elif self._max is None or self._count < self._max:
+                spawn = True
+                self._count += 1
+            else:
+                self._backlog += 1
         self._jobs.put((future, lambda: fn(*args, **kwargs)))
         if spawn:
             threading.Thread(target=self._serve, name="flowline-tool", daemon=True).start()
@@ -50,11 +59,15 @@ class LeavableThreads(ThreadPoolExecutor):
                 except BaseException as exc:  # noqa: BLE001 - handed to the awaiting node, as ThreadPoolExecutor does
                     future.set_exception(exc)
             with self._lock:
-                self._idle += 1
+                if self._backlog:
+                    self._backlog -= 1  # this thread takes a queued job next
+                else:
+                    self._idle += 1
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Let the idle threads end; busy ones are never waited for (see the class)."""
         with self._lock:
             idle, self._idle = self._idle, 0
+            self._count -= idle
         for _ in range(idle):
             self._jobs.put(None)

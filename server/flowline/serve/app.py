@@ -1,0 +1,242 @@
+"""The served flow's HTTP application (Starlette): its routes in one place, and how every answer is made.
+
+Routes (promptflow's wire contract, plus the OpenAI-compatible endpoint): ``POST /score``,
+``POST /v1/chat/completions``, ``GET /health``, ``GET /version``, ``GET /swagger.json``, ``GET /`` (a page to try
+the flow). Every error is ``{"error": {"code", "message"}}`` (:mod:`flowline.serve.errors`); the server keeps
+serving after each. Each request gets an id (the ``x-request-id`` header it sent, else a new one), echoed in
+the answer's ``x-request-id`` and written with its access log line on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from flowline import __version__
+from flowline.engine.events import Emitter, to_jsonable
+from flowline.engine.threads import LeavableThreads
+from flowline.serve.config import ServeConfig
+from flowline.serve.errors import ApiError
+from flowline.serve.live import LiveLine
+from flowline.serve.openai_chat import Completion, chat_inputs, chat_output_node, first_token, stream_answer
+from flowline.serve.served import ServedFlow, load_flow, request_inputs, run_request
+from flowline.serve.sse import ScoreStream, StreamPlan
+from flowline.serve.swagger import swagger
+
+__all__ = ["ServeConfig", "create_app"]
+
+log = logging.getLogger("flowline.serve")
+access = logging.getLogger("flowline.serve.access")
+
+# A caller's request id is echoed only when it is a plain token: it goes into a header and the log.
+_REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(config: ServeConfig) -> Starlette:
+    """The application serving ``config.flow``: the flow is validated and its tools loaded here, once.
+
+    Raises :class:`flowline.serve.served.ServeLoadError` when the flow cannot be served. Sync tools run on
+    ``config.workers`` threads of the server's event loop (set when the server starts)."""
+    served = load_flow(config)
+    routes = _Routes(served, config.max_body_bytes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        asyncio.get_running_loop().set_default_executor(LeavableThreads(max_threads=config.workers))
+        yield
+
+    return Starlette(
+        routes=[
+            Route("/", routes.page, methods=["GET"]),
+            Route("/score", routes.score, methods=["POST"]),
+            Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
+            Route("/health", routes.health, methods=["GET"]),
+            Route("/version", routes.version, methods=["GET"]),
+            Route("/swagger.json", routes.swagger, methods=["GET"]),
+            # Browsers ask for it with the page: answered empty rather than logged as a 404 each time.
+            Route("/favicon.ico", _no_icon, methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestLog)],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+async def _no_icon(request: Request) -> Response:
+    return Response(status_code=204)
+
+
+def _error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 and 405 in the error shape."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        error = ApiError(405, "MethodNotAllowed", f"{request.url.path} does not take {request.method}; "
+                         f"it takes {allowed}.", {"Allow": allowed})
+    elif exc.status_code == 404:
+        error = ApiError(404, "NotFound", f"No endpoint {request.method} {request.url.path}. This server answers "
+                         "POST /score, POST /v1/chat/completions (chat flows), GET /health, GET /version, "
+                         "GET /swagger.json and GET / (a page to try the flow).")
+    else:
+        error = ApiError(exc.status_code, "HTTPError", str(exc.detail))
+    return _error_response(error)
+
+
+class _Routes:
+    """The route handlers over one served flow."""
+
+    def __init__(self, served: ServedFlow, max_body_bytes: int) -> None:
+        self.served = served
+        self.max_body_bytes = max_body_bytes
+        self.plan = StreamPlan.of(served)
+        self.page = self._answering(self._page)
+        self.score = self._answering(self._score)
+        self.chat_completions = self._answering(self._chat_completions)
+        self.health = self._answering(self._health)
+        self.version = self._answering(self._version)
+        self.swagger = self._answering(self._swagger)
+
+    def _answering(self, handler: Handler) -> Handler:
+        """Every failure of a route answered in the error shape: :class:`ApiError` as it says, anything else
+        as 500 (one log line, no traceback, secrets masked); a 5xx is logged with its request id."""
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as error:
+                if error.status >= 500:
+                    log.error("request %s: %s", request.state.request_id, error.message)
+                return _error_response(error)
+            except Exception as exc:  # noqa: BLE001 - a server keeps serving; the caller gets the error shape
+                message = self.served.secrets.mask(f"{type(exc).__name__}: {exc}")
+                log.error("request %s: internal error: %s", request.state.request_id, message)
+                return _error_response(ApiError(500, "InternalError", message))
+
+        return answer
+
+    async def _json_body(self, request: Request) -> Any:
+        """The request's JSON; 413 past the body limit (read no further), 400 when it is no JSON."""
+        limit = self.max_body_bytes
+        too_large = ApiError(413, "PayloadTooLarge", f"The request body is larger than {limit} bytes, the most "
+                             "this server takes (flowline flow serve --max-body-size).")
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise too_large
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large
+        if not body.strip():
+            raise ApiError(400, "InvalidJSON", "The request body is empty; send the inputs as a JSON object.")
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "InvalidJSON", f"The request body is not valid JSON: {exc}.") from exc
+
+    async def _score(self, request: Request) -> Response:
+        inputs = request_inputs(self.served, await self._json_body(request))
+        request_id = request.state.request_id
+        if "text/event-stream" not in request.headers.get("accept", ""):
+            result = await run_request(self.served, inputs, Emitter(), request_id, stream=False)
+            return JSONResponse(to_jsonable(result.outputs))
+        live = LiveLine(self.served, inputs, request_id)
+        stream = ScoreStream(self.plan, live, inputs)
+        try:
+            opening = await stream.start()
+        except BaseException:
+            live.close()
+            raise
+        return StreamingResponse(_chain(opening, stream.rest()), media_type="text/event-stream",
+                                 headers=_SSE_HEADERS)
+
+    async def _chat_completions(self, request: Request) -> Response:
+        body = await self._json_body(request)
+        inputs = chat_inputs(self.served, body)
+        completion = Completion(self.served, body, request.state.request_id)
+        if body.get("stream") is not True:
+            result = await run_request(self.served, inputs, Emitter(), request.state.request_id, stream=False)
+            return JSONResponse(completion.answer(result))
+        node = chat_output_node(self.served)
+        live = LiveLine(self.served, inputs, request.state.request_id)
+        try:
+            early, ended = await first_token(live, node)
+        except BaseException:
+            live.close()
+            raise
+        return StreamingResponse(stream_answer(completion, live, node, early, ended), media_type="text/event-stream",
+                                 headers=_SSE_HEADERS)
+
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse({"status": "Healthy", "version": __version__})
+
+    async def _version(self, request: Request) -> Response:
+        return JSONResponse({"status": "Healthy", "version": __version__, "build_info": ""})
+
+    async def _swagger(self, request: Request) -> Response:
+        return JSONResponse(swagger(self.served))
+
+    async def _page(self, request: Request) -> Response:
+        return HTMLResponse(resources.files("flowline.serve").joinpath("page.html").read_text(encoding="utf-8"))
+
+
+async def _chain(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for item in first:
+        yield item
+    async for item in rest:
+        yield item
+
+
+class RequestLog:
+    """ASGI middleware: gives each request its id (``x-request-id``), echoes it, and writes one access log
+    line when the answer is done: method, path, status, duration, request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500  # when the app ends without answering
+        started = time.perf_counter()
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            duration = (time.perf_counter() - started) * 1000
+            access.info("%s %s %d %.1f ms request_id=%s", scope["method"], scope["path"], status, duration,
+                        request_id)

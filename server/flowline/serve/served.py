@@ -1,0 +1,186 @@
+"""The flow a server serves: validated and its tools loaded once at start-up; each request's inputs checked
+and its line run by the engine's scheduler, on the server's event loop, within the request timeout.
+
+As ``pf flow serve`` (promptflow 1.18.5) a request runs the flow's per-line nodes; aggregation nodes do not run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+from flowline.connections.store import ConnectionStore, ConnectionStoreError
+from flowline.engine.errors import FlowRunError, NodeError
+from flowline.engine.events import Emitter
+from flowline.engine.inputs import resolve_flow_inputs
+from flowline.engine.prepare import Executable, RunOptions, prepare
+from flowline.engine.scheduler import COMPLETED, LineResult, run_line
+from flowline.flow.build import resolve_flow_path
+from flowline.flow.model import Flow, FlowInput, FlowOutput
+from flowline.flow.problems import Severity
+from flowline.flow.references import CONNECTION_FIELD
+from flowline.flow.validate import validate_file
+from flowline.flow.variants import VariantError
+from flowline.serve.config import ServeConfig
+from flowline.serve.errors import ApiError, Secrets
+
+log = logging.getLogger("flowline.serve")
+
+
+class ServeLoadError(Exception):
+    """The flow cannot be served (not found, invalid, a tool that does not load): one message, exit code 2."""
+
+
+@dataclass(frozen=True)
+class ServedFlow:
+    """A flow ready to answer requests: ``executable`` streams tokens to the request's events."""
+
+    flow: Flow
+    executable: Executable
+    secrets: Secrets
+    request_timeout: float
+
+    @property
+    def name(self) -> str:
+        """The flow folder's name, as promptflow names a served flow."""
+        return self.flow.directory.name
+
+    @cached_property
+    def quiet(self) -> Executable:
+        """The same tools without token streaming (a JSON answer: LLM nodes make one request, usage counted)."""
+        return replace(self.executable, streaming=frozenset())
+
+    @cached_property
+    def chat_input(self) -> FlowInput | None:
+        """The input marked ``is_chat_input`` (a chat flow has one)."""
+        return next((i for i in self.flow.inputs if i.is_chat_input), None)
+
+    @cached_property
+    def chat_history(self) -> FlowInput | None:
+        """The input marked ``is_chat_history``."""
+        return next((i for i in self.flow.inputs if i.is_chat_history), None)
+
+    @cached_property
+    def chat_output(self) -> FlowOutput | None:
+        """The output marked ``is_chat_output``, else the only output of a chat flow."""
+        marked = next((o for o in self.flow.outputs if o.is_chat_output), None)
+        return marked or (self.flow.outputs[0] if self.chat_input and len(self.flow.outputs) == 1 else None)
+
+
+def load_flow(config: ServeConfig) -> ServedFlow:
+    """Validate the flow, apply the overrides, set up the process and load every tool (once).
+
+    Raises :class:`ServeLoadError` with what is wrong and where. Warnings are logged."""
+    from flowline.runs.submit import RunSpecError, _with_connections
+
+    path = resolve_flow_path(config.flow)
+    if not path.is_file():
+        raise ServeLoadError(f"No flow found at '{config.flow}': expected a folder with flow.dag.yaml, "
+                             "or the file itself.")
+    store = ConnectionStore(config.home)
+    types = store.types()
+    flow, problems = validate_file(path, connections=frozenset(types), connection_types=types)
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    for problem in problems:
+        if problem.severity is not Severity.ERROR:
+            log.warning(problem.format(path))
+    if errors:
+        listed = "\n".join(p.format(path) for p in errors)
+        raise ServeLoadError(f"{listed}\nThe flow has {len(errors)} error(s) (listed above); fix them before "
+                             "serving (see `flowline flow validate`).")
+    try:
+        flow = _with_connections(flow, {k: dict(v) for k, v in config.connections.items()})
+        options = RunOptions(stream=True, environment=dict(config.environment_variables), home=config.home)
+        executable = prepare(flow, options=options)
+    except (FlowRunError, VariantError, RunSpecError) as exc:
+        raise ServeLoadError(str(exc)) from exc
+    except NodeError as exc:
+        raise ServeLoadError(exc.load_failure()) from exc
+    secrets = Secrets.of(_secret_values(executable.flow, store, config))
+    return ServedFlow(executable.flow, executable, secrets, config.request_timeout)
+
+
+def _connection_names(flow: Flow, config: ServeConfig) -> Iterator[str]:
+    for node in flow.nodes:
+        if node.connection is not None and isinstance(node.connection.value, str):
+            yield node.connection.value
+        # A Python tool's connection parameter is a literal input naming the connection.
+        yield from (i.value.value for i in node.inputs if i.value.reference is None and isinstance(i.value.value, str))
+    texts = [v.value for _, v in flow.environment_variables] + list(config.environment_variables.values())
+    for text in texts:
+        match = CONNECTION_FIELD.match(text) if isinstance(text, str) else None
+        if match is not None:
+            yield match.group(1)
+
+
+def _secret_values(flow: Flow, store: ConnectionStore, config: ServeConfig) -> Iterator[str]:
+    """The secrets of every stored connection the flow names: what must never reach a response or the log."""
+    stored = set(store.names())
+    for name in set(_connection_names(flow, config)) & stored:
+        try:
+            yield from store.load(name).secrets.values()
+        except ConnectionStoreError:
+            continue  # a connection the flow does not use after all (a literal that happens to be a name)
+
+
+def request_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
+    """A request's flow inputs: defaults filled in, values converted to the declared types.
+
+    Raises :class:`ApiError` 400 for a body that is no JSON object, a required input missing (one
+    without a default; a chat history defaults to ``[]``) or a value of the wrong type, naming the input.
+    Names the flow does not declare are ignored, as promptflow 1.18.5 does."""
+    flow = served.flow
+    if not isinstance(body, dict):
+        raise ApiError(400, "InvalidRequest", "The request body must be a JSON object of the flow's inputs, "
+                       f"such as {{{', '.join(repr(i.name) + ': ...' for i in flow.inputs)}}}.")
+    missing = [i.name for i in flow.inputs if i.name not in body and not i.is_chat_history
+               and (i.default is None or i.default.value is None)]
+    if missing:
+        names = ", ".join(f"'{name}'" for name in missing)
+        raise ApiError(400, "MissingInput", f"Required input(s) {names} missing from the request body; the flow "
+                       f"'{served.name}' has no default for them.")
+    try:
+        return resolve_flow_inputs(flow, body).flow_inputs
+    except FlowRunError as exc:
+        raise ApiError(400, "InvalidInput", served.secrets.mask(str(exc))) from exc
+
+
+async def run_request(served: ServedFlow, inputs: dict[str, Any], emitter: Emitter, request_id: str,
+                      stream: bool) -> LineResult:
+    """Run one line for a request (``stream``: tokens reach ``emitter`` as ``llm_token`` events).
+
+    Raises :class:`ApiError`: 500 for a failing node (naming it and its exception), 504 when the line ran past
+    the request timeout (naming the nodes still running, which are canceled). A canceled request (the client
+    went away) cancels its line."""
+    in_flight: set[str] = set()
+    exe = served.executable if stream else served.quiet
+    task = asyncio.ensure_future(run_line(exe, inputs, emitter, request_id, None, in_flight))
+    try:
+        done, _ = await asyncio.wait({task}, timeout=served.request_timeout)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        nodes = sorted(in_flight)  # before the cancel: canceled nodes leave the set
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        running = f" (still running: {', '.join(repr(n) for n in nodes)})" if nodes else ""
+        raise ApiError(504, "Timeout", f"The flow did not finish within {served.request_timeout:g} seconds"
+                       f"{running}; raise --request-timeout or make the flow faster.")
+    line = task.result()
+    if line.status != COMPLETED:
+        raise line_failure(served, line)
+    return line
+
+
+def line_failure(served: ServedFlow, line: LineResult) -> ApiError:
+    """The 500 answer for a failed line: the node and its exception, secrets masked, no traceback."""
+    error = line.error
+    what = f"{error.type}: {error.message}" if error is not None else "it failed"
+    if line.failed_node is not None:
+        return ApiError(500, "NodeFailed", served.secrets.mask(f"Node '{line.failed_node}' failed: {what}"))
+    return ApiError(500, "FlowFailed", served.secrets.mask(f"The flow's outputs could not be made: {what}"))
