@@ -302,13 +302,16 @@ def test_output_property_of_bypassed_node_fails_clearly(flow_dir: Path) -> None:
     assert "Invalid property 'x' when accessing the output of node 'skipped'" in result.stderr
 
 
-def test_literal_that_does_not_convert_fails_the_node(flow_dir: Path) -> None:
+def test_literal_that_does_not_convert_refuses_the_flow(flow_dir: Path) -> None:
+    # Validation reads the annotation, so the run is refused before any node runs (promptflow 1.18.5 fails
+    # when it converts the literal inputs), with the message the node would have failed with.
     write_flow(flow_dir, {"t.py": "from flowline import tool\n\n@tool\ndef t(n: int) -> int:\n    return n\n",
                           "flow.dag.yaml": "nodes:\n- name: t\n  type: python\n  source: {type: code, path: t.py}\n"
                                            "  inputs: {n: lots}\n"})
     result = run_cli("flow", "test", "--flow", str(flow_dir))
-    assert result.code == 1
-    assert "Input 'n' of node 't' is not of type int: 'lots' is not a valid int." in result.stderr
+    assert result.code == 2
+    assert ":5:15: error: Input 'n' of node 't' is not of type int: 'lots' is not a valid int. [input-literal-type]" \
+        in result.stderr
 
 
 def test_conditional_sample_takes_one_branch_and_bypasses_the_other(tmp_path: Path) -> None:

@@ -155,6 +155,17 @@ def test_an_image_url_that_fails_fails_its_node_in_one_line(image_flow: Path, tm
     assert "Traceback" not in result.stderr
 
 
+def test_a_long_image_url_is_clipped_in_messages(image_flow: Path, tmp_path: Path, images: ImageServer) -> None:
+    url = images.url("x" * 70_000 + ".png")  # longer than http.server takes: it answers 414
+    path = tmp_path / "inputs.json"
+    path.write_text(json.dumps({"img": url}))
+    result = run_cli("flow", "test", "--flow", str(image_flow), "--inputs", str(path))
+    assert result.code == 1
+    clipped = f"Image URL '{url[:120]}…{url[-60:]} ({len(url):,} characters)' answered 414"
+    assert clipped in result.stderr, result.stderr[:2000]
+    assert max(len(line) for line in result.stderr.splitlines()) < 1000
+
+
 def test_an_image_that_cannot_be_read_is_a_usage_error(image_flow: Path, tmp_path: Path) -> None:
     for value, says in [("nope.png", "image file 'nope.png' cannot be read (No such file or directory"),
                         ({"kind": "x"}, "{'kind': 'x'} is no image; an image is a file path, an http(s) URL"),
@@ -329,3 +340,66 @@ def test_a_batch_writes_its_images_into_the_run_folder(image_flow: Path, tmp_pat
     picture = f"src='data:image/png;base64,{PNG_B64}'"
     assert page.count(picture) == 6  # inputs.img, outputs.picture and outputs.echoed of the two completed lines
     assert "<img class='image' alt='images/" in page
+
+
+def test_an_evaluation_reads_the_images_of_the_run_it_evaluates(image_flow: Path, tmp_path: Path) -> None:
+    # The parent keeps its images in its run folder ("images/..."), an input it took as text relative to its
+    # data; the evaluation's data lies elsewhere and has neither.
+    data = tmp_path / "data"
+    (data / "pictures").mkdir(parents=True)
+    (data / "pictures" / "red.png").write_bytes(PNG)
+    row = {"img": "pictures/red.png", "name": "pictures/red.png", "imgs": [{"data:image/png;path": "pictures/red.png"}]}
+    (data / "rows.jsonl").write_text(json.dumps(row) + "\n")
+    parent = write_flow(tmp_path / "parent", {"flow.dag.yaml": """
+        inputs:
+          img: {type: image}
+          name: {type: string}
+          imgs: {type: list}
+        outputs:
+          picture: {type: image, reference: "${echo.output}"}
+          listed: {reference: "${inputs.imgs}"}
+        nodes:
+        - name: echo
+          type: python
+          source: {type: code, path: echo.py}
+          inputs: {img: "${inputs.img}"}
+        """, "echo.py": ECHO})
+    evaluation = write_flow(tmp_path / "evaluation", {"flow.dag.yaml": """
+        inputs: {a: {type: image}, b: {type: image}, c: {type: image}, d: {type: list}}
+        outputs:
+          sizes: {reference: "${sizes.output}"}
+        nodes:
+        - name: sizes
+          type: python
+          source: {type: code, path: sizes.py}
+          inputs: {a: "${inputs.a}", b: "${inputs.b}", c: "${inputs.c}", d: "${inputs.d}"}
+        """, "sizes.py": """
+        from promptflow.core import tool
+        from promptflow.contracts.multimedia import Image
+
+        @tool
+        def sizes(a: Image, b: Image, c: Image, d: list) -> list:
+            return [len(a), len(b), len(c), [len(item) for item in d]]
+        """})
+    result = run_cli("run", "create", "--flow", str(parent), "--data", str(data / "rows.jsonl"), "--name", "parent")
+    assert result.code == 0, result.stderr
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "rows.jsonl").write_text("{}\n")
+    result = run_cli("run", "create", "--flow", str(evaluation), "--data", str(tmp_path / "other" / "rows.jsonl"),
+                     "--run", "parent", "--name", "evaluation", "--column-mapping", "a=${run.outputs.picture}",
+                     "b=${run.inputs.img}", "c=${run.inputs.name}", "d=${run.outputs.listed}")
+    assert result.code == 0, result.stderr
+    details = run_cli("run", "show-details", "--name", "evaluation", "--json")
+    (line,) = details.json()
+    assert line["status"] == "Completed", line["error"]
+    assert line["outputs"]["sizes"] == [len(PNG), len(PNG), len(PNG), [len(PNG)]]
+
+
+def test_equal_bytes_of_other_mime_types_stay_two_images_in_a_prompt(llm: FakeOpenAI, flow_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    _llm_flow(flow_dir, "user:\n{% for i in imgs %}![image]({{i}})\n{% endfor %}",
+              "  imgs: {type: list}", "    imgs: ${inputs.imgs}")
+    _test(flow_dir, tmp_path, {"imgs": [{"data:image/png;base64": PNG_B64}, {"data:image/jpeg;base64": PNG_B64}]})
+    assert llm.requests[-1].body["messages"] == [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": f"data:image/{kind};base64,{PNG_B64}", "detail": "auto"}}
+        for kind in ("png", "jpeg")]}]

@@ -90,3 +90,15 @@ async def test_an_unknown_package_tool_is_flagged_at_its_id(client: LanguageClie
         types.Position(line, 10), types.Position(line, 10 + len("flowline_demo_tools.tools.Greeter.gret"))))]
     assert errors[0].message.startswith("Package tool 'flowline_demo_tools.tools.Greeter.gret' of node 'g' is not "
                                         "installed. Did you mean 'flowline_demo_tools.tools.Greeter.greet'")
+
+
+async def test_an_enum_inputs_values_are_completed_and_hovered(client: LanguageClient, tmp_path: Path) -> None:
+    text, position = marked(FLOW.replace("    name: ${inputs.who}\n", "    name: ${inputs.who}\n    style: |\n"))
+    uri = await open_flow(client, folder_with(tmp_path, text), text)
+    items = await completion(client, uri, position)
+    assert [(i.label, i.detail) for i in items] == [("plain", "default"), ("loud", None)]
+    text, position = marked(FLOW.replace("    name: ${inputs.who}\n", "    name: ${inputs.who}\n    sty|le: loud\n"))
+    uri = await open_flow(client, folder_with(tmp_path, text), text)
+    hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), position))
+    assert hover is not None
+    assert hover.contents.value == 'Parameter of `greet`: `style: string` = `"plain"`\n\nOne of: `plain`, `loud`'

@@ -60,3 +60,30 @@ def test_an_exact_path_is_set_into_the_whole_output(tmp_path: Path) -> None:
     assert _node(folder, f"parent.output={WHOLE}", "parent.output.result.key1=OVER") == ["OVER", over, "w"]
     assert _node(folder, "parent.output.items.[0]=I", f"parent.output={WHOLE}") == \
         ["b", {"result": {"key1": "b"}, "items": ["I"]}, "I"]
+
+
+def test_a_flow_inputs_bare_name_is_converted_to_its_type(tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "f", {"flow.dag.yaml": """
+        inputs:
+          picture: {type: image}
+          n: {type: int, default: 1}
+        outputs:
+          o: {reference: "${t.output}"}
+        nodes:
+        - name: t
+          type: python
+          source: {type: code, path: t.py}
+          inputs: {image: "${inputs.picture}", count: "${inputs.n}"}
+        """, "t.py": """
+        from promptflow.core import tool
+        from promptflow.contracts.multimedia import Image
+
+
+        @tool
+        def t(image: Image, count: int) -> list:
+            return [isinstance(image, Image), len(image), count]
+        """})
+    (folder / "red.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(8))
+    result = run_cli("flow", "test", "--flow", str(folder), "--node", "t", "--inputs", "picture=red.png", "n=3")
+    assert result.code == 0, result.stderr
+    assert result.json() == [True, 16, 3]

@@ -255,3 +255,96 @@ def test_serpapi_searches_with_the_connections_key(serpapi: tuple[str, list[dict
     failed = run_cli("flow", "test", "--flow", str(flow_dir))
     assert failed.code == 1
     assert "SerpApi answered 401: Invalid API key." in failed.stderr and "wrong-key-456" not in failed.stderr
+
+
+def test_a_connection_of_a_type_the_tool_does_not_take_is_refused_by_name(flow_dir: Path, tmp_path: Path) -> None:
+    create_connection(tmp_path, "name: oai\ntype: open_ai\napi_key: sk-secret-value\n")
+    flow = DEMO_FLOW.replace("connection: demo", "connection: oai")
+    write_flow(flow_dir, {"flow.dag.yaml": flow})
+    message = ("Input 'connection' of node 'g' takes a CustomConnection, but connection 'oai' is an open_ai "
+               "connection (OpenAIConnection); name a connection of a type it takes (`flowline connection list` "
+               "shows them).")
+    line, column = position(flow, "oai")
+    validated = run_cli("flow", "validate", "--source", str(flow_dir))
+    assert f"{flow_dir / 'flow.dag.yaml'}:{line}:{column}: warning: {message} [connection-type]" in validated.stdout
+    test = run_cli("flow", "test", "--flow", str(flow_dir))
+    assert test.code == 2 and f"flowline: error: {message}" in test.stderr
+    assert "KeyError" not in test.stderr and "sk-secret-value" not in test.stderr
+
+
+@pytest.fixture
+def mixed_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An installed package (on PYTHONPATH) whose one entry point lists a good tool, one without metadata and
+    one whose module raises when imported."""
+    site = tmp_path / "site"
+    write_flow(site, {
+        "mixed_tools/__init__.py": "",
+        "mixed_tools/ok.py": "def f(x: str) -> str:\n    return x.upper()\n",
+        "mixed_tools/bad.py": "raise ImportError('bad module cannot import')\n",
+        "mixed_tools/listing.py": """
+            def tools():
+                meta = {"type": "python", "inputs": {"x": {"type": ["string"]}}}
+                return {"mixed_tools.none_meta": None,
+                        "mixed_tools.ok.f": {**meta, "module": "mixed_tools.ok", "function": "f"},
+                        "mixed_tools.bad.f": {**meta, "module": "mixed_tools.bad", "function": "f"}}
+            """,
+        "mixed_tools-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: mixed-tools\nVersion: 0.1\n",
+        "mixed_tools-0.1.dist-info/entry_points.txt": "[package_tools]\nmixed = mixed_tools.listing:tools\n"})
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    return site
+
+
+def _mixed_flow(flow_dir: Path, tool: str) -> Path:
+    return write_flow(flow_dir, {"flow.dag.yaml": f"""
+        outputs:
+          out: {{reference: "${{n.output}}"}}
+        nodes:
+        - name: n
+          type: python
+          source: {{type: package, tool: {tool}}}
+          inputs: {{x: ada}}
+        """})
+
+
+def test_a_bad_entry_skips_only_itself_and_explains_a_missing_tool(mixed_package: Path, flow_dir: Path) -> None:
+    _mixed_flow(flow_dir, "mixed_tools.ok.f")
+    assert run_cli("flow", "validate", "--source", str(flow_dir)).code == 0
+    test = run_cli("flow", "test", "--flow", str(flow_dir))
+    assert test.code == 0, test.stderr
+    assert test.json() == {"out": "ADA"}
+    _mixed_flow(flow_dir, "mixed_tools.none_meta")
+    reason = ("listing some package's tools failed: Package 'mixed-tools' (entry point 'mixed = "
+              "mixed_tools.listing:tools') lists a tool Flowline skips: the metadata of tool 'mixed_tools.none_meta' "
+              "is not a mapping.")
+    validated = run_cli("flow", "validate", "--source", str(flow_dir))
+    assert validated.code == 1 and "'mixed_tools.none_meta' of node 'n' is not among the listed tools, and " \
+        + reason in validated.stdout
+    assert "is not installed" not in validated.stdout
+
+
+def test_an_import_error_in_a_package_tool_points_at_the_packages_file(mixed_package: Path, flow_dir: Path) -> None:
+    _mixed_flow(flow_dir, "mixed_tools.bad.f")
+    test = run_cli("flow", "test", "--flow", str(flow_dir))
+    assert test.code == 1
+    assert f"Node 'n' could not load its tool: ImportError: bad module cannot import " \
+           f"({mixed_package / 'mixed_tools' / 'bad.py'}:1)" in test.stderr, test.stderr
+    assert "importlib" not in test.stderr
+
+
+def test_validate_reports_what_the_run_would_refuse(flow_dir: Path) -> None:
+    flow = DEMO_FLOW.replace("times: 2", "times: notanumber") + """- name: v
+  type: custom_llm
+  source: {type: package, tool: promptflow.tools.openai_gpt4v.OpenAI.chat}
+  inputs: {connection: demo, model: m, prompt: hi}
+"""
+    write_flow(flow_dir, {"flow.dag.yaml": flow})
+    result = run_cli("flow", "validate", "--source", str(flow_dir), "--json")
+    errors = {(p["code"], p["line"], p["column"], p["message"]) for p in result.json() if p["severity"] == "error"}
+    needs_prompt = ("Node 'v' uses promptflow.tools.openai_gpt4v.OpenAI.chat, which needs a prompt template: set "
+                    "'source: {type: package_with_prompt, tool: ..., path: <file>.jinja2}'.")
+    assert errors == {
+        ("input-literal-type", *position(flow, "notanumber"),
+         "Input 'times' of node 's' is not of type int: 'notanumber' is not a valid int."),
+        ("source-needs-prompt", *position(flow, "package, tool: promptflow"), needs_prompt)}
+    test = run_cli("flow", "test", "--flow", str(flow_dir))
+    assert test.code == 2 and needs_prompt in test.stderr

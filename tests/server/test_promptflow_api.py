@@ -211,6 +211,13 @@ def test_promptflow_tools_common_helpers_give_what_promptflow_tools_gives(tmp_pa
     ("import promptflow.azure", "'promptflow.azure' is not available in Flowline (it serves promptflow, "),
     ("from promptflow.evals.evaluators import F1ScoreEvaluator",
      "'promptflow.evals' is not available in Flowline (it serves promptflow, "),
+    ("from promptflow.tools.common import nothing",
+     "'nothing' of promptflow.tools.common is not available in Flowline (its stand-in for promptflow.tools.common "
+     "has ChatAPIInvalidFunctions, ChatInputList, build_messages, convert_to_chat_list, handle_openai_error, "
+     "normalize_connection_config, parse_chat, process_function_call, render_jinja_template, to_bool); "),
+    ("import promptflow as pf; pf.load_flow",
+     "AttributeError: 'load_flow' of promptflow is not available in Flowline (its stand-in for promptflow has "
+     "ToolProvider, log_metric, tool); "),
 ])
 def test_an_import_the_stand_in_cannot_serve_is_one_line_at_its_place(tmp_path: Path, line: str,
                                                                       message: str) -> None:
@@ -225,3 +232,19 @@ def test_an_import_the_stand_in_cannot_serve_is_one_line_at_its_place(tmp_path: 
     data.write_text("{}\n")
     batch = run_cli("run", "create", "--flow", str(folder), "--data", str(data), "--name", "refused")
     assert batch.code == 1 and message in batch.json()["reason"] and "Traceback" not in batch.stderr
+
+
+def test_openai_connections_read_as_mappings_with_promptflows_fields(tmp_path: Path) -> None:
+    create_connection(tmp_path, "name: oai\ntype: open_ai\napi_key: k\nbase_url: http://b\n")
+    create_connection(tmp_path, "name: aoai\ntype: azure_open_ai\napi_key: k\napi_base: http://a\n"
+                                "api_type: azure\napi_version: '2024-02-01'\n")
+    tool = ("from promptflow import tool\nfrom promptflow.connections import AzureOpenAIConnection, OpenAIConnection\n"
+            "\n\n@tool\ndef t(a: OpenAIConnection, b: AzureOpenAIConnection) -> list:\n"
+            "    return [list(dict(a).items()), list(dict(b).items()), a['organization'], b.resource_id]\n")
+    folder = one_node(tmp_path / "flow", tool, "{a: oai, b: aoai}")
+    # Recorded from promptflow 1.18.5 (`pf flow test`, the same connections): keys in this order, unset ones None.
+    assert run(folder) == [
+        [["organization", None], ["base_url", "http://b"], ["api_key", "k"]],
+        [["api_base", "http://a"], ["api_type", "azure"], ["api_version", "2024-02-01"], ["auth_mode", "key"],
+         ["resource_id", None], ["api_key", "k"]],
+        None, None]

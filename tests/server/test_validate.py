@@ -87,6 +87,9 @@ CASES = [
     Case("input-type", "inputs:\n  q:\n    type: strng\nnodes:\n" + node("a"), "strng",
          message="Did you mean 'string'?"),
     Case("input-default", "inputs:\n  n:\n    type: int\n    default: many\nnodes:\n" + node("a"), "many"),
+    Case("input-literal-type", "nodes:\n" + node("a", "n: lots", path="num.py"), "lots",
+         files={"num.py": "from flowline import tool\n\n@tool\ndef t(n: int | None = None):\n    return n\n"},
+         message="Input 'n' of node 'a' is not of type int: 'lots' is not a valid int."),
     Case("variant-missing", "nodes:\n- name: v\n  use_variants: true\n", "v\n"),
     Case("variant-default-unknown",
          "nodes:\n- name: v\n  use_variants: true\nnode_variants:\n  v:\n    default_variant_id: variant_9\n"

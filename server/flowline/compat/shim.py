@@ -43,14 +43,28 @@ def unsupported_import(exc: BaseException) -> str | None:
     match = _CANNOT_IMPORT.match(str(exc))
     if match is not None:
         name, module = match.groups()
-        target = sys.modules.get(_TARGET + module[len(_PREFIX):])
-        names = sorted(getattr(target, "__all__", None) or
-                       (n for n in vars(target or ModuleType("x")) if not n.startswith("_")))
-        return (f"'{name}' of {module} is not available in Flowline (its stand-in for {module} has "
-                f"{', '.join(names) or 'nothing else'}); {_ADVICE}.")
+        return _not_available(name, sys.modules.get(_TARGET + module[len(_PREFIX):]), module)
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == _PREFIX:
         return str(exc)
     return None
+
+
+def _not_available(name: str, target: ModuleType | None, module: str) -> str:
+    """The line for symbol ``name`` that stand-in ``target`` (for ``module``) lacks, listing its public API
+    (its ``__all__``, which every stand-in module defines)."""
+    names = sorted(getattr(target, "__all__", None) or ())
+    return (f"'{name}' of {module} is not available in Flowline (its stand-in for {module} has "
+            f"{', '.join(names) or 'nothing else'}); {_ADVICE}.")
+
+
+def missing_attribute(stand_in: str, name: str) -> AttributeError:
+    """What a stand-in module's ``__getattr__`` raises for a name it lacks (``promptflow.load_flow``): the
+    same line as for ``from promptflow import load_flow`` (dunder names get Python's own message, which
+    ``hasattr`` checks rely on). ``stand_in`` is the module's ``__name__``."""
+    if name.startswith("__"):
+        return AttributeError(f"module {stand_in!r} has no attribute {name!r}")
+    module = _PREFIX + stand_in[len(_TARGET):]
+    return AttributeError(_not_available(name, sys.modules.get(stand_in), module))
 
 
 class _Alias(importlib.abc.Loader):

@@ -15,6 +15,9 @@ class Connection:
     TYPE = "custom"
     SECRET_FIELDS: tuple[str, ...] = ()
     FIELDS: tuple[str, ...] = ()
+    MAPPING: tuple[tuple[str, Any], ...] = ()
+    """The fields promptflow 1.18.5's class of this type gives as a mapping, in its order, with the value
+    an unset one has there (``dict(OpenAIConnection)`` holds ``organization: None``)."""
 
     def __init__(self, name: str, configs: dict[str, Any] | None = None, secrets: dict[str, str] | None = None) -> None:
         self.name = name
@@ -28,12 +31,16 @@ class Connection:
         for store in (self.__dict__.get("secrets", {}), self.__dict__.get("configs", {})):
             if key in store:
                 return store[key]
+        if key in dict(self.MAPPING):
+            return dict(self.MAPPING)[key]
         raise AttributeError(f"Connection '{self.__dict__.get('name')}' has no field '{key}'.")
 
     def __getitem__(self, key: str) -> Any:
         for store in (self.secrets, self.configs):
             if key in store:
                 return store[key]
+        if key in dict(self.MAPPING):
+            return dict(self.MAPPING)[key]
         # promptflow 1.18.5's wording: KeyError "Key 'x' not found in connection 'c'."
         raise KeyError(f"Key {key!r} not found in connection {self.name!r}.")
 
@@ -41,15 +48,18 @@ class Connection:
     # ``keys()`` and ``[key]``, so ``dict(conn)`` and ``conn["key"]`` work there. ``get``, ``in`` and
     # iteration are additions (there they raise: it has no ``get``, and ``in`` asks for ``conn[0]``).
     def keys(self) -> list[str]:
-        """The field names, configs first, then secrets (``dict(connection)`` holds both)."""
-        return [*self.configs, *(k for k in self.secrets if k not in self.configs)]
+        """The field names (``dict(connection)`` holds them): those of :attr:`MAPPING`, set or not, then the
+        other configs, then the other secrets."""
+        named = [name for name, _ in self.MAPPING]
+        return [*named, *(k for k in self.configs if k not in named),
+                *(k for k in self.secrets if k not in self.configs and k not in named)]
 
     def get(self, key: str, default: Any = None) -> Any:
         """A field's value (secret or config), or ``default``."""
         return self[key] if key in self else default
 
     def __contains__(self, key: object) -> bool:
-        return key in self.secrets or key in self.configs
+        return key in self.secrets or key in self.configs or any(key == name for name, _ in self.MAPPING)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
@@ -80,6 +90,7 @@ class OpenAIConnection(Connection):
     TYPE = "open_ai"
     SECRET_FIELDS = ("api_key",)
     FIELDS = ("api_key", "base_url", "organization")
+    MAPPING = (("organization", None), ("base_url", None), ("api_key", None))
 
 
 class AzureOpenAIConnection(Connection):
@@ -88,6 +99,8 @@ class AzureOpenAIConnection(Connection):
     TYPE = "azure_open_ai"
     SECRET_FIELDS = ("api_key",)
     FIELDS = ("api_key", "api_base", "api_version", "api_type")
+    MAPPING = (("api_base", None), ("api_type", "azure"), ("api_version", "2024-02-01"), ("auth_mode", "key"),
+               ("resource_id", None), ("api_key", None))
 
 
 class SerpConnection(Connection):

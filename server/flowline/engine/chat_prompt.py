@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flowline.engine.image_inputs import shown
 from flowline.engine.prompt_images import as_lines, image_lines_template, image_url, referenced_images
 from flowline.flow.templates import render
 from flowline.images import Image, ImageLink
@@ -55,7 +56,7 @@ def _image_url(target: str, base: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ChatPromptError(f"Image '{target}' cannot be read: {exc.strerror}.") from exc
+        raise ChatPromptError(f"Image '{shown(target)}' cannot be read: {exc.strerror}.") from exc
     mime = mimetypes.guess_type(path.name)[0] or "image/png"
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
@@ -157,7 +158,7 @@ def build_messages(template: str, variables: dict[str, Any], untrusted: frozense
     images = referenced_images(variables)
     if images:
         template = image_lines_template(template)
-        variables = {k: as_lines(v) for k, v in variables.items()}
+        variables = {k: as_lines(v, images) for k, v in variables.items()}
     escapes: dict[str, str] = {}
     for name in untrusted:
         _escape_map(variables.get(name), escapes)

@@ -44,18 +44,23 @@ class NodeSetupError(NodeError):
         return self.info.message
 
 
-def _is_user_frame(filename: str, roots: tuple[Path, ...]) -> bool:
+def _is_user_frame(filename: str, roots: tuple[Path, ...], packages: tuple[Path, ...] = ()) -> bool:
+    if filename.startswith("<"):  # "<frozen importlib._bootstrap>", "<string>": no file of the user's
+        return False
     try:
         path = Path(filename).resolve()
     except (OSError, ValueError):
         return False
+    if any(path == root or root in path.parents for root in packages):
+        return True
     return any(path == root or root in path.parents for root in roots) and "site-packages" not in path.parts
 
 
-def describe(exc: BaseException, roots: tuple[Path, ...]) -> ErrorInfo:
-    """An :class:`ErrorInfo` for an exception raised by user code under ``roots``."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_user_frame(f.filename, roots)]
-    if isinstance(exc, SyntaxError) and exc.filename and _is_user_frame(exc.filename, roots):
+def describe(exc: BaseException, roots: tuple[Path, ...], packages: tuple[Path, ...] = ()) -> ErrorInfo:
+    """An :class:`ErrorInfo` for an exception raised by user code under ``roots`` (outside ``site-packages``)
+    or in ``packages`` (the installed package of a package tool, wherever it is installed)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_user_frame(f.filename, roots, packages)]
+    if isinstance(exc, SyntaxError) and exc.filename and _is_user_frame(exc.filename, roots, packages):
         file, line = exc.filename, exc.lineno
     elif frames:
         file, line = frames[-1].filename, frames[-1].lineno

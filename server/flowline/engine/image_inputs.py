@@ -21,6 +21,7 @@ import base64
 import binascii
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,18 @@ _EXTENSIONS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
 FORMS = ('a file path, an http(s) URL, a data URI or {"data:image/png;path": "a.png"} '
          '(also ;url and ;base64)')
 VISION = "openai-vision"
+
+
+SHOWN = 200
+"""The longest URL or path a message shows whole."""
+
+
+def shown(text: str) -> str:
+    """A URL or path as a message shows it: whole up to :data:`SHOWN` characters, else its start and end
+    and how long it is (a data URL of 70 KB in a message helps no one)."""
+    if len(text) <= SHOWN:
+        return text
+    return f"{text[:120]}…{text[-60:]} ({len(text):,} characters)"
 
 
 class ImageInputError(ValueError):
@@ -58,8 +71,8 @@ def _from_file(text: str, base: Path, mime: str | None) -> Image:
     try:
         return Image(path.read_bytes(), mime)
     except OSError as exc:
-        raise ImageInputError(f"image file '{text}' cannot be read ({exc.strerror}; relative paths are read from "
-                              f"{base})") from exc
+        raise ImageInputError(f"image file '{shown(text)}' cannot be read ({exc.strerror}; relative paths are read "
+                              f"from {base})") from exc
 
 
 def _from_base64(text: str, mime: str | None) -> Image:
@@ -80,7 +93,7 @@ def _from_string(text: str, base: Path, mime: str | None = None) -> Image | Imag
         return _from_base64(uri.group(2), mime or uri.group(1))
     if _URL.match(text):
         if not text.startswith(("http://", "https://")):
-            raise ImageInputError(f"image URL '{text}' is not http(s)")
+            raise ImageInputError(f"image URL '{shown(text)}' is not http(s)")
         return _link(text, mime)
     if _BASE64.match(text) and not (base / text).exists():  # as promptflow: base64 before a file name
         return _from_base64(text, mime)
@@ -106,7 +119,7 @@ def _from_dict(value: dict[str, Any], base: Path, message_format: str | None) ->
     if resource == "base64":
         return _from_base64(data.split(",")[-1], mime)
     if not data.startswith(("http://", "https://")):
-        raise ImageInputError(f"image URL '{data}' is not http(s)")
+        raise ImageInputError(f"image URL '{shown(data)}' is not http(s)")
     return _link(data, mime)
 
 
@@ -143,6 +156,34 @@ def load_images(value: Any, base: Path, message_format: str | None = None) -> An
     return value
 
 
+def _absolute(text: str, bases: Sequence[Path]) -> str:
+    if Path(text).is_absolute():
+        return text
+    found = next((base for base in bases if (base / text).exists()), bases[-1])
+    return str(found / text)
+
+
+def rebase(value: Any, bases: Sequence[Path], whole: bool) -> Any:
+    """``value`` with the relative file path of each image in it made absolute: joined to the first of
+    ``bases`` that has the file, else to the last. Image dicts count at any depth (both message formats);
+    a bare string only when ``whole`` (the value is for an ``image`` input) and it is no URL, data URI or
+    base64. For values taken from another run, whose paths are relative to that run's folders."""
+    if isinstance(value, list):
+        return [rebase(item, bases, whole) for item in value]
+    if isinstance(value, dict):
+        if is_image_dict(value):
+            key, data = next(iter(value.items()))
+            return {key: _absolute(data, bases)} if key.endswith(";path") and isinstance(data, str) else value
+        if is_image_dict(value, VISION) and value["type"] == "image_file":
+            return {**value, "image_file": {**value["image_file"],
+                                            "path": _absolute(str(value["image_file"]["path"]), bases)}}
+        return {key: rebase(item, bases, False) for key, item in value.items()}
+    if whole and isinstance(value, str) and value and not _DATA_URI.match(value) and not _URL.match(value):
+        if not (_BASE64.match(value) and not any((base / value).exists() for base in bases)):
+            return _absolute(value, bases)
+    return value
+
+
 def _is_text_dict(value: dict[str, Any]) -> bool:
     text = value.get("text")
     return len(value) == 2 and value.get("type") == "text" and (
@@ -162,13 +203,14 @@ def fetch(link: ImageLink) -> Image:
         with urllib.request.urlopen(link.url, timeout=timeout) as response:  # noqa: S310 (http(s) only: see _link)
             data = response.read(limit + 1)
     except urllib.error.HTTPError as exc:
-        raise ImageInputError(f"Image URL '{link.url}' answered {exc.code} {exc.reason}.") from None
+        raise ImageInputError(f"Image URL '{shown(link.url)}' answered {exc.code} {exc.reason}.") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise ImageInputError(f"Image URL '{link.url}' could not be fetched: {reason} (timeout {timeout:g} s, "
+        raise ImageInputError(f"Image URL '{shown(link.url)}' could not be fetched: {reason} (timeout {timeout:g} s, "
                               "FLOWLINE_IMAGE_TIMEOUT).") from None
     if len(data) > limit:
-        raise ImageInputError(f"Image URL '{link.url}' holds more than {limit} bytes (FLOWLINE_IMAGE_MAX_BYTES).")
+        raise ImageInputError(f"Image URL '{shown(link.url)}' holds more than {limit} bytes "
+                              "(FLOWLINE_IMAGE_MAX_BYTES).")
     mime = link.mime_type if link.mime_type != "image/*" else guess_mime(data)
     return Image(data, mime, link.url)
 

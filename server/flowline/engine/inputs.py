@@ -1,11 +1,11 @@
 """The inputs of a run: a flow's inputs with defaults and declared types, or one node's inputs.
 
 A single-node run takes each input that references a flow input as ``inputs.<name>`` (or the node
-input's name), and each input that references another node's output as ``<node>.output[.path]``
-(the whole ``<node>.output`` does for a path too, as does the node input's name). A value given by the
-node input's name is that input's value whatever else is given; an exact ``<node>.output.<path>`` is
-set into the whole output at that path. :func:`node_needs`
-says what is still missing; the language server asks for it before it runs a node, the CLI names it
+input's name, or the flow input's bare name), and each input that references another node's output as
+``<node>.output[.path]`` (the whole ``<node>.output`` does for a path too, as does the node input's
+name). A value given by the node input's name is that input's value whatever else is given; an exact
+``<node>.output.<path>`` is set into the whole output at that path. :func:`node_needs` says what is
+still missing; the language server asks for it before it runs a node, the CLI names it
 in its refusal. A reference to a node the flow does not have is no need but an error of the flow
 (``unknown-node``), which ``flow test`` lists when it refuses the run.
 """
@@ -123,8 +123,10 @@ def resolve_flow_inputs(flow: Flow, given: dict[str, Any], line: int | None = No
 
 
 def _input_keys(ref: Reference, item_name: str) -> tuple[str, ...]:
-    """The keys that may give a flow input to a single-node run, in the order they are looked up."""
-    return f"inputs.{ref.name}", f"flow.{ref.name}", item_name
+    """The keys that may give a flow input to a single-node run, in the order they are looked up. The flow
+    input's bare name counts too (converted to its declared type as ``inputs.<name>`` is); promptflow 1.18.5
+    warns it is an unknown input of the node and runs with the default."""
+    return f"inputs.{ref.name}", f"flow.{ref.name}", item_name, ref.name
 
 
 def _output_keys(ref: Reference, item_name: str) -> tuple[str, ...]:

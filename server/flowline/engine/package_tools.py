@@ -12,6 +12,7 @@ promptflow does.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -21,10 +22,10 @@ from flowline.engine.errors import FlowRunError, NodeError, describe
 from flowline.engine.llm import LLMRunner
 from flowline.engine.nodes import NodeRunner, PythonRunner
 from flowline.engine.python_tool import make_tool
-from flowline.flow.builtin_tools import EMBEDDING, SERPAPI, VISION_TOOLS
+from flowline.flow.builtin_tools import EMBEDDING, SERPAPI, VISION_TOOLS, needs_prompt_message
 from flowline.flow.files import resolve_source
 from flowline.flow.model import Flow, Node
-from flowline.flow.package_tools import Catalog, PackageTool
+from flowline.flow.package_tools import Catalog, PackageTool, connection_mismatch
 
 
 def unknown_tool_message(node: str, tool_id: str, catalog: Catalog) -> str:
@@ -32,6 +33,11 @@ def unknown_tool_message(node: str, tool_id: str, catalog: Catalog) -> str:
     and how to see them all."""
     near = catalog.closest(tool_id)
     hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+    failures = catalog.failures_for(tool_id)
+    if failures is not None:
+        return (f"Node '{node}' uses package tool '{tool_id}', which is not among the listed tools, and listing "
+                f"some package's tools failed: {failures}.{hint} Fix that package (`flowline tool list` shows the "
+                "errors), or install the package that provides it (into the interpreter that runs the flow).")
     return (f"Node '{node}' uses package tool '{tool_id}', which no installed package registers.{hint} "
             "`flowline tool list` shows the package tools of this environment; install the package that "
             "provides it (into the interpreter that runs the flow).")
@@ -52,8 +58,7 @@ def _builtin(flow: Flow, node: Node, tool: PackageTool, load: Callable[[str], Co
     inputs = builtin_tools.ToolInputs(tool)
     if tool.id in VISION_TOOLS:
         if node.source is None or not node.source.path:
-            raise FlowRunError(f"Node '{node.name}' uses {tool.id}, which needs a prompt template: set "
-                               "'source: {type: package_with_prompt, tool: ..., path: <file>.jinja2}'.")
+            raise FlowRunError(needs_prompt_message(node.name, tool.id))
         runner = llm(node, resolve_source(flow, node.source.path))
         assert isinstance(runner, LLMRunner)
         return builtin_tools.VisionRunner.of(runner, tool)
@@ -83,6 +88,12 @@ def package_runner(flow: Flow, node: Node, roots: tuple[Path, ...], load: Callab
         return _builtin(flow, node, tool, load, llm)
     literal = {i.name: i.value.value for i in node.inputs if i.value.reference is None}
     connections = frozenset(i.name for i in tool.inputs if i.is_connection)
+    for item in tool.inputs:
+        if item.is_connection and literal.get(item.name):
+            name = str(literal[item.name])
+            mismatch = connection_mismatch(node.name, item, name, load(name).TYPE)
+            if mismatch is not None:
+                raise FlowRunError(mismatch)
     try:
         module = importlib.import_module(tool.module)
         owner = getattr(module, tool.class_name) if tool.class_name else None
@@ -91,4 +102,18 @@ def package_runner(flow: Flow, node: Node, roots: tuple[Path, ...], load: Callab
     except FlowRunError:
         raise
     except Exception as exc:  # the package failed to import, or has no such class or function
-        raise NodeError(node.name, describe(exc, roots)) from exc
+        raise NodeError(node.name, describe(exc, roots, _package_folders(tool.module))) from exc
+
+
+def _package_folders(module: str) -> tuple[Path, ...]:
+    """Where the top-level package of ``module`` is installed (its folders, or its one file), found without
+    importing it: an error in its files points there, as one in a tool file points at the flow folder."""
+    try:
+        spec = importlib.util.find_spec(module.split(".", 1)[0])
+    except (ImportError, ValueError):
+        return ()
+    if spec is None:
+        return ()
+    if spec.submodule_search_locations:
+        return tuple(Path(location).resolve() for location in spec.submodule_search_locations)
+    return (Path(spec.origin).resolve(),) if spec.origin else ()

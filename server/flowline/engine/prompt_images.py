@@ -27,13 +27,38 @@ class _Lines(list[Any]):
         return "\n".join(map(str, self))
 
 
+class _Shown:
+    """An image that renders as another text than its own: one of equal bytes but another MIME type (or
+    source URL) than an image rendered before it, whose ``Image(<hash>)`` text would find that one's part."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _identity(image: Image | ImageLink) -> tuple[str, str, str | None]:
+    return str(image), image.mime_type, image.source_url
+
+
 def referenced_images(variables: Mapping[str, Any]) -> dict[str, Image | ImageLink]:
-    """The images the variables hold, by the text they render as."""
+    """The images the variables hold, by the text they render as (:func:`as_lines`): ``Image(<hash>)`` of
+    their bytes, as in promptflow; a later image of the same bytes and another MIME type or source URL
+    renders as ``Image(<hash>, <mime>[, <n>])``, so that each keeps its own part."""
     found: dict[str, Image | ImageLink] = {}
+    seen: set[tuple[str, str, str | None]] = set()
 
     def visit(value: Any) -> None:
         if isinstance(value, (Image, ImageLink)):
-            found[str(value)] = value
+            if _identity(value) in seen:
+                return
+            seen.add(_identity(value))
+            text, count = str(value), 1
+            while text in found:
+                count += 1
+                text = f"{str(value)[:-1]}, {value.mime_type}{'' if count == 2 else f', {count}'})"
+            found[text] = value
         elif isinstance(value, (list, tuple)):
             for item in value:
                 visit(item)
@@ -51,13 +76,21 @@ def image_lines_template(template: str) -> str:
     return _IMAGE_VARIABLE.sub(lambda m: "\n{{" + m.group(2) + "}}\n", template)
 
 
-def as_lines(value: Any) -> Any:
-    """``value`` with every list in it rendering one item per line."""
-    if isinstance(value, dict):
-        return {key: as_lines(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return _Lines(as_lines(item) for item in value)
-    return value
+def as_lines(value: Any, images: Mapping[str, Image | ImageLink]) -> Any:
+    """``value`` with every list in it rendering one item per line, and each image of ``images`` (from
+    :func:`referenced_images`) rendering as its text there."""
+    texts = {_identity(image): text for text, image in images.items()}
+
+    def convert(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {key: convert(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return _Lines(convert(inner) for inner in item)
+        if isinstance(item, (Image, ImageLink)) and texts.get(_identity(item), str(item)) != str(item):
+            return _Shown(texts[_identity(item)])
+        return item
+
+    return convert(value)
 
 
 def image_url(image: Image | ImageLink) -> str:

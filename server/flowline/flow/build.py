@@ -117,14 +117,15 @@ class _Builder:
         mapping = self.expect_map(node, "'source'")
         if mapping is None:
             return None
-        path, tool = mapping.get("path"), mapping.get("tool")
+        path, tool, kind = mapping.get("path"), mapping.get("tool"), mapping.get("type")
         return Source(
-            type=self.text(mapping.get("type")) or "code",
+            type=self.text(kind) or "code",
             path=self.text(path),
             tool=self.text(tool),
             span=mapping.span,
             path_span=path.span if path is not None else mapping.span,
             tool_span=tool.span if tool is not None else mapping.span,
+            type_span=kind.span if kind is not None else mapping.span,
         )
 
     def activate(self, node: YNode | None) -> Activate | None:

@@ -16,6 +16,13 @@ OPENAI_VISION = "promptflow.tools.openai_gpt4v.OpenAI.chat"
 AZURE_VISION = "promptflow.tools.aoai_gpt4v.AzureOpenAI.chat"
 SERPAPI = "promptflow.tools.serpapi.SerpAPI.search"
 VISION_TOOLS = (OPENAI_VISION, AZURE_VISION)
+
+
+def needs_prompt_message(node: str, tool_id: str) -> str:
+    """What to say about a node running vision tool ``tool_id`` without a template (``source.type`` other than
+    ``package_with_prompt``); validation and the engine say the same."""
+    return (f"Node '{node}' uses {tool_id}, which needs a prompt template: set "
+            "'source: {type: package_with_prompt, tool: ..., path: <file>.jinja2}'.")
 LLM_TOOL = "promptflow.tools.llm.llm"
 """promptflow's LLM tool as a ``custom_llm`` node's package tool: an LLM node (not listed among package tools)."""
 

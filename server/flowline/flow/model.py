@@ -73,6 +73,7 @@ class Source:
     span: Span = NO_SPAN
     path_span: Span = NO_SPAN
     tool_span: Span = NO_SPAN
+    type_span: Span = NO_SPAN
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,24 @@ ENTRY_POINT_GROUP = "package_tools"
 _SKIPPED_DISTRIBUTIONS = frozenset({"promptflow", "promptflow-tools", "promptflow-core", "promptflow-devkit"})
 
 
+# The connection classes of the stored connection types, as package tools' metadata names them.
+_CONNECTION_CLASSES = {"custom": "CustomConnection", "open_ai": "OpenAIConnection",
+                       "azure_open_ai": "AzureOpenAIConnection", "serp": "SerpConnection"}
+
+
+def connection_mismatch(node: str, tool_input: ToolInput, connection: str, kind: str) -> str | None:
+    """What is wrong when input ``tool_input`` of ``node`` names stored connection ``connection`` of type
+    ``kind`` that it does not take, else ``None``. promptflow 1.18.5 refuses such a node when it loads the
+    tools: "Input 'connection' for node 'n' of type 'OpenAIConnection' is not supported, valid types
+    ['CustomConnection']"."""
+    if not tool_input.is_connection or tool_input.accepts_connection(kind):
+        return None
+    article = "an" if kind[:1] in "aeiou" else "a"
+    return (f"Input '{tool_input.name}' of node '{node}' takes a {' or '.join(tool_input.types)}, but connection "
+            f"'{connection}' is {article} {kind} connection ({_CONNECTION_CLASSES.get(kind, kind)}); name a "
+            "connection of a type it takes (`flowline connection list` shows them).")
+
+
 @dataclass(frozen=True)
 class ToolInput:
     """One input of a package tool, as its metadata declares it."""
@@ -52,6 +70,13 @@ class ToolInput:
     def is_connection(self) -> bool:
         """True when the input takes a connection (its types name connection classes)."""
         return bool(self.types) and all(t.endswith("Connection") for t in self.types)
+
+    def accepts_connection(self, kind: str) -> bool:
+        """Whether a stored connection of type ``kind`` (``open_ai``, ``custom``, ...) fits this connection
+        input: its class is among the types, or it is a custom one and a type names a class of the tool's own
+        (a strong-typed custom connection)."""
+        return _CONNECTION_CLASSES.get(kind, kind) in self.types or (
+            kind == "custom" and any(t not in _CONNECTION_CLASSES.values() for t in self.types))
 
     def to_json(self) -> dict[str, Any]:
         """The input in promptflow's metadata shape."""
@@ -131,6 +156,13 @@ class Catalog:
         """``{id: metadata}`` of every tool, in promptflow's shape."""
         return {t.id: t.to_json() for t in self.tools}
 
+    def failures_for(self, tool_id: str) -> str | None:
+        """Why tool ``tool_id`` may be missing when listing some package's tools failed: those errors (the ones
+        of the package named like the tool's top module when there are such, else all), else ``None``."""
+        top = tool_id.split(".", 1)[0].lower().replace("-", "_")
+        own = [e for e in self.errors if f"package '{top}'" in e.lower().replace("-", "_")]
+        return "; ".join(own or self.errors) or None
+
 
 ToolSource = Callable[[], Catalog]
 """Where checks and editor services get the catalog from (called only when a flow uses a package tool)."""
@@ -186,14 +218,19 @@ def _entry_point_tools() -> tuple[list[PackageTool], list[str]]:
         version = str(dist.version) if dist is not None else ""
         if package.lower().replace("_", "-") in _SKIPPED_DISTRIBUTIONS:
             continue
+        where = f"Package '{package}' (entry point '{entry.name} = {entry.value}')"
         try:
             listing = entry.load()()
             if not isinstance(listing, Mapping):
                 raise ValueError(f"it returned {type(listing).__name__}, not a mapping of tool ids to metadata")
-            tools.extend(parse_tool(str(k), v, package, version) for k, v in listing.items())
         except Exception as exc:  # one broken package must not hide the others' tools
-            errors.append(f"Package '{package}' (entry point '{entry.name} = {entry.value}') could not list "
-                          f"its tools: {type(exc).__name__}: {exc}")
+            errors.append(f"{where} could not list its tools: {type(exc).__name__}: {exc}")
+            continue
+        for tool_id, meta in listing.items():
+            try:  # nor one bad entry its package's good ones
+                tools.append(parse_tool(str(tool_id), meta, package, version))
+            except ValueError as exc:
+                errors.append(f"{where} lists a tool Flowline skips: {exc}")
     return tools, errors
 
 

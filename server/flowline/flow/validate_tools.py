@@ -4,14 +4,16 @@ and Jinja2's parser; no user code is imported."""
 
 from __future__ import annotations
 
-from flowline.flow.builtin_tools import LLM_TOOL
+from flowline.flow.builtin_tools import LLM_TOOL, VISION_TOOLS, needs_prompt_message
 from flowline.flow.checks import CheckContext, all_nodes
 from flowline.flow.files import not_utf8
-from flowline.flow.model import Node
+from flowline.flow.model import Node, Value
+from flowline.flow.package_tools import connection_mismatch
 from flowline.flow.problems import Fix, did_you_mean, error, replace_with_closest, sentence, warning
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
 from flowline.flow.templates import TemplateError, template_position, template_variables
+from flowline.flow.types import ConversionError, convert_node_input
 from flowline.flow.validate_llm import RESERVED_TEMPLATE_NAMES, check_connection
 
 
@@ -45,10 +47,14 @@ def _package_signature(ctx: CheckContext, node: Node) -> ToolSignature | None:
     catalog = ctx.tools()
     near = catalog.closest(source.tool)
     hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
-    ctx.add(error(source.tool_span, "package-tool-unknown",
-                  f"Package tool '{source.tool}' of node '{node.name}' is not installed.{hint} "
-                  "`flowline tool list` lists the package tools of this environment; install the package that "
-                  "provides it into the interpreter that runs the flow.",
+    failures = catalog.failures_for(source.tool)
+    message = (f"Package tool '{source.tool}' of node '{node.name}' is not installed.{hint} `flowline tool list` "
+               "lists the package tools of this environment; install the package that provides it into the "
+               "interpreter that runs the flow." if failures is None else
+               f"Package tool '{source.tool}' of node '{node.name}' is not among the listed tools, and listing "
+               f"some package's tools failed: {failures}.{hint} Fix that package (`flowline tool list` shows the "
+               "errors), or install the package that provides it into the interpreter that runs the flow.")
+    ctx.add(error(source.tool_span, "package-tool-unknown", message,
                   Fix(f"Change to '{near[0]}'", source.tool_span, near[0]) if near else None))
     return None
 
@@ -57,6 +63,8 @@ def _tool_for(ctx: CheckContext, node: Node) -> ToolSignature | None:
     """Check a python node's source file and return its single tool signature."""
     source = node.source
     if source is not None and source.type == "package":
+        if source.tool in VISION_TOOLS:  # promptflow 1.18.5 fails such a node when it runs
+            ctx.add(error(source.type_span, "source-needs-prompt", needs_prompt_message(node.name, source.tool)))
         return _package_signature(ctx, node)
     if source is not None and source.type == "package_with_prompt" and source.path:
         if ctx.read(ctx.source_path(source.path)) is None and not _not_utf8(ctx, node, "Prompt file"):
@@ -105,6 +113,49 @@ def _tool_for(ctx: CheckContext, node: Node) -> ToolSignature | None:
     return tools[0]
 
 
+def _check_connection_type(ctx: CheckContext, node: Node, value: Value, name: str) -> None:
+    """A package tool's connection input naming a stored connection of a type its metadata does not list: a
+    warning, as for LLM nodes (:func:`~flowline.flow.validate_llm.check_connection`), since the stored
+    connection is this machine's; the run refuses the node (:func:`connection_mismatch`)."""
+    tool = ctx.package_tool(node)
+    tool_input = tool.input(name) if tool is not None else None
+    if tool_input is None or ctx.connection_types is None or value.reference is not None \
+            or not isinstance(value.value, str) or value.value not in ctx.connection_types:
+        return
+    mismatch = connection_mismatch(node.name, tool_input, value.value, ctx.connection_types[value.value])
+    if mismatch is not None:
+        ctx.add(warning(value.span, "connection-type", mismatch, subject=value.value))
+
+
+# Annotations (a code tool's Python ones, a package tool's metadata types) whose literals the engine converts
+# (engine/python_tool.py: convert_literal), and the flow type it converts them to.
+_LITERAL_TYPES = {"int": "int", "float": "double", "double": "double", "bool": "bool", "list": "list"}
+
+
+def _literal_type(annotation: str | None) -> str | None:
+    """The flow type a literal for a parameter annotated ``annotation`` is converted to (``X``, ``Optional[X]``
+    and ``X | None`` alike), when that conversion can fail; else ``None``."""
+    text = (annotation or "").replace(" ", "").removeprefix("typing.")
+    if text.startswith("Optional[") and text.endswith("]"):
+        text = text[len("Optional["):-1]
+    parts = [part for part in text.split("|") if part != "None"]
+    return _LITERAL_TYPES.get(parts[0]) if len(parts) == 1 else None
+
+
+def _check_literal(ctx: CheckContext, node: Node, name: str, annotation: str | None) -> None:
+    """A literal node input the engine cannot convert to its parameter's type: the run would fail the node
+    with this message (promptflow 1.18.5 fails it too when it converts the inputs). ``""`` and null are
+    dropped before the tool is called, so they are not checked."""
+    item = node.input(name)
+    kind = _literal_type(annotation)
+    if item is None or kind is None or item.value.reference is not None or item.value.value in (None, ""):
+        return
+    try:
+        convert_node_input(node.name, name, item.value.value, kind)
+    except ConversionError as exc:
+        ctx.add(error(item.value.span, "input-literal-type", str(exc)))
+
+
 def check_tools(ctx: CheckContext) -> None:
     for node in all_nodes(ctx.flow):
         signature = _tool_for(ctx, node)
@@ -114,6 +165,8 @@ def check_tools(ctx: CheckContext) -> None:
             item = node.input(param.name)
             if item is not None and param.annotation and "Connection" in param.annotation:
                 check_connection(ctx, item.value, f"Input '{param.name}' of node '{node.name}'")
+                _check_connection_type(ctx, node, item.value, param.name)
+            _check_literal(ctx, node, param.name, param.annotation)
         given = {i.name for i in node.inputs}
         if not signature.accepts_kwargs:
             accepted = [p.name for p in signature.parameters]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flowline.engine.errors import FlowRunError, NodeError
+from flowline.engine.image_inputs import rebase
 from flowline.engine.prepare import RunOptions, environment_text, prepare
 from flowline.flow.build import resolve_flow_path
 from flowline.flow.files import UserFileError, read_user_text
@@ -221,6 +222,31 @@ def _sources(spec: RunSpec, store: RunStore) -> dict[str, list[dict[str, Any]]]:
     return sources
 
 
+def _data_folder(data: Path | None) -> Path | None:
+    """The folder image paths in a run's data are read from: the data's folder, or the data folder itself."""
+    return None if data is None else data if data.is_dir() else data.parent
+
+
+def _parent_images(flow: Flow, mapping: dict[str, Any], lines: list[Line], parent: RunFolder) -> list[Line]:
+    """``lines`` with the relative image paths of values mapped from ``${run.outputs.*}`` or ``${run.inputs.*}``
+    made absolute, as promptflow 1.18.5 reads them: the parent run keeps the images of its inputs and outputs
+    in its own folder, and an input it could not read as it was given, relative to its data folder (the
+    evaluation's own data folder has neither)."""
+    data = parent.meta().get("data")
+    parent_data = _data_folder(Path(data)) if data else None
+    bases = {"outputs": [parent.path], "inputs": [parent.path, *([parent_data] if parent_data else [])]}
+    rebased: dict[str, tuple[list[Path], bool]] = {}
+    for name, expression in mapping.items():
+        source = str(expression).removeprefix("${run.").split(".", 1)[0]
+        if str(expression).startswith("${run.") and source in bases:
+            declared = flow.input(name)
+            rebased[name] = (bases[source], declared is not None and declared.type == "image")
+    if not rebased:
+        return lines
+    return [replace(line, inputs={k: rebase(v, *rebased[k]) if k in rebased else v for k, v in line.inputs.items()})
+            for line in lines]
+
+
 def _shown(name: str, raw: str, given: Mapping[str, str]) -> str:
     """``NAME='value'``; but a value read from a connection (given as ``${conn.field}``) is never
     shown: ``NAME (from ${conn.field})``."""
@@ -336,6 +362,8 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         lines = apply_mapping(sources, mapping)
     except MappingError as exc:
         raise RunSpecError(str(exc)) from exc
+    if spec.run:
+        lines = _parent_images(flow, mapping, lines, store.folder(store.get(spec.run).name))
 
     previous_lines: dict[int, dict[str, Any]] = {}
     previous_done: dict[int, Done] = {}
@@ -347,8 +375,7 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
     name = spec.name or default_name(flow.directory.resolve().name, variant[1] if variant else None, datetime.now())
     if store.exists(name):
         raise RunSpecError(f"A run named '{name}' already exists; choose another --name.")
-    data_folder = None if spec.data is None else spec.data.absolute()  # image paths in the data are read from here
-    data_folder = data_folder.parent if data_folder is not None and not data_folder.is_dir() else data_folder
+    data_folder = _data_folder(spec.data.absolute() if spec.data else None)  # image paths in the data are read here
     options = RunOptions(llm_cache=spec.llm_cache, environment=spec.environment_variables, data_folder=data_folder)
     load_failure: str | None = None
     try:

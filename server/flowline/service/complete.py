@@ -13,7 +13,7 @@ from typing import Any
 from flowline.flow.files import Reader, read_disk, resolve_source
 from flowline.flow.llm_parameters import BY_NAME as LLM_PARAMETERS
 from flowline.flow.model import INPUT_TYPES, NODE_TYPES, SOURCE_TYPES, Flow, Node
-from flowline.flow.package_tools import ToolSource
+from flowline.flow.package_tools import ToolInput, ToolSource
 from flowline.flow.schema import flow_schema
 from flowline.flow.signatures import ToolSignature, read_tool_source
 from flowline.flow.spans import Span
@@ -80,6 +80,15 @@ def tool_signature(flow: Flow, node: Node, read: Reader = read_disk,
     text = read(resolve_source(flow, node.source.path))
     found = read_tool_source(text).tools if text is not None else ()
     return found[0] if len(found) == 1 else None
+
+
+def package_input(node: Node, name: str, tools: ToolSource | None) -> ToolInput | None:
+    """Input ``name`` of a package node's tool as its metadata declares it (``enum``, ``description``);
+    ``None`` for other nodes, or without ``tools``."""
+    if node.source is None or node.source.type not in ("package", "package_with_prompt") or tools is None:
+        return None
+    tool = tools().get(node.source.tool or "")
+    return tool.input(name) if tool is not None else None
 
 
 def template_names(flow: Flow, node: Node, read: Reader = read_disk) -> list[str]:
@@ -258,6 +267,13 @@ def _value_items(flow: Flow, cursor: Cursor, connections: list[str], tools: Tool
         values = connections
     elif key in ("aggregation", "use_variants", "is_chat_input", "is_chat_history", "is_chat_output"):
         values = ("true", "false")
+    elif path[-1:] == ("inputs",) and path[:1] in (("nodes",), ("node_variants",)):
+        node = node_at(flow, cursor.line)
+        tool_input = package_input(node, key, tools) if node is not None and key else None
+        if tool_input is not None and tool_input.enum:  # a package tool input's allowed values
+            default = tool_input.default if tool_input.has_default else None
+            return [Item(str(v), "value", span, str(v), "default" if v == default else "", tool_input.description,
+                         sort_text=f"{index:04}") for index, v in enumerate(tool_input.enum)]
     elif key == "tool" and path[-1:] == ("source",) and tools is not None:
         return [Item(t.id, "value", span, t.id, t.name, t.description,
                      sort_text="1" if t.package == "flowline" else "0") for t in tools().tools]

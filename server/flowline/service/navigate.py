@@ -15,7 +15,7 @@ from flowline.flow.package_tools import ToolSource
 from flowline.flow.references import PropertyError, Reference, walk
 from flowline.flow.signatures import read_tool_source
 from flowline.flow.spans import Span
-from flowline.service.complete import schema_properties, tool_signature
+from flowline.service.complete import package_input, schema_properties, tool_signature
 from flowline.service.context import cursor_at
 
 
@@ -165,6 +165,11 @@ def hover(flow: Flow, text: str, line: int, column: int, read: Reader = read_dis
                     return None
                 detail = f"`{param.name}: {param.annotation or 'any'}`" + (
                     "" if param.required else f" = `{param.default_text}`")
+                declared = package_input(candidate, param.name, tools)
+                if declared is not None and declared.description:
+                    detail += f"\n\n{declared.description}"
+                if declared is not None and declared.enum:
+                    detail += "\n\nOne of: " + ", ".join(f"`{v}`" for v in declared.enum)
                 return Hover(f"Parameter of `{signature.name if signature else ''}`: {detail}",
                              node_input.key_span)
     cursor = cursor_at(text, line, column)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
+
+from flowline.compat.shim import missing_attribute
 
 
 def trace(func: Any = None, **_: Any) -> Any:
@@ -12,3 +14,10 @@ def trace(func: Any = None, **_: Any) -> Any:
 
 def start_trace(*_: Any, **__: Any) -> None:
     """Kept for compatibility; Flowline records traces as run events."""
+
+
+__all__ = ["start_trace", "trace"]
+
+
+def __getattr__(name: str) -> NoReturn:
+    raise missing_attribute(__name__, name)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, NoReturn
 
+from flowline.compat.shim import missing_attribute
 from flowline.tools import ToolProvider, tool
 
 
@@ -66,3 +67,7 @@ class InputSetting:
 
 
 __all__ = ["DynamicList", "GeneratedBy", "InputSetting", "ToolProvider", "ToolType", "tool"]
+
+
+def __getattr__(name: str) -> NoReturn:
+    raise missing_attribute(__name__, name)

@@ -64,3 +64,6 @@ class VisionChat(ToolProvider):
         """The model's answer to the chat prompt template ``prompt`` rendered with ``kwargs`` (model
         parameters such as ``temperature`` and ``detail`` among them)."""
         return run_builtin(self.TOOL_ID, self.connection, kwargs, prompt)
+
+
+__all__ = ["VisionChat", "run_builtin"]

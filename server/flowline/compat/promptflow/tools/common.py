@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+from flowline.compat.shim import missing_attribute
 from flowline.connections.model import AzureOpenAIConnection, Connection, OpenAIConnection
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,3 +106,11 @@ def handle_openai_error(tries: int = 100, unprocessable_entity_error_tries: int 
         return func
 
     return keep
+
+
+__all__ = ["ChatAPIInvalidFunctions", "ChatInputList", "build_messages", "convert_to_chat_list", "handle_openai_error",
+           "normalize_connection_config", "parse_chat", "process_function_call", "render_jinja_template", "to_bool"]
+
+
+def __getattr__(name: str) -> NoReturn:
+    raise missing_attribute(__name__, name)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flowline.compat.promptflow.tools._native import run_builtin
+from flowline.compat.shim import missing_attribute
 from flowline.flow.builtin_tools import SERPAPI
 from flowline.tools import ToolProvider, tool
 
@@ -29,3 +30,10 @@ def search(connection: Any, query: str, location: str | None = None, safe: str =
            engine: str = "google") -> Any:
     """SerpApi's JSON answer for ``query``."""
     return SerpAPI(connection).search(query, location, safe, num, engine)
+
+
+__all__ = ["SerpAPI", "search"]
+
+
+def __getattr__(name: str) -> NoReturn:
+    raise missing_attribute(__name__, name)
