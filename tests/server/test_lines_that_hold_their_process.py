@@ -215,7 +215,10 @@ def test_worker_processes_end_when_run_create_is_killed(tmp_path: Path, flow_dir
 
         @tool
         def t(text: str) -> str:
-            Path({str(pid_file)!r}).write_text(str(os.getpid()))
+            # Written whole, then renamed: the test never reads a half-written file.
+            part = Path({str(pid_file)!r} + f".{{os.getpid()}}")
+            part.write_text(str(os.getpid()))
+            os.replace(part, {str(pid_file)!r})
             time.sleep(60)
             return text
     ''', "flow.dag.yaml": one_node_flow()})

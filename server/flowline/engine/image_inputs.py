@@ -65,7 +65,10 @@ def is_image_dict(value: dict[str, Any], message_format: str | None = None) -> b
     return len(value) == 1 and _DICT_KEY.match(next(iter(value))) is not None
 
 
-def _from_file(text: str, base: Path, mime: str | None) -> Image:
+def _from_file(text: str, base: Path | None, mime: str | None) -> Image:
+    if base is None:  # a request to `flow serve`: the server's files are not the caller's to read
+        raise ImageInputError(f"image '{shown(text)}' is a file path, which is not read from a request; send the "
+                              "image as a URL, a data URI or {\"data:image/png;base64\": \"...\"}")
     path = Path(text)
     path = path if path.is_absolute() else base / path
     try:
@@ -87,7 +90,7 @@ def _link(url: str, mime: str | None = None) -> ImageLink:
     return ImageLink(url, mime or _EXTENSIONS.get(suffix, "image/*"))
 
 
-def _from_string(text: str, base: Path, mime: str | None = None) -> Image | ImageLink:
+def _from_string(text: str, base: Path | None, mime: str | None = None) -> Image | ImageLink:
     uri = _DATA_URI.match(text)
     if uri is not None:
         return _from_base64(uri.group(2), mime or uri.group(1))
@@ -95,12 +98,12 @@ def _from_string(text: str, base: Path, mime: str | None = None) -> Image | Imag
         if not text.startswith(("http://", "https://")):
             raise ImageInputError(f"image URL '{shown(text)}' is not http(s)")
         return _link(text, mime)
-    if _BASE64.match(text) and not (base / text).exists():  # as promptflow: base64 before a file name
+    if _BASE64.match(text) and (base is None or not (base / text).exists()):  # as promptflow: base64 first
         return _from_base64(text, mime)
     return _from_file(text, base, mime)
 
 
-def _from_dict(value: dict[str, Any], base: Path, message_format: str | None) -> Image | ImageLink | Text:
+def _from_dict(value: dict[str, Any], base: Path | None, message_format: str | None) -> Image | ImageLink | Text:
     if message_format == VISION:
         if value.get("type") == "text":
             return Text.deserialize(value)
@@ -123,8 +126,9 @@ def _from_dict(value: dict[str, Any], base: Path, message_format: str | None) ->
     return _link(data, mime)
 
 
-def to_image(value: Any, base: Path, message_format: str | None = None) -> Any:
-    """An ``image`` value (a list of them: a list of images) as an :class:`Image` or :class:`ImageLink`.
+def to_image(value: Any, base: Path | None, message_format: str | None = None) -> Any:
+    """An ``image`` value (a list of them: a list of images) as an :class:`Image` or :class:`ImageLink`;
+    relative paths are read from ``base``, and with no ``base`` no path is read (a request to a server).
 
     Raises :class:`ImageInputError` for a value in none of the forms, an unreadable file or bad base64."""
     if isinstance(value, (Image, ImageLink)):
@@ -142,7 +146,7 @@ def to_image(value: Any, base: Path, message_format: str | None = None) -> Any:
     raise ImageInputError(f"a {type(value).__name__} is no image; give {FORMS}")
 
 
-def load_images(value: Any, base: Path, message_format: str | None = None) -> Any:
+def load_images(value: Any, base: Path | None, message_format: str | None = None) -> Any:
     """A ``list``/``object`` value with each image dict inside it (see the module) made an image.
     Values without one are returned as they are (the same object)."""
     if isinstance(value, list):

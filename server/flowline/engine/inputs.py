@@ -57,7 +57,8 @@ class InputTypeError(FlowRunError):
     """A flow input whose value does not match its declared type."""
 
 
-def convert_input(flow: Flow, name: str, value: Any, line: int | None = None, base: Path | None = None) -> Any:
+def convert_input(flow: Flow, name: str, value: Any, line: int | None = None, base: Path | None = None,
+                  files: bool = True) -> Any:
     """A flow input's value converted to its declared type (a usage error when it cannot be).
 
     ``line`` is the data line of a batch run (``None`` for a single run). A null (``None``) is
@@ -69,7 +70,8 @@ def convert_input(flow: Flow, name: str, value: Any, line: int | None = None, ba
 
     An ``image`` input becomes an image, and the image dicts inside a ``list`` or ``object`` input do
     (:mod:`flowline.engine.image_inputs`); relative paths are read from ``base`` (the data file's folder
-    of a batch run), else from the flow folder.
+    of a batch run), else from the flow folder; with ``files`` false an image given as a path is an
+    :class:`InputTypeError` (a request to ``flow serve`` must not read the server's files).
     """
     declared = flow.input(name)
     if declared is None:
@@ -85,10 +87,11 @@ def convert_input(flow: Flow, name: str, value: Any, line: int | None = None, ba
         return value
     try:
         converted = convert_flow_input(value, declared.type)
+        folder = (base or flow.directory) if files else None
         if declared.type == "image":
-            return to_image(converted, base or flow.directory, flow.message_format)
+            return to_image(converted, folder, flow.message_format)
         if declared.type in ("list", "object"):
-            return load_images(converted, base or flow.directory, flow.message_format)
+            return load_images(converted, folder, flow.message_format)
         return converted
     except ImageInputError as exc:
         where = "" if line is None else f" in line {line} of input data"
@@ -98,16 +101,17 @@ def convert_input(flow: Flow, name: str, value: Any, line: int | None = None, ba
 
 
 def resolve_flow_inputs(flow: Flow, given: dict[str, Any], line: int | None = None,
-                        base: Path | None = None) -> Resolved:
+                        base: Path | None = None, files: bool = True) -> Resolved:
     """Defaults filled in and values converted to the declared types; missing inputs are an error.
 
     ``line`` is the data line of a batch run, which errors name, and ``base`` the folder its image
-    paths are read from (see :func:`convert_input`)."""
+    paths are read from; with ``files`` false the given values' images may not be paths, while the
+    flow's own defaults still read theirs from the flow folder (see :func:`convert_input`)."""
     values: dict[str, Any] = {}
     missing = []
     for item in flow.inputs:
         if item.name in given:
-            values[item.name] = convert_input(flow, item.name, given[item.name], line, base)
+            values[item.name] = convert_input(flow, item.name, given[item.name], line, base, files)
         elif item.default is not None and item.default.value is not None:
             values[item.name] = convert_input(flow, item.name, item.default.value)
         elif item.is_chat_history:
