@@ -213,6 +213,7 @@ step("a failing tool: the error opens the tool at the failing line", async () =>
 step("Serve Flow: the endpoint's test page answers in the Simple Browser; Stop Serving ends it", async () => {
   await bench.closeAllEditors();
   await bench.open("hello/flow.dag.yaml");
+  await bench.top();  // VS Code reopens the file where an earlier step left it, below the "Run flow" lens
   await bench.codeLens("Run flow").waitFor({ timeout: 60_000 });  // the extension has found its interpreter
   await bench.command("Flowline: Serve Flow");
   const announced = bench.toast(/serving 'hello' at http:\/\/127\.0\.0\.1:\d+/);
