@@ -8,7 +8,8 @@ Each is served on 127.0.0.1 by `flowline flow serve` and by `pf flow serve --eng
 (promptflow's FastAPI engine, in its own venv, telemetry and tracing off), one server at a time.
 After 200 warm-up requests, bench/load.py (its own process) POSTs N requests to /score with C in
 flight; every answer must be the flow's output. Ideal throughput is C / 0.1 s (1,000 req/s at 100).
-Prints one JSON object: per case and tool, requests/s, p50/p95/p99 in ms and errors, and the ratios.
+Prints one JSON object: per case and tool, requests/s, p50/p95/p99 in ms and errors, and the ratios (with the
+machine's load averages at the start and the end).
 """
 
 from __future__ import annotations
@@ -159,6 +160,8 @@ def _run(args: argparse.Namespace, pf_bin: Path, home: Path) -> dict[str, Any]:
         "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores, "
                    f"Python {platform.python_version()}",
         "requests": args.requests, "concurrency": args.concurrency, "tool_delay_s": 0.1, "ideal_requests_per_s": ideal,
+        # Other work on the machine moves both tools' numbers (promptflow's most: it is CPU-bound); said with them.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     for case, flow in CASES.items():
         row: dict[str, Any] = {}
@@ -172,6 +175,7 @@ def _run(args: argparse.Namespace, pf_bin: Path, home: Path) -> dict[str, Any]:
         results[case] = row
         print(f"{case}: {json.dumps(row)}", file=sys.stderr)
     results["finished"] = datetime.now().isoformat(timespec="seconds")
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
 

@@ -3,6 +3,7 @@ called with a real HTTP client (httpx2, which the openai client brings)."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,3 +209,28 @@ def test_sync_tools_run_on_as_many_threads_as_workers(tmp_path: Path) -> None:
             return barrier.wait()
     """})
     assert _together(flow, 4, "--workers", "4") == [0, 1, 2, 3]
+
+
+def test_an_image_request_never_reads_the_servers_files(tmp_path: Path) -> None:
+    # samples/image-info: an `image` input with a default file of the flow, echoed as an output with its size.
+    served = start_server(SAMPLES / "image-info", env={**os.environ, "FLOWLINE_HOME": str(tmp_path / "home")})
+    try:
+        png = (SAMPLES / "image-info" / "circle.png").read_bytes()
+        default = httpx.post(f"{served.url}/score", json={})
+        assert default.status_code == 200, default.text
+        assert default.json()["summary"] == f"a 48x48 PNG image of {len(png)} bytes"
+        assert default.json()["picture"] == {"data:image/png;base64": base64.b64encode(png).decode()}
+        given = httpx.post(f"{served.url}/score", json={"picture": {"data:image/png;base64": base64.b64encode(png)
+                                                                    .decode()}})
+        assert given.status_code == 200 and given.json()["summary"] == default.json()["summary"]
+        secret = tmp_path / "secret.png"
+        secret.write_bytes(png)
+        for form in (str(secret), {"data:image/png;path": str(secret)}, "circle.png"):
+            refused = httpx.post(f"{served.url}/score", json={"picture": form})
+            assert refused.status_code == 400, refused.text
+            error = refused.json()["error"]
+            assert error["code"] == "InvalidInput"
+            assert "is a file path, which is not read from a request; send the image as a URL, a data URI" \
+                in error["message"]
+    finally:
+        served.stop()

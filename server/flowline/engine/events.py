@@ -100,6 +100,13 @@ def to_jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_fallback))
 
 
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, in one pass: what ``json.dumps(to_jsonable(value))`` writes, without the
+    intermediate copy. Raises ``ValueError`` for NaN or an infinity (JSON has no spelling for them) and for a
+    circular reference."""
+    return json.dumps(value, default=_fallback, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def _fallback(value: Any) -> Any:
     if hasattr(value, "__json__"):  # objects that choose their JSON form (connections mask their secrets)
         return value.__json__()
@@ -139,6 +146,11 @@ class Emitter:
     def add(self, sink: Sink) -> None:
         """Add a sink."""
         self._sinks.append(sink)
+
+    @property
+    def listening(self) -> bool:
+        """True when some sink listens: events (and their timestamps and JSON forms) are worth building."""
+        return bool(self._sinks)
 
     def wants(self, event_type: str) -> bool:
         """True when some sink takes events of this type (so they are worth building)."""

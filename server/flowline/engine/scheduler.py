@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,8 @@ class _Run:
         self.given: dict[str, Any] = {}  # a single-node run's inputs given by their own name, used as they are
 
     def emit(self, type_: str, node: str, **fields: Any) -> None:
-        self.emitter.emit(Event(type_, self.run_id, self.line_number, node, **fields))
+        if self.emitter.listening:
+            self.emitter.emit(Event(type_, self.run_id, self.line_number, node, **fields))
 
     def value(self, value: Value) -> Any:
         ref = value.reference
@@ -163,8 +165,9 @@ class _Run:
     def bypass(self, node: Node) -> None:
         self.bypassed.add(node.name)
         self.results[node.name] = NodeResult(node.name, BYPASSED)
-        stamp = now_iso()
-        self.emit("node_end", node.name, status=BYPASSED, start=stamp, end=stamp, duration_ms=0.0)
+        if self.emitter.listening:
+            stamp = now_iso()
+            self.emit("node_end", node.name, status=BYPASSED, start=stamp, end=stamp, duration_ms=0.0)
 
     def fail_before_start(self, node: Node, exc: Exception) -> NodeResult:
         info = ErrorInfo(type(exc).__name__, str(exc))
@@ -178,9 +181,12 @@ class _Run:
             kwargs = self.inputs_for(node)
         except (ResolutionError, ConversionError) as exc:
             return self.fail_before_start(node, exc)
-        start = now_iso()
+        # No sink (a served request answered as JSON): no timestamps, prompts or outputs in JSON form to build,
+        # and no capture of the node's prints (they would become log events no one reads).
+        listening = self.emitter.listening
+        start = now_iso() if listening else ""
         started = time.perf_counter()
-        if self.emitter.wants("node_start"):
+        if listening and self.emitter.wants("node_start"):
             self.emit("node_start", node.name, start=start, inputs=to_jsonable(kwargs))
 
         def log(stream: str, line: str) -> None:
@@ -191,17 +197,23 @@ class _Run:
 
         usage: list[dict[str, int]] = []
         sent: dict[str, Any] = {}  # an LLM node's prompt, shown with its end event
+
+        def prompt_sent(prompt: Any) -> None:
+            if listening:
+                sent.update(prompt=to_jsonable(prompt))
+
         ctx = NodeContext(
             on_token=lambda text: self.emit("llm_token", node.name, message=text),
             add_usage=usage.append,
             stream=node.name in self.exe.streaming,
             untrusted=node.inputs_from_flow,
-            on_prompt=lambda prompt: sent.update(prompt=to_jsonable(prompt)),
+            on_prompt=prompt_sent,
         )
+        capture: AbstractContextManager[None] = node_output(log) if listening else nullcontext()
         token = metrics_sink.set(metric)
         self.in_flight.add(node.name)
         try:
-            with node_output(log):
+            with capture:
                 output = await self.exe.runners[node.name].call(kwargs, ctx)
         except asyncio.CancelledError:
             self.emit("node_end", node.name, status=CANCELED, start=start, end=now_iso(),
@@ -219,8 +231,9 @@ class _Run:
             self.in_flight.discard(node.name)
         duration = _ms(started)
         tokens = sum_tokens(usage) or None
-        self.emit("node_end", node.name, status=COMPLETED, start=start, end=now_iso(), duration_ms=duration,
-                  output=to_jsonable(plain(output)), tokens=tokens, extra=sent)
+        if listening:
+            self.emit("node_end", node.name, status=COMPLETED, start=start, end=now_iso(), duration_ms=duration,
+                      output=to_jsonable(plain(output)), tokens=tokens, extra=sent)
         return NodeResult(node.name, COMPLETED, output, duration_ms=duration, tokens=tokens)
 
     def bypass_ready(self) -> Node | None:

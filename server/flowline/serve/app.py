@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import time
-import uuid
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -26,11 +24,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flowline import __version__
-from flowline.engine.events import Emitter, to_jsonable
+from flowline.engine.events import Emitter, json_bytes
 from flowline.engine.threads import LeavableThreads
+from flowline.serve.access import AccessLog, RequestLog
 from flowline.serve.config import ServeConfig
 from flowline.serve.errors import ApiError
 from flowline.serve.live import LiveLine
@@ -42,10 +40,7 @@ from flowline.serve.swagger import swagger
 __all__ = ["ServeConfig", "create_app"]
 
 log = logging.getLogger("flowline.serve")
-access = logging.getLogger("flowline.serve.access")
 
-# A caller's request id is echoed only when it is a plain token: it goes into a header and the log.
-_REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -75,7 +70,7 @@ def create_app(config: ServeConfig) -> Starlette:
             # Browsers ask for it with the page: answered empty rather than logged as a 404 each time.
             Route("/favicon.ico", _no_icon, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestLog)],
+        middleware=[Middleware(RequestLog, log=AccessLog(sys.stderr))],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
@@ -140,16 +135,17 @@ class _Routes:
     async def _json_body(self, request: Request) -> Any:
         """The request's JSON; 413 past the body limit (read no further), 400 when it is no JSON."""
         limit = self.max_body_bytes
-        too_large = ApiError(413, "PayloadTooLarge", f"The request body is larger than {limit} bytes, the most "
-                             "this server takes (flowline flow serve --max-body-size).")
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            raise too_large
-        body = bytearray()
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise too_large
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large()
+        body = b"".join(chunks)
         if not body.strip():
             raise ApiError(400, "InvalidJSON", "The request body is empty; send the inputs as a JSON object.")
         try:
@@ -157,12 +153,16 @@ class _Routes:
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, "InvalidJSON", f"The request body is not valid JSON: {exc}.") from exc
 
+    def _too_large(self) -> ApiError:
+        return ApiError(413, "PayloadTooLarge", f"The request body is larger than {self.max_body_bytes} bytes, the "
+                        "most this server takes (flowline flow serve --max-body-size).")
+
     async def _score(self, request: Request) -> Response:
         inputs = request_inputs(self.served, await self._json_body(request))
         request_id = request.state.request_id
         if "text/event-stream" not in request.headers.get("accept", ""):
             result = await run_request(self.served, inputs, Emitter(), request_id, stream=False)
-            return JSONResponse(to_jsonable(result.outputs))
+            return Response(json_bytes(result.outputs), media_type="application/json")
         live = LiveLine(self.served, inputs, request_id)
         stream = ScoreStream(self.plan, live, inputs)
         try:
@@ -208,35 +208,3 @@ async def _chain(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterato
         yield item
     async for item in rest:
         yield item
-
-
-class RequestLog:
-    """ASGI middleware: gives each request its id (``x-request-id``), echoes it, and writes one access log
-    line when the answer is done: method, path, status, duration, request id."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        status = 500  # when the app ends without answering
-        started = time.perf_counter()
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode("latin-1"))]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            duration = (time.perf_counter() - started) * 1000
-            access.info("%s %s %d %.1f ms request_id=%s", scope["method"], scope["path"], status, duration,
-                        request_id)

@@ -144,7 +144,7 @@ def request_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
         raise ApiError(400, "MissingInput", f"Required input(s) {names} missing from the request body; the flow "
                        f"'{served.name}' has no default for them.")
     try:
-        return resolve_flow_inputs(flow, body).flow_inputs
+        return resolve_flow_inputs(flow, body, files=False).flow_inputs
     except FlowRunError as exc:
         raise ApiError(400, "InvalidInput", served.secrets.mask(str(exc))) from exc
 
@@ -159,19 +159,25 @@ async def run_request(served: ServedFlow, inputs: dict[str, Any], emitter: Emitt
     in_flight: set[str] = set()
     exe = served.executable if stream else served.quiet
     task = asyncio.ensure_future(run_line(exe, inputs, emitter, request_id, None, in_flight))
+    timed_out: list[list[str]] = []  # set when the time runs out: the nodes running then
+
+    def time_out() -> None:
+        timed_out.append(sorted(in_flight))  # before the cancel: canceled nodes leave the set
+        task.cancel()
+
+    # A timer rather than asyncio.wait(timeout=...): no waiter future and callbacks per request. Awaiting the task
+    # also cancels it (and waits for its end) when the request itself is canceled.
+    timer = asyncio.get_running_loop().call_later(served.request_timeout, time_out)
     try:
-        done, _ = await asyncio.wait({task}, timeout=served.request_timeout)
+        line = await task
     except asyncio.CancelledError:
-        task.cancel()
-        raise
-    if not done:
-        nodes = sorted(in_flight)  # before the cancel: canceled nodes leave the set
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        running = f" (still running: {', '.join(repr(n) for n in nodes)})" if nodes else ""
+        if not timed_out:
+            raise
+        running = f" (still running: {', '.join(repr(n) for n in timed_out[0])})" if timed_out[0] else ""
         raise ApiError(504, "Timeout", f"The flow did not finish within {served.request_timeout:g} seconds"
-                       f"{running}; raise --request-timeout or make the flow faster.")
-    line = task.result()
+                       f"{running}; raise --request-timeout or make the flow faster.") from None
+    finally:
+        timer.cancel()
     if line.status != COMPLETED:
         raise line_failure(served, line)
     return line
