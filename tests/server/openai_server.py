@@ -38,6 +38,12 @@ class FakeOpenAI:
     failures: list[tuple[int, dict[str, str], dict[str, Any]]] = field(default_factory=list)
     rejects_stream_options: bool = False
     """Answer 400 to a request with ``stream_options``, as some OpenAI-compatible servers do."""
+    empty_streams: bool = False
+    """Answer a streamed request with 200 and an event stream that ends without a chunk, as llama.cpp's server
+    does when the prompt is longer than its context."""
+    chunk_gate: threading.Event | None = None
+    """When given, a streamed answer waits (10 s at most) for it to be set after its first chunk, so a test can
+    see that chunk arrive before the rest."""
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -148,6 +154,9 @@ class FakeOpenAI:
         handler.send_response(200)
         handler.send_header("Content-Type", "text/event-stream")
         handler.end_headers()
+        if self.empty_streams:
+            handler.wfile.flush()
+            return
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
         for piece in pieces:
             if chat:
@@ -159,6 +168,8 @@ class FakeOpenAI:
             chunk = {"id": "x-1", "object": obj, "created": 0, "model": "test-model", "choices": [choice]}
             handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             handler.wfile.flush()
+            if self.chunk_gate is not None:
+                self.chunk_gate.wait(10)
         if include_usage:
             chunk = {"id": "x-1", "object": "chat.completion.chunk", "created": 0, "model": "test-model",
                      "choices": [], "usage": usage}

@@ -62,9 +62,10 @@ TOOL = """
 def project(tmp_path: Path) -> Path:
     """A flow using the stored custom connection 'svc' (secret SECRET) and two includes; returns its folder."""
     write_flow(tmp_path / "project" / "shared", {"greeting.txt": "Hello\n", "words/w.txt": "dear\n"})
-    flow = write_flow(tmp_path / "project" / "flow", {
+    flow = write_flow(tmp_path / "project" / "greeter", {
         "flow.dag.yaml": FLOW, "hi.py": TOOL, "requirements.txt": "requests==2.31.0\nPyYAML>=6\npromptflow-tools\n",
-        ".env": f"SVC_TOKEN={SECRET}\n", "notes/readme.txt": "notes\n"})
+        ".env": f"SVC_TOKEN={SECRET}\n", "prod.env": f"SVC_TOKEN={SECRET}\n", ".env.local": f"T={SECRET}\n",
+        "notes/readme.txt": "notes\n"})
     (flow / "linked.txt").symlink_to(tmp_path / "project" / "shared" / "greeting.txt")
     create_connection(tmp_path, f"name: svc\ntype: custom\nconfigs:\n  endpoint: https://svc.test\n"
                                 f"secrets:\n  token: {SECRET}\n")
@@ -76,8 +77,8 @@ def built(project: Path, tmp_path: Path) -> Path:
     out = tmp_path / "out"
     result = run_cli("flow", "build", "--source", str(project), "--output", str(out), "--format", "docker")
     assert result.code == 0, result.stderr
-    assert result.json() == {"output": str(out), "image": "flow", "environment_variables": ["SVC_TOKEN"]}
-    assert "docker run --rm -p 8080:8080 -e SVC_TOKEN=... flow" in result.stderr
+    assert result.json() == {"output": str(out), "image": "greeter", "environment_variables": ["SVC_TOKEN"]}
+    assert "docker run --rm -p 8080:8080 -e SVC_TOKEN=... greeter" in result.stderr
     assert "left out 'promptflow-tools' of requirements.txt" in result.stderr
     assert SECRET not in result.stdout + result.stderr
     return out
@@ -109,7 +110,7 @@ def test_context_files(built: Path) -> None:
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
         assert "flowline = flowline.cli:main" in wheel.read("flowline-0.1.0.dist-info/entry_points.txt").decode()
     readme = (built / "README.md").read_text()
-    assert "docker build -t flow ." in readme and "| `SVC_TOKEN` | `token` of connection `svc` |" in readme
+    assert "docker build -t greeter ." in readme and "| `SVC_TOKEN` | `token` of connection `svc` |" in readme
     assert '-d \'{"name": "world"}\'' in readme
 
 
@@ -148,11 +149,12 @@ def test_dockerfile_structure(built: Path) -> None:
     assert dict(steps)["EXPOSE"] == "8080"
     health = dict(steps)["HEALTHCHECK"]
     command = json.loads(health[health.index("CMD ") + 4:])
-    assert command[:2] == ["python", "-c"] and "http://127.0.0.1:8080/health" in command[2]
+    assert command[:2] == ["python", "-c"] and "os.environ.get('FLOWLINE_PORT', '8080')" in command[2]
+    assert "FLOWLINE_PORT=8080" in dict(steps)["ENV"].split()
     assert json.loads(dict(steps)["ENTRYPOINT"]) == ["sh", "/app/entrypoint.sh"]
     assert json.loads(dict(steps)["CMD"]) == ["flowline", "flow", "serve", "--source", "/app/flow", "--host",
-                                              "0.0.0.0", "--port", "8080"]
-    assert "**/.env" in (built / ".dockerignore").read_text().splitlines()
+                                              "0.0.0.0"]  # the port: $FLOWLINE_PORT, which the health check asks
+    assert {"**/.env", "**/*.env", "**/.env.*"} <= set((built / ".dockerignore").read_text().splitlines())
 
 
 def test_requirements_are_pinned(built: Path) -> None:
@@ -163,6 +165,10 @@ def test_requirements_are_pinned(built: Path) -> None:
     assert {"starlette", "uvicorn", "openai", "pyyaml", "requests"} <= set(names)
     assert "requests==2.31.0" in lines  # the flow's pin, kept
     assert not {"flowline", "promptflow", "promptflow-tools"} & set(names)
+    assert not {"pygls", "lsprotocol", "debugpy"} & set(names)  # the editor's side: serving never imports them
+    with zipfile.ZipFile(next((built / "wheels").iterdir())) as wheel:
+        metadata = wheel.read("flowline-0.1.0.dist-info/METADATA").decode()
+    assert "Requires-Dist: starlette" in metadata and "Requires-Dist: pygls" not in metadata
 
 
 def test_no_secret_anywhere(built: Path) -> None:
@@ -204,7 +210,7 @@ def served(built: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[
             seen.append(line)
             ready = READY.match(line.rstrip("\n"))
             if ready is not None:
-                assert ready["name"] == "flow"
+                assert ready["name"] == "greeter"  # the flow's own name, not its snapshot folder's
                 yield ready["url"], proc, seen
                 break
         else:
@@ -216,8 +222,12 @@ def served(built: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[
 
 
 def test_server_from_the_context_answers(served: tuple[str, subprocess.Popen[str], list[str]],
-                                         built: Path) -> None:
+                                         built: Path, tmp_path: Path) -> None:
     url, proc, seen = served
+    # The entry script stored the connection in a home of its own, beside it: the caller's FLOWLINE_HOME is
+    # left as it was (run without Docker, it would otherwise replace the user's own connection).
+    assert not (tmp_path / "container-home").exists()
+    assert (built / ".flowline-home").is_dir()
     response = httpx.post(f"{url}/score", json={}, timeout=60)
     assert response.status_code == 200, response.text
     assert response.json() == {"out": {"text": "Hello world dear from https://svc.test", "token": TOKEN_HASH}}
@@ -225,8 +235,11 @@ def test_server_from_the_context_answers(served: tuple[str, subprocess.Popen[str
     # The image's HEALTHCHECK command, pointed at this server's port.
     steps = dict(dockerfile_instructions((built / "Dockerfile").read_text()))
     health = json.loads(steps["HEALTHCHECK"][steps["HEALTHCHECK"].index("CMD ") + 4:])
-    health[0], health[2] = sys.executable, health[2].replace(":8080/", f":{url.rsplit(':', 1)[1]}/")
-    assert subprocess.run(health, capture_output=True).returncode == 0
+    health[0] = sys.executable
+    port = url.rsplit(":", 1)[1]
+    assert subprocess.run(health, capture_output=True, env={**os.environ, "FLOWLINE_PORT": port}).returncode == 0
+    swagger = httpx.get(f"{url}/swagger.json", timeout=60).json()
+    assert swagger["info"]["x-flow-name"] == "greeter" and swagger["info"]["title"] == "Flowline[greeter] API"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     assert SECRET not in "".join(seen) + (proc.stderr.read() if proc.stderr else "")
@@ -283,3 +296,62 @@ def test_flow_requirements_merge(tmp_path: Path) -> None:
     assert pins.notes == ("'no-such-dist-xyz>=1' of requirements.txt is not pinned: it is not installed here to read "
                           "a version from",
                           "left out 'promptflow' of requirements.txt: the image runs the flow with Flowline alone")
+
+
+def test_an_include_named_like_a_file_of_the_flow_refuses_the_build(project: Path, tmp_path: Path) -> None:
+    (project.parent / "shared" / "hi.py").write_text("print('not the tool')\n")
+    dag = project / "flow.dag.yaml"
+    dag.write_text(dag.read_text().replace("- ../shared/words\n", "- ../shared/words\n- ../shared/hi.py\n"))
+    refused = run_cli("flow", "build", "--source", str(project), "--output", str(tmp_path / "o"))
+    assert refused.code == 2
+    assert refused.stderr == (
+        f"flowline: error: additional_includes entry '../shared/hi.py' would be copied over the flow's own file "
+        f"'hi.py' ({project / 'hi.py'}); the flow runs its own file (flow test, flow serve), so the image would run "
+        "other code. Rename one of them and build again.\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_flow_file_given_is_the_flow_built_and_errors_are_prefixed_once(project: Path, tmp_path: Path) -> None:
+    (project / "other.yaml").write_text("inputs:\n  t: {type: string}\noutputs:\n  o: {reference: '${inputs.t}'}\n"
+                                        "nodes: []\n")
+    out = tmp_path / "o"
+    built = run_cli("flow", "build", "--source", str(project / "other.yaml"), "--output", str(out))
+    assert built.code == 0, built.stderr
+    steps = dict(dockerfile_instructions((out / "Dockerfile").read_text()))
+    assert json.loads(steps["CMD"])[3:5] == ["--source", "/app/flow/other.yaml"]
+    assert "--source flow/other.yaml" in (out / "README.md").read_text()
+    (project / "bad.yaml").write_text("inputs: {}\noutputs:\n  o: {reference: '${nope.output}'}\nnodes: []\n")
+    invalid = run_cli("flow", "build", "--source", str(project / "bad.yaml"), "--output", str(tmp_path / "o2"))
+    lines = invalid.stderr.strip().splitlines()
+    assert invalid.code == 2 and lines[-1].startswith("flowline: error: The flow has 1 error(s)")
+    assert lines[0].startswith(str(project / "bad.yaml")) and "flowline: error:" not in lines[0]
+
+
+def test_a_connection_to_this_machine_is_warned_about(tmp_path: Path) -> None:
+    create_connection(tmp_path, "name: here\ntype: open_ai\napi_key: sk-local-key-1\nbase_url: http://127.0.0.1:8191/v1\n")
+    flow = write_flow(tmp_path / "local", {
+        "flow.dag.yaml": """
+            inputs: {}
+            outputs:
+              out: {reference: "${hi.output}"}
+            nodes:
+            - name: hi
+              type: python
+              source: {type: code, path: hi.py}
+              inputs: {conn: here}
+        """,
+        "hi.py": """
+            from promptflow.connections import OpenAIConnection
+            from promptflow.core import tool
+
+            @tool
+            def hi(conn: OpenAIConnection) -> str:
+                return conn.base_url
+        """,
+    })
+    result = run_cli("flow", "build", "--source", str(flow), "--output", str(tmp_path / "o"))
+    assert result.code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("flowline: warning:")]
+    assert warnings == ["flowline: warning: connection 'here' has base_url http://127.0.0.1:8191/v1: inside a "
+                        "container that is the container itself; edit connections/here.yaml in the build (e.g. "
+                        "http://host.docker.internal:PORT/...) before `docker build`."]

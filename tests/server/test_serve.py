@@ -234,3 +234,63 @@ def test_an_image_request_never_reads_the_servers_files(tmp_path: Path) -> None:
                 in error["message"]
     finally:
         served.stop()
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 with an image (/circle.png) and a document that is none (/v1/models)."""
+    import http.server
+    import threading
+
+    png = (SAMPLES / "image-info" / "circle.png").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            body, kind = (png, "image/png") if self.path == "/circle.png" else (b'{"models": ["secret"]}',
+                                                                                "application/json")
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_image_urls_of_this_machine_or_its_network_are_refused_unless_allowed(tmp_path: Path, web: str) -> None:
+    env = {**os.environ, "FLOWLINE_HOME": str(tmp_path / "home")}
+    port = web.rsplit(":", 1)[1]
+    served = start_server(SAMPLES / "image-info", env=env)
+    try:
+        for url in (f"{web}/circle.png", f"http://localhost:{port}/circle.png", "http://169.254.169.254/latest/",
+                    "http://10.0.0.1/a.png", "http://[::1]/a.png", "http://224.0.0.1/a.png"):
+            for form in ({"data:image/png;url": url}, url):
+                refused = httpx.post(f"{served.url}/score", json={"picture": form}, timeout=60)
+                assert refused.status_code == 400, (url, refused.text)
+                error = refused.json()["error"]
+                assert error["code"] == "InvalidInput"
+                assert error["message"].startswith(f"Flow input 'picture': image URL '{url}' points at ")
+                assert "--allow-private-urls" in error["message"]
+    finally:
+        served.stop()
+    allowed = start_server(SAMPLES / "image-info", "--allow-private-urls", env=env)
+    try:
+        png = (SAMPLES / "image-info" / "circle.png").read_bytes()
+        fetched = httpx.post(f"{allowed.url}/score", json={"picture": {"data:image/png;url": f"{web}/circle.png"}})
+        assert fetched.status_code == 200, fetched.text
+        assert fetched.json()["summary"] == f"a 48x48 PNG image of {len(png)} bytes"
+        no_image = httpx.post(f"{allowed.url}/score", json={"picture": {"data:image/png;url": f"{web}/v1/models"}})
+        assert no_image.status_code == 400
+        assert no_image.json()["error"] == {"code": "InvalidInput", "message": (
+            f"Flow input 'picture': Image URL '{web}/v1/models' answered with something that is no image (no PNG, "
+            "JPEG, GIF, WebP or BMP).")}
+        assert "secret" not in no_image.text
+    finally:
+        allowed.stop()

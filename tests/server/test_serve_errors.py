@@ -4,6 +4,8 @@ keeps serving after each, and neither a body nor the log shows a traceback or a 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,3 +162,124 @@ def test_a_busy_port_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines()[-1] == (
         f"flowline: error: Cannot listen on 127.0.0.1:{port}: Address already in use (another process uses it: "
         "choose another with --port).")
+
+
+def test_the_access_log_writes_a_path_as_sent_so_no_request_forges_a_line(served: Served) -> None:
+    forged = "/x%0a2026-11-30%2014:00:00%20POST%20/score%20200%20fake%1b[31m"
+    response = httpx.get(f"{served.url}{forged}", headers={"x-request-id": "forger"})
+    assert response.status_code == 404
+    line = served.wait_for(r"request_id=forger$")
+    assert f" GET {forged} 404 " in line
+    assert "\x1b" not in served.log() and not any(" fake" in entry for entry in served.log().splitlines())
+    assert "\\n" not in response.json()["error"]["message"] and "\x1b" not in response.json()["error"]["message"]
+
+
+def test_a_trailing_slash_is_404_in_the_error_shape(served: Served) -> None:
+    response = httpx.post(f"{served.url}/score/", json={"text": "a"})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
+
+
+def test_bodies_no_flow_can_take_are_400(served: Served) -> None:
+    response = post(served, b'{"text": "\\ud800"}')
+    assert response.status_code == 400 and response.json()["error"]["code"] == "InvalidJSON"
+    assert "lone UTF-16 surrogate" in response.json()["error"]["message"]
+    assert post(served, b'{"text": "\\ud83d\\ude00"}').json() == {"out": "\U0001F600"}  # a pair is a character
+    still_serving(served)
+    assert "Traceback" not in served.log()
+
+
+def test_a_chat_history_that_is_no_list_of_turns_and_json_nested_too_deep_are_400(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path / "chat", {
+        "flow.dag.yaml": """
+            inputs:
+              question: {type: string, is_chat_input: true}
+              chat_history: {type: list, is_chat_history: true}
+            outputs:
+              answer: {reference: "${echo.output}", is_chat_output: true}
+            nodes:
+            - name: echo
+              type: python
+              source: {type: code, path: echo.py}
+              inputs: {question: "${inputs.question}", history: "${inputs.chat_history}"}
+        """,
+        "echo.py": """
+            from flowline import tool
+
+            @tool
+            def echo(question: str, history: list) -> str:
+                return f"{len(history)}: {question}"
+        """,
+    })
+    served = start_server(flow)
+    try:
+        for history in ([1, 2], [{"inputs": {}}], [{"inputs": {"question": "a"}, "outputs": "b"}]):
+            response = httpx.post(f"{served.url}/score", json={"question": "q", "chat_history": history})
+            assert response.status_code == 400, response.text
+            assert response.json()["error"] == {"code": "InvalidInput", "message": (
+                "Flow input 'chat_history' (the chat history) must be a list of {\"inputs\": {...}, \"outputs\": "
+                "{...}} objects, one per earlier turn.")}
+        deep = b'{"question": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+        response = httpx.post(f"{served.url}/score", content=deep)
+        assert response.status_code == 400
+        assert response.json()["error"] == {"code": "InvalidJSON", "message": (
+            "The request body nests arrays or objects too deeply to be read (about 1,000 levels or more).")}
+        good = [{"inputs": {"question": "a"}, "outputs": {"answer": "b"}}]
+        assert httpx.post(f"{served.url}/score", json={"question": "q", "chat_history": good}).json() == {
+            "answer": "1: q"}
+    finally:
+        served.stop()
+
+
+def test_serve_options_refuse_what_is_no_number_and_keep_fractions(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path / "flow", FLOW)
+    for option, value in (("--grace-period", "nan"), ("--grace-period", "inf"), ("--request-timeout", "nan"),
+                          ("--request-timeout", "infinity"), ("--port", "65536"), ("--port", "x")):
+        result = run_serve(flow, option, value)
+        assert result.returncode == 2, (option, value)
+        assert "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"flowline: error: argument {option}: '{value}' is not")
+    create_connection(tmp_path, f"name: keys\ntype: custom\nsecrets:\n  secret: {SECRET}\n")
+    served = start_server(flow, "--port", "00", "--grace-period", "0.2")
+    try:
+        assert httpx.get(f"{served.url}/health").status_code == 200
+    finally:
+        served.stop()
+
+
+def test_a_flow_file_given_is_the_flow_served_and_a_file_that_is_no_flow_is_refused(tmp_path: Path) -> None:
+    create_connection(tmp_path, f"name: keys\ntype: custom\nsecrets:\n  secret: {SECRET}\n")
+    flow = write_flow(tmp_path / "two", {
+        **FLOW,
+        "other.yaml": """
+            inputs:
+              text: {type: string}
+            outputs:
+              other: {reference: "${inputs.text}"}
+            nodes: []
+        """,
+        "notes.txt": "just some words\n",
+    })
+    served = start_server(flow / "other.yaml")
+    try:
+        assert served.name == "two"
+        assert httpx.post(f"{served.url}/score", json={"text": "hi"}).json() == {"other": "hi"}
+    finally:
+        served.stop()
+    refused = run_serve(flow / "notes.txt")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    validated = subprocess.run([sys.executable, "-m", "flowline", "flow", "validate", "--source",
+                                str(flow / "notes.txt")], capture_output=True, text=True, timeout=60)
+    problem = next(line for line in validated.stdout.splitlines() + validated.stderr.splitlines() if "error" in line)
+    assert problem in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith("flowline: error: The flow has 1 error(s)")
+
+
+def test_load_errors_are_prefixed_and_a_missing_module_points_at_the_requirements(tmp_path: Path) -> None:
+    unloadable = FLOW["t.py"] + "\n        import not_a_module_anywhere\n"
+    broken = write_flow(tmp_path / "broken", {**FLOW, "t.py": unloadable, "requirements.txt": "not-a-module\n"})
+    result = run_serve(broken)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("flowline: error: Node 't' could not load its tool: ModuleNotFoundError")
+    assert last.endswith(f"install them with `pip install -r {broken / 'requirements.txt'}`.")

@@ -72,3 +72,27 @@ def test_sigint_stops_an_idle_server_with_exit_code_0(tmp_path: Path) -> None:
         assert served.process.wait(timeout=60) == 0
     finally:
         served.stop()
+
+
+def test_a_request_still_running_when_the_grace_period_ends_gets_503_json(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path / "slow", FLOW)
+    served = start_server(flow, "--grace-period", "0.3")  # fractions of a second are kept, not rounded to 1
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(httpx.post, f"{served.url}/score", json={"text": "never"}, timeout=120)
+            while not (flow / "started").exists():
+                time.sleep(0.01)
+            served.process.send_signal(15)
+            stopping = time.monotonic()
+            response = answer.result()
+            waited = time.monotonic() - stopping
+        assert response.status_code == 503
+        assert response.json() == {"error": {"code": "ShuttingDown", "message": (
+            "The server stopped before this request finished: its grace period after SIGTERM ran out "
+            "(flowline flow serve --grace-period). Send the request again.")}}
+        assert 0.3 <= waited < 0.9
+        assert served.process.wait(timeout=60) == 0
+        log = served.log()
+        assert "POST /score 503" in log and "Traceback" not in log and "Exception in ASGI" not in log
+    finally:
+        served.stop()

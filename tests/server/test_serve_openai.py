@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 import openai
 import pytest
 from conftest import SAMPLES, write_flow
@@ -120,3 +121,43 @@ def test_requests_that_are_no_chat_completion_get_400_and_a_standard_flow_404(tm
         assert "not a chat flow" in str(missing.value.body)
     finally:
         standard.stop()
+
+
+def test_user_messages_in_a_row_are_all_kept(chat: Served, server: FakeOpenAI) -> None:
+    completion = client(chat).chat.completions.create(model="m", messages=[
+        {"role": "user", "content": "first"}, {"role": "user", "content": "second"}])
+    assert completion.choices[0].message.content == "echo: second"
+    sent = [(m["role"], m["content"]) for m in server.requests[-1].body["messages"][1:]]
+    assert ("user", "first") in sent and sent[-1] == ("user", "second")
+
+
+def test_what_a_flow_cannot_honour_is_refused_with_400(chat: Served) -> None:
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"n": 3}, "'n' must be 1: a flow gives one answer (got 3)."),
+        ({"stream": "yes"}, "'stream' must be true or false, not \"yes\"."),
+        ({"messages": [{"role": "user", "content": None}]}, "The last user message has no text"),
+        ({"messages": [{"role": "user"}]}, "The last user message has no text"),
+        ({"messages": [{"role": "user", "content": []}]}, "The last user message has no text"),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x/a.png"}}]}]},
+         "The last user message has no text"),
+    ]
+    for extra, message in cases:
+        body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], **extra}
+        response = httpx.post(f"{chat.url}/v1/chat/completions", json=body, timeout=60)
+        assert response.status_code == 400, (extra, response.text)
+        assert response.json()["error"]["code"] == "InvalidRequest"
+        assert response.json()["error"]["message"].startswith(message)
+
+
+def test_a_model_stream_that_ends_without_an_answer_is_an_error(chat: Served, server: FakeOpenAI) -> None:
+    server.empty_streams = True  # llama.cpp's server, given a prompt longer than its context
+    expected = ("Node 'chat' failed: LLMError: Node 'chat' (connection 'test', endpoint "
+                f"{server.url}): the model server ended the stream without an answer (no text, no finish_reason); "
+                "the prompt may be longer than its context.")
+    with pytest.raises(openai.InternalServerError) as failed:
+        list(client(chat).chat.completions.create(model="m", stream=True, messages=[{"role": "user", "content": "x"}]))
+    assert failed.value.body == {"code": "NodeFailed", "message": expected}
+    scored = httpx.post(f"{chat.url}/score", json={"question": "x"}, headers={"Accept": "text/event-stream"},
+                        timeout=60)
+    assert scored.status_code == 500 and scored.json() == {"error": {"code": "NodeFailed", "message": expected}}
+    chat.wait_for(r"request \S+: Node 'chat' failed: LLMError: .* ended the stream without an answer")

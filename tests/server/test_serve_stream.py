@@ -144,11 +144,15 @@ def test_when_every_output_streams_there_is_no_first_event_and_a_later_failure_e
         assert early.json() == {"error": {"code": "NodeFailed",
                                           "message": "Node 't' failed: RuntimeError: cannot go on"}}
         # Failing once the stream has begun (its status sent): the stream ends with an error event.
-        late = httpx.post(f"{served.url}/score", json={"text": "a fail"}, headers=SSE, timeout=60)
+        late = httpx.post(f"{served.url}/score", json={"text": "a fail"},
+                          headers={**SSE, "x-request-id": "late-failure"}, timeout=60)
         assert late.status_code == 200
         assert late.content == (b'data: {"out": "a"}\n\n'
                                 b'data: {"error": {"code": "NodeFailed", "message": '
                                 b'"Node \'t\' failed: RuntimeError: cannot go on"}}\n\n')
+        # ... and is logged as the failure it is, with its request id (its access line says 200, sent already).
+        served.wait_for(r"request late-failure: Node 't' failed: RuntimeError: cannot go on \(after the event "
+                        r"stream began")
     finally:
         served.stop()
 

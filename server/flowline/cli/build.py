@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from flowline.cli.args import EXIT_OK, Parser, UsageError, flow_file
+from flowline.cli.args import EXIT_OK, EXIT_USAGE, Parser, UsageError, flow_file
 
 
 def cmd_flow_build(args: argparse.Namespace) -> int:
@@ -16,12 +16,16 @@ def cmd_flow_build(args: argparse.Namespace) -> int:
     if args.format != "docker":
         # promptflow's other format bundles its own runtime into an executable; Flowline has no such thing.
         raise UsageError(f"--format {args.format} is not supported; use --format docker.")
+    from flowline.cli.serve import write_error
     from flowline.serve.build import BuildError, build_docker
 
     try:
         result = build_docker(flow_file(args.source), Path(args.output), force=args.force)
     except BuildError as exc:
-        raise UsageError(str(exc)) from exc
+        write_error(str(exc))  # a validation listing as it is, the error line once prefixed
+        return EXIT_USAGE
+    for warning in result.warnings:
+        sys.stderr.write(f"flowline: warning: {warning}\n")
     for note in result.notes:
         sys.stderr.write(f"note: {note}\n")
     flags = "".join(f" -e {v.name}=..." for v in result.variables)
@@ -37,7 +41,7 @@ def cmd_flow_build(args: argparse.Namespace) -> int:
 def add_parser(flow_cmds: argparse._SubParsersAction[Parser]) -> None:
     """Register ``flowline flow build`` under ``flowline flow``."""
     build = flow_cmds.add_parser("build", help="write a Docker build context that serves the flow")
-    build.add_argument("--source", required=True, help="flow folder (or its flow.dag.yaml)")
+    build.add_argument("--source", required=True, help="flow folder, or the flow file itself")
     build.add_argument("--output", "-o", required=True, help="folder to write (new or empty; see --force)")
     build.add_argument("--format", "-f", choices=("docker", "executable"), default="docker",
                        help="docker (the only one Flowline makes)")

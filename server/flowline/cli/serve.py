@@ -6,10 +6,19 @@ Starlette and uvicorn are imported only here, when the command runs, so other co
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Callable
 
-from flowline.cli.args import EXIT_USAGE, Parser, UsageError, environment, flow_file, pairs, port
+from flowline.cli.args import EXIT_USAGE, Parser, UsageError, environment, flow_file, pairs
+
+PORT_VARIABLE = "FLOWLINE_PORT"
+"""The environment variable that gives the port when ``--port`` is not given (a built image sets it, and its
+health check asks that port)."""
+NAME_VARIABLE = "FLOWLINE_FLOW_NAME"
+"""The environment variable that names the served flow when ``--name`` is not given (a build's entry script
+sets it: its snapshot folder is called ``flow``)."""
 
 
 def connection_overrides(items: list[str] | None) -> dict[str, dict[str, str]]:
@@ -29,11 +38,29 @@ def _positive(kind: type[int] | type[float], what: str) -> Callable[[str], int |
             value = kind(text)
         except ValueError:
             value = 0
-        if value <= 0:
+        if not value > 0 or not math.isfinite(value):  # nan and inf are floats, but no number of seconds
             raise argparse.ArgumentTypeError(f"'{text}' is not {what}")
         return value
 
     return parse
+
+
+def _port(text: str) -> int:
+    """``--port``: 0 (a free port) to 65535, written any way ``int`` reads (``00``, ``08080``)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port: give a number from 0 (a free one) to 65535")
+    return number
+
+
+def write_error(message: str) -> None:
+    """A load or build error on stderr: a listing of problems (``file:line:col: error: ...``) as it is, then
+    the last line as ``flowline: error: ...``, as every other command's error."""
+    *listing, last = message.rstrip("\n").split("\n")
+    sys.stderr.write("".join(f"{line}\n" for line in listing) + f"flowline: error: {last}\n")
 
 
 def cmd_flow_serve(args: argparse.Namespace) -> int:
@@ -46,14 +73,21 @@ def cmd_flow_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"flow serve needs Starlette and uvicorn ({exc}); install them: "
                          "python -m pip install starlette uvicorn") from exc
 
-    path = flow_file(args.source)
-    config = ServeConfig(path.parent.absolute(), connection_overrides(args.connections),
+    path = flow_file(args.source)  # a file given is the flow served, as `flow test --flow FILE` runs it
+    name = args.name or os.environ.get(NAME_VARIABLE) or None
+    listen = args.port
+    if listen is None:
+        try:
+            listen = _port(os.environ.get(PORT_VARIABLE) or "8080")
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"{PORT_VARIABLE}: {exc}") from exc
+    config = ServeConfig(path.absolute(), connection_overrides(args.connections),
                          environment(args.environment_variables), args.workers, args.request_timeout,
-                         args.max_body_size)
+                         args.max_body_size, name=name, allow_private_urls=args.allow_private_urls)
     try:
-        return serve(config, args.host, args.port, args.grace_period)
+        return serve(config, args.host, listen, args.grace_period)
     except ServeLoadError as exc:
-        sys.stderr.write(f"{exc}\n")
+        write_error(str(exc))
         return EXIT_USAGE
     except ServeBindError as exc:
         raise UsageError(str(exc)) from exc
@@ -64,11 +98,12 @@ def add_parser(flow_cmds: argparse._SubParsersAction[Parser]) -> None:
     from flowline.serve.config import DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WORKERS
 
     serve = flow_cmds.add_parser("serve", help="serve the flow as an HTTP endpoint (POST /score, a test page at /)")
-    serve.add_argument("--source", required=True, help="flow folder (or its flow.dag.yaml)")
+    serve.add_argument("--source", required=True, help="flow folder, or the flow file itself")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
                                                            "only; 0.0.0.0 for every network)")
-    serve.add_argument("--port", type=lambda text: 0 if text == "0" else port(text), default=8080,
-                       help="port to listen on (default 8080; 0: a free one, named in the ready line)")
+    serve.add_argument("--port", type=_port, default=None,
+                       help=f"port to listen on (default ${PORT_VARIABLE}, else 8080; 0: a free one, named in the "
+                            "ready line)")
     serve.add_argument("--workers", type=_positive(int, "a whole number above 0"), default=DEFAULT_WORKERS,
                        help=f"threads that run sync tools (default {DEFAULT_WORKERS})")
     serve.add_argument("--connections", nargs="+", action="extend", metavar="NODE.connection=NAME",
@@ -82,5 +117,11 @@ def add_parser(flow_cmds: argparse._SubParsersAction[Parser]) -> None:
                        default=DEFAULT_MAX_BODY_BYTES, metavar="BYTES",
                        help=f"largest request body taken (default {DEFAULT_MAX_BODY_BYTES}); larger ones get 413")
     serve.add_argument("--grace-period", type=_positive(float, "a number of seconds above 0"), default=30.0,
-                       help="seconds requests in flight get to finish after SIGTERM or Ctrl-C (default 30)")
+                       help="seconds (fractions too) requests in flight get to finish after SIGTERM or Ctrl-C "
+                            "(default 30); then they get 503")
+    serve.add_argument("--name", help=f"the flow's name in the ready line, swagger and OpenAI's model (default: "
+                                      f"${NAME_VARIABLE}, else the flow folder's name)")
+    serve.add_argument("--allow-private-urls", action="store_true",
+                       help="fetch image inputs given by URL from loopback, private and link-local addresses too "
+                            "(refused by default: a caller could reach this machine's network)")
     serve.set_defaults(handler=cmd_flow_serve)

@@ -147,11 +147,6 @@ class Emitter:
         """Add a sink."""
         self._sinks.append(sink)
 
-    @property
-    def listening(self) -> bool:
-        """True when some sink listens: events (and their timestamps and JSON forms) are worth building."""
-        return bool(self._sinks)
-
     def wants(self, event_type: str) -> bool:
         """True when some sink takes events of this type (so they are worth building)."""
         return any(event_type in getattr(sink, "event_types", EVENT_TYPES) for sink in self._sinks)

@@ -12,7 +12,9 @@ Mirrors promptflow 1.18.5 (observed with ``pf flow test`` and ``pf run create``)
 Departure: promptflow fetches a URL when it reads the input and refuses private and loopback addresses;
 Flowline keeps an :class:`~flowline.images.ImageLink` and fetches it only for a Python tool
 (:func:`fetch_links`), with a size limit (``FLOWLINE_IMAGE_MAX_BYTES``, 20 MB) and a timeout
-(``FLOWLINE_IMAGE_TIMEOUT``, 30 s); an LLM request and a flow output pass the URL on unfetched.
+(``FLOWLINE_IMAGE_TIMEOUT``, 30 s); an LLM request and a flow output pass the URL on unfetched. A served flow
+(``flow serve``) fetches them as promptflow does, when it reads the request, refusing private addresses and
+bytes that are no image (:mod:`flowline.serve.image_urls`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,29 +196,53 @@ def _is_text_dict(value: dict[str, Any]) -> bool:
         isinstance(text, str) or (isinstance(text, dict) and isinstance(text.get("value"), str)))
 
 
-def fetch(link: ImageLink) -> Image:
+def fetch(link: ImageLink, guard: Callable[[str], None] | None = None, image_only: bool = False) -> Image:
     """The image at ``link.url`` (read at most ``FLOWLINE_IMAGE_MAX_BYTES``, within ``FLOWLINE_IMAGE_TIMEOUT``).
 
-    Raises :class:`ImageInputError` naming the URL and what went wrong."""
+    ``guard`` is called with the URL and with every URL a redirect leads to before it is fetched; it raises
+    :class:`ImageInputError` to refuse one (a served flow refuses private addresses). ``image_only``: bytes
+    that are no PNG, JPEG, GIF, WebP or BMP are refused. Raises :class:`ImageInputError` naming the URL and
+    what went wrong."""
     import urllib.error
     import urllib.request
 
     limit = int(os.environ.get("FLOWLINE_IMAGE_MAX_BYTES", str(20 * 1024 * 1024)))
     timeout = float(os.environ.get("FLOWLINE_IMAGE_TIMEOUT", "30"))
+    opener = urllib.request.build_opener() if guard is None else urllib.request.build_opener(_Guarded(guard))
+    if guard is not None:
+        guard(link.url)
     try:
-        with urllib.request.urlopen(link.url, timeout=timeout) as response:  # noqa: S310 (http(s) only: see _link)
+        with opener.open(link.url, timeout=timeout) as response:
             data = response.read(limit + 1)
+    except ImageInputError:
+        raise
     except urllib.error.HTTPError as exc:
         raise ImageInputError(f"Image URL '{shown(link.url)}' answered {exc.code} {exc.reason}.") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ImageInputError):  # a redirect the guard refused
+            raise reason from None
         raise ImageInputError(f"Image URL '{shown(link.url)}' could not be fetched: {reason} (timeout {timeout:g} s, "
                               "FLOWLINE_IMAGE_TIMEOUT).") from None
     if len(data) > limit:
         raise ImageInputError(f"Image URL '{shown(link.url)}' holds more than {limit} bytes "
                               "(FLOWLINE_IMAGE_MAX_BYTES).")
+    if image_only and guess_mime(data) == "image/*":
+        raise ImageInputError(f"Image URL '{shown(link.url)}' answered with something that is no image (no PNG, "
+                              "JPEG, GIF, WebP or BMP)")
     mime = link.mime_type if link.mime_type != "image/*" else guess_mime(data)
     return Image(data, mime, link.url)
+
+
+def _Guarded(guard: Callable[[str], None]) -> Any:  # noqa: N802 - a handler class made for one guard
+    import urllib.request
+
+    class Guarded(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+            guard(newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return Guarded()
 
 
 def has_links(value: Any) -> bool:
@@ -237,15 +263,15 @@ def literal_image(node: str, name: str, value: Any) -> Any:
         raise ConversionError(f"Input '{name}' of node '{node}' is not an image: {exc}.") from exc
 
 
-def fetch_links(value: Any) -> Any:
-    """``value`` with each :class:`ImageLink` in it (at any depth of lists and dicts) fetched; the same
-    object when it holds none."""
+def fetch_links(value: Any, guard: Callable[[str], None] | None = None, image_only: bool = False) -> Any:
+    """``value`` with each :class:`ImageLink` in it (at any depth of lists and dicts) fetched (``guard`` and
+    ``image_only`` as :func:`fetch` takes them); the same object when it holds none."""
     if isinstance(value, ImageLink):
-        return fetch(value)
+        return fetch(value, guard, image_only)
     if isinstance(value, list):
-        items = [fetch_links(item) for item in value]
+        items = [fetch_links(item, guard, image_only) for item in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if isinstance(value, dict) and type(value) is dict:
-        fetched = {k: fetch_links(v) for k, v in value.items()}
+        fetched = {k: fetch_links(v, guard, image_only) for k, v in value.items()}
         return value if all(fetched[k] is v for k, v in value.items()) else fetched
     return value

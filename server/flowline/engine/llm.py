@@ -207,16 +207,23 @@ class LLMRunner:
     async def _stream(self, events: Any, completion: bool, ctx: NodeContext) -> dict[str, Any]:
         chunks: list[str] = []
         usage: dict[str, int] = {}
+        finished = False
         async for event in events:
             if getattr(event, "usage", None):
                 usage = _usage(event.usage)
             if not event.choices:
                 continue
             choice = event.choices[0]
+            finished = finished or bool(getattr(choice, "finish_reason", None))
             text = choice.text if completion else choice.delta.content
             if text:
                 chunks.append(text)
                 ctx.on_token(text)
+        if not chunks and not finished:
+            # llama.cpp's server answers a prompt longer than its context with 200 and an empty event stream.
+            raise LLMError(f"Node '{self.node}' (connection '{self.connection.name}', endpoint {self.endpoint}): "
+                           "the model server ended the stream without an answer (no text, no finish_reason); the "
+                           "prompt may be longer than its context.")
         if usage:
             ctx.add_usage(usage)
         return {"output": "".join(chunks), "chunks": chunks, "usage": usage}

@@ -113,6 +113,29 @@ class ToolExit(Exception):
         self.exit = raised
 
 
+class ToolRaised(Exception):
+    """A tool raised a ``BaseException`` that is no ``Exception`` (``KeyboardInterrupt``, ``GeneratorExit``, an
+    async tool's own ``asyncio.CancelledError``); ``raised`` is that exception.
+
+    Like ``SystemExit`` (:class:`ToolExit`) these would pass the scheduler's ``except Exception``: a served
+    request would stop the server (``KeyboardInterrupt``) or end in a plain-text 500. Where a runner is made to
+    contain them (``flow serve``), they fail the tool's node like any error.
+    """
+
+    def __init__(self, tool: str, raised: BaseException) -> None:
+        name = type(raised).__name__
+        detail = f" ({raised})" if str(raised) else ""
+        super().__init__(f"Tool '{tool}' raised {name}{detail}; a tool returns a value or raises an Exception.")
+        self.raised = raised
+
+
+def _cancel_requested() -> bool:
+    """True when the running task was asked to cancel (its CancelledError is the cancellation, not a tool's)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)  # Python 3.11+; before it every CancelledError counts as one
+    return task is None or cancelling is None or cancelling() > 0
+
+
 def _call_sync(func: Any, inputs: dict[str, Any], on_token: Callable[[str], None] | None) -> Any:
     result = func(**inputs)
     # Any iterator, not only a generator: promptflow consumes an object with __iter__/__next__ alike.
@@ -124,6 +147,10 @@ class PythonRunner:
     """A ``@tool`` function: sync tools run in worker threads, async ones on the loop."""
 
     tool: PythonTool
+    contain_interrupts: bool = False
+    """Fail the node when the tool raises ``KeyboardInterrupt``, ``GeneratorExit`` or its own ``CancelledError``
+    (a served flow: no request may stop the server). Otherwise a ``KeyboardInterrupt`` is taken as the user's
+    Ctrl-C, as ``flow test`` and batch runs do."""
 
     def has_default(self, name: str) -> bool:
         return self.tool.has_default(name)
@@ -136,6 +163,14 @@ class PythonRunner:
             return await self._call(inputs, ctx.on_token if ctx.stream else None)
         except SystemExit as exc:
             raise ToolExit(self.tool.func.__name__, exc) from exc
+        except asyncio.CancelledError as exc:
+            if not self.contain_interrupts or _cancel_requested():
+                raise
+            raise ToolRaised(self.tool.func.__name__, exc) from exc
+        except (KeyboardInterrupt, GeneratorExit) as exc:
+            if not self.contain_interrupts:
+                raise
+            raise ToolRaised(self.tool.func.__name__, exc) from exc
 
     async def _call(self, inputs: dict[str, Any], on_token: Callable[[str], None] | None) -> Any:
         """The tool's result; the items of an iterator it returns recorded (and streamed to ``on_token``)."""

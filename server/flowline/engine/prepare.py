@@ -206,6 +206,9 @@ class RunOptions:
     environment: dict[str, str] = field(default_factory=dict)
     # A batch run's data folder (absolute): image paths in the data are read from there.
     data_folder: Path | None = None
+    # A served flow: a tool's KeyboardInterrupt (GeneratorExit, own CancelledError) fails its node instead of
+    # being taken as Ctrl-C (see `PythonRunner.contain_interrupts`).
+    contain_interrupts: bool = False
 
 
 class _Builder:
@@ -275,8 +278,11 @@ class _Builder:
             from flowline.engine.package_tools import package_runner
             from flowline.flow.package_tools import installed_tools
 
-            return package_runner(self.flow, node, self.roots, lambda name: self.connection(name, node.name),
-                                  self.llm, installed_tools())
+            runner = package_runner(self.flow, node, self.roots, lambda name: self.connection(name, node.name),
+                                    self.llm, installed_tools())
+            if isinstance(runner, PythonRunner) and self.options.contain_interrupts:
+                return replace(runner, contain_interrupts=True)
+            return runner
         if source.type != "code":
             raise FlowRunError(f"Node '{node.name}' uses a '{source.type}' tool ({source.tool}), which this "
                                "version of Flowline cannot run; only tools from files (source type 'code') and "
@@ -306,7 +312,7 @@ class _Builder:
                     f"{path.name} called {exit_call(exc)} while being imported; a tool file defines its @tool "
                     "function and must not end the process — remove the sys.exit call (or move it under "
                     "`if __name__ == \"__main__\":`)."))) from exc
-            return PythonRunner(tool)
+            return PythonRunner(tool, contain_interrupts=self.options.contain_interrupts)
         raise FlowRunError(f"Node '{node.name}' has type '{node.type}', which Flowline cannot run.")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from flowline.engine.capture import node_output
 from flowline.engine.errors import describe
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
-from flowline.engine.nodes import NodeContext, Stream, ToolExit, plain
+from flowline.engine.nodes import NodeContext, Stream, ToolExit, ToolRaised, plain
 from flowline.engine.prepare import Executable
 from flowline.flow.model import Node, Value
 from flowline.flow.references import PropertyError, Reference, walk
@@ -122,7 +122,7 @@ class _Run:
         self.given: dict[str, Any] = {}  # a single-node run's inputs given by their own name, used as they are
 
     def emit(self, type_: str, node: str, **fields: Any) -> None:
-        if self.emitter.listening:
+        if self.emitter.wants(type_):
             self.emitter.emit(Event(type_, self.run_id, self.line_number, node, **fields))
 
     def value(self, value: Value) -> Any:
@@ -165,7 +165,7 @@ class _Run:
     def bypass(self, node: Node) -> None:
         self.bypassed.add(node.name)
         self.results[node.name] = NodeResult(node.name, BYPASSED)
-        if self.emitter.listening:
+        if self.emitter.wants("node_end"):
             stamp = now_iso()
             self.emit("node_end", node.name, status=BYPASSED, start=stamp, end=stamp, duration_ms=0.0)
 
@@ -181,9 +181,9 @@ class _Run:
             kwargs = self.inputs_for(node)
         except (ResolutionError, ConversionError) as exc:
             return self.fail_before_start(node, exc)
-        # No sink (a served request answered as JSON): no timestamps, prompts or outputs in JSON form to build,
-        # and no capture of the node's prints (they would become log events no one reads).
-        listening = self.emitter.listening
+        # No sink of node events (a served request answered as JSON, whose only sink takes the tools' prints): no
+        # timestamps, prompts or outputs in JSON form to build; prints are captured only when a sink takes them.
+        listening = self.emitter.wants("node_end")
         start = now_iso() if listening else ""
         started = time.perf_counter()
         if listening and self.emitter.wants("node_start"):
@@ -209,7 +209,7 @@ class _Run:
             untrusted=node.inputs_from_flow,
             on_prompt=prompt_sent,
         )
-        capture: AbstractContextManager[None] = node_output(log) if listening else nullcontext()
+        capture: AbstractContextManager[None] = node_output(log) if self.emitter.wants("log") else nullcontext()
         token = metrics_sink.set(metric)
         self.in_flight.add(node.name)
         try:
@@ -316,6 +316,8 @@ def _error_info(exc: Exception, roots: tuple[Path, ...]) -> ErrorInfo:
     traceback leads to the call), with what happened and what to do as the message."""
     if isinstance(exc, ToolExit):
         return replace(describe(exc.exit, roots), message=str(exc))
+    if isinstance(exc, ToolRaised):
+        return replace(describe(exc.raised, roots), message=str(exc))
     return describe(exc, roots)
 
 

@@ -3,7 +3,13 @@
 Each request gets an id (the ``x-request-id`` header it sent when that is a plain token, else a new one),
 echoed in the answer's ``x-request-id``. When the answer is done one line is written:
 ``<date> <time> <METHOD> <path> <status> <duration> ms request_id=<id>``, dated as the server's other log lines
-(:func:`flowline.serve.server.configure_logging`).
+(:func:`flowline.serve.server.configure_logging`). The path is written as the request sent it
+(``scope["raw_path"]``, still percent-encoded), any byte that is no printable ASCII %-encoded: no request
+can forge a log line (``%0a``) or color the terminal (``%1b[31m``).
+
+A request still running when the server's grace period after SIGTERM runs out is canceled: it is answered
+503 ``ShuttingDown`` in the usual error shape (or, when its answer had begun, ended), with one log line and no
+traceback.
 
 The line is formatted here and written with one call rather than through :mod:`logging`: a record, the
 caller lookup and a formatter per request were about a tenth of the server's CPU under load.
@@ -11,6 +17,9 @@ caller lookup and a formatter per request were about a tenth of the server's CPU
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import os
 import re
 import time
@@ -23,6 +32,18 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # A caller's request id is echoed only when it is a plain token: it goes into a header and the log.
 _REQUEST_ID = re.compile(r"^[\w.:-]{1,128}$")
+
+log = logging.getLogger("flowline.serve")
+
+_SHUTTING_DOWN = json.dumps({"error": {"code": "ShuttingDown", "message": (
+    "The server stopped before this request finished: its grace period after SIGTERM ran out "
+    "(flowline flow serve --grace-period). Send the request again.")}}).encode()
+
+
+def loggable_path(scope: Scope) -> str:
+    """The request's path as sent (percent-encoded), every byte that is no printable ASCII as ``%XX``."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    return "".join(chr(b) if 0x21 <= b < 0x7F else f"%{b:02X}" for b in raw)
 
 
 class AccessLog:
@@ -59,16 +80,29 @@ class RequestLog:
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode("latin-1"))
         status = 500  # when the app ends without answering
+        answering = False
         started = time.perf_counter()
 
         async def sending(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answering
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answering = True
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            # Only the server cancels a request's task: its grace period ran out (see the module).
+            log.warning("request %s: canceled: the server stopped before it finished (grace period over)",
+                        request_id)
+            if not answering:
+                status = 503
+                await send({"type": "http.response.start", "status": 503, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(_SHUTTING_DOWN)).encode()),
+                    (b"connection", b"close"), header]})
+                await send({"type": "http.response.body", "body": _SHUTTING_DOWN})
         finally:
-            self.log.write(scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000, request_id)
+            self.log.write(scope["method"], loggable_path(scope), status, (time.perf_counter() - started) * 1000,
+                           request_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,14 +27,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from flowline import __version__
+from flowline.engine.capture import routed_output
 from flowline.engine.events import Emitter, json_bytes
 from flowline.engine.threads import LeavableThreads
 from flowline.serve.access import AccessLog, RequestLog
 from flowline.serve.config import ServeConfig
 from flowline.serve.errors import ApiError
+from flowline.serve.image_urls import fetch_request_images
 from flowline.serve.live import LiveLine
 from flowline.serve.openai_chat import Completion, chat_inputs, chat_output_node, first_token, stream_answer
-from flowline.serve.served import ServedFlow, load_flow, request_inputs, run_request
+from flowline.serve.served import ServedFlow, load_flow, request_inputs, run_request, unserializable
 from flowline.serve.sse import ScoreStream, StreamPlan
 from flowline.serve.swagger import swagger
 
@@ -44,6 +47,9 @@ log = logging.getLogger("flowline.serve")
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # proxies must not hold events back
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+# A \uD800-\uDFFF escape in a body: only then are its strings checked for a lone surrogate (no UTF-8 for it).
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
 
 
 def create_app(config: ServeConfig) -> Starlette:
@@ -57,9 +63,11 @@ def create_app(config: ServeConfig) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         asyncio.get_running_loop().set_default_executor(LeavableThreads(max_threads=config.workers))
-        yield
+        # Tools' prints and stderr are routed to their request's log lines (see served.tool_output).
+        with routed_output():
+            yield
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", routes.page, methods=["GET"]),
             Route("/score", routes.score, methods=["POST"]),
@@ -74,6 +82,8 @@ def create_app(config: ServeConfig) -> Starlette:
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # `POST /score/` is 404 in the error shape, not a 307 that drops the body
+    return app
 
 
 async def _no_icon(request: Request) -> Response:
@@ -92,12 +102,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error = ApiError(405, "MethodNotAllowed", f"{request.url.path} does not take {request.method}; "
                          f"it takes {allowed}.", {"Allow": allowed})
     elif exc.status_code == 404:
-        error = ApiError(404, "NotFound", f"No endpoint {request.method} {request.url.path}. This server answers "
+        error = ApiError(404, "NotFound", f"No endpoint {request.method} {_shown_path(request)}. This server answers "
                          "POST /score, POST /v1/chat/completions (chat flows), GET /health, GET /version, "
                          "GET /swagger.json and GET / (a page to try the flow).")
     else:
         error = ApiError(exc.status_code, "HTTPError", str(exc.detail))
     return _error_response(error)
+
+
+def _shown_path(request: Request) -> str:
+    from flowline.serve.access import loggable_path
+
+    return loggable_path(request.scope)
 
 
 class _Routes:
@@ -149,9 +165,16 @@ class _Routes:
         if not body.strip():
             raise ApiError(400, "InvalidJSON", "The request body is empty; send the inputs as a JSON object.")
         try:
-            return json.loads(body)
+            value = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, "InvalidJSON", f"The request body is not valid JSON: {exc}.") from exc
+        except RecursionError:
+            raise ApiError(400, "InvalidJSON", "The request body nests arrays or objects too deeply to be read "
+                           "(about 1,000 levels or more).") from None
+        if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(value):
+            raise ApiError(400, "InvalidJSON", "The request body has a lone UTF-16 surrogate escape (\\ud800 to "
+                           "\\udfff without its pair), which is no character.")
+        return value
 
     def _too_large(self) -> ApiError:
         return ApiError(413, "PayloadTooLarge", f"The request body is larger than {self.max_body_bytes} bytes, the "
@@ -159,14 +182,22 @@ class _Routes:
 
     async def _score(self, request: Request) -> Response:
         inputs = request_inputs(self.served, await self._json_body(request))
+        inputs = await fetch_request_images(inputs, self.served.allow_private_urls)
         request_id = request.state.request_id
         if "text/event-stream" not in request.headers.get("accept", ""):
             result = await run_request(self.served, inputs, Emitter(), request_id, stream=False)
-            return Response(json_bytes(result.outputs), media_type="application/json")
+            assert result.outputs is not None
+            try:
+                return Response(json_bytes(result.outputs), media_type="application/json")
+            except ValueError as exc:  # NaN, an infinity
+                raise unserializable(self.served, result.outputs, exc) from None
         live = LiveLine(self.served, inputs, request_id)
         stream = ScoreStream(self.plan, live, inputs)
         try:
             opening = await stream.start()
+        except ValueError as exc:  # an output NaN or infinite
+            live.close()
+            raise unserializable(self.served, {}, exc) from None
         except BaseException:
             live.close()
             raise
@@ -175,7 +206,7 @@ class _Routes:
 
     async def _chat_completions(self, request: Request) -> Response:
         body = await self._json_body(request)
-        inputs = chat_inputs(self.served, body)
+        inputs = await fetch_request_images(chat_inputs(self.served, body), self.served.allow_private_urls)
         completion = Completion(self.served, body, request.state.request_id)
         if body.get("stream") is not True:
             result = await run_request(self.served, inputs, Emitter(), request.state.request_id, stream=False)
@@ -201,6 +232,24 @@ class _Routes:
 
     async def _page(self, request: Request) -> Response:
         return HTMLResponse(resources.files("flowline.serve").joinpath("page.html").read_text(encoding="utf-8"))
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a string in the parsed JSON (keys too) holds a lone surrogate; walked without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+    return False
 
 
 async def _chain(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

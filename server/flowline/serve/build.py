@@ -8,12 +8,19 @@
 
 ``requirements.txt`` comes from serve/packages.py, the container files from serve/container.py.
 
-The flow folder is copied with each ``additional_includes`` entry copied in under its base name (over a
-flow file of the same name, as promptflow copies it) and the key taken out of the copy's
-``flow.dag.yaml`` (as ``pf flow build`` does), so the snapshot needs nothing outside itself. Symbolic
-links are copied as the files they point to: a link would be dangling in the image. Local state is left
-out: run folders, caches, byte code, version control, virtual environments, and ``.env`` files (they
-hold secrets; the container gets its variables from ``docker run``).
+The flow folder is copied with each ``additional_includes`` entry copied in under its base name and the
+key taken out of the copy's ``flow.dag.yaml`` (as ``pf flow build`` does), so the snapshot needs nothing
+outside itself. An entry whose base name is also a file or folder of the flow refuses the build: promptflow
+copies the include over the flow's own file, so the image would run other code than ``flow test`` (where
+the flow's own file wins). Symbolic links are copied as the files they point to: a link would be dangling
+in the image. Local state is left out: run folders, caches, byte code, version control, virtual
+environments, and ``.env``, ``*.env`` and ``.env.*`` files (they hold secrets; the container gets its
+variables from ``docker run``).
+
+The snapshot folder is ``flow/``; the entry script names the served flow after the flow's own folder
+(``FLOWLINE_FLOW_NAME``), so the ready line, swagger and OpenAI's ``model`` say its name, not ``flow``.
+A connection whose address is this machine (127.0.0.1, localhost) is written as stored, with a warning:
+inside a container that address is the container itself.
 
 The flow is validated first (errors refuse the build); a connection it uses must be stored here, since
 its file is written from the store. promptflow 1.18.5's ``pf flow build`` writes into an output folder that
@@ -49,7 +56,8 @@ _WRITTEN = ("flow", "connections", "wheels", "requirements.txt", "Dockerfile", "
             "README.md")
 # What the flow's copy leaves out (see the module's docstring).
 _IGNORE = shutil.ignore_patterns(".flowline", ".runs", ".promptflow", "__pycache__", "*.pyc", ".git", "node_modules",
-                                 ".venv", "venv", ".env", ".mypy_cache", ".pytest_cache")
+                                 ".venv", "venv", ".env", "*.env", ".env.*", ".mypy_cache", ".pytest_cache",
+                                 ".flowline-home")
 
 
 class BuildError(Exception):
@@ -65,6 +73,8 @@ class BuildResult:
     image: str
     variables: tuple[Variable, ...]
     notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    """What will likely not work in the container (a connection to 127.0.0.1), one line each."""
 
 
 def image_name(flow_dir: Path) -> str:
@@ -92,6 +102,40 @@ def without_includes(text: str) -> str:
         start, end = offset(span.start_line, span.start_col), offset(span.end_line, span.end_col)
         text = text[:start] + new + text[end:]
     return text
+
+
+def include_conflicts(flow: Flow) -> list[str]:
+    """One message per ``additional_includes`` entry whose base name is also a file or folder of the flow."""
+    conflicts = []
+    for item in flow.additional_includes:
+        if not isinstance(item.value, str) or not item.value:
+            continue
+        source = (flow.directory / item.value).resolve()
+        own = flow.directory / source.name
+        if (own.exists() or own.is_symlink()) and own.resolve() != source:
+            kind = "folder" if own.is_dir() else "file"
+            conflicts.append(f"additional_includes entry '{item.value}' would be copied over the flow's own {kind} "
+                             f"'{source.name}' ({own}); the flow runs its own {kind} (flow test, flow serve), so the "
+                             "image would run other code. Rename one of them and build again.")
+    return conflicts
+
+
+_LOCAL_HOSTS = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/@]*@)?(127\.\d+\.\d+\.\d+|localhost|\[::1\]|0\.0\.0\.0)"
+                          r"(?:[:/]|$)", re.IGNORECASE)
+
+
+def local_address_warnings(files: list[Any]) -> list[str]:
+    """A warning per connection field whose URL points at this machine (inside a container: the container)."""
+    warnings = []
+    for file in files:
+        data = file.data
+        fields = {**data, **(data.get("configs") or {})} if isinstance(data.get("configs"), dict) else data
+        for key, value in fields.items():
+            if isinstance(value, str) and _LOCAL_HOSTS.match(value.strip()):
+                warnings.append(f"connection '{data.get('name')}' has {key} {value}: inside a container "
+                                f"that is the container itself; edit connections/{file.file_name} in the build "
+                                "(e.g. http://host.docker.internal:PORT/...) before `docker build`.")
+    return warnings
 
 
 def write_snapshot(flow: Flow, target: Path) -> None:
@@ -170,6 +214,9 @@ def build_docker(flow_path: Path, output: Path, force: bool = False, home: Path 
         raise BuildError(f"{listed}\nThe flow has {len(errors)} error(s) (listed above); fix them before building "
                          "(see `flowline flow validate`).")
     _check_output(output, flow.directory, force)
+    conflicts = include_conflicts(flow)
+    if conflicts:
+        raise BuildError(" ".join(conflicts))
     try:
         files, variables = placeholder_files(connections_used(flow), ConnectionStore(home))
         pins = pinned_requirements(flow_requirements_file(flow.directory, _requirements_setting(flow_path)))
@@ -191,11 +238,13 @@ def build_docker(flow_path: Path, output: Path, force: bool = False, home: Path 
         (output / "requirements.txt").write_text(
             "# Made by `flowline flow build`: Flowline's dependencies as installed where it ran, then the flow's.\n"
             + "".join(f"{line}\n" for line in pins.lines), encoding="utf-8")
-        (output / "Dockerfile").write_text(dockerfile(flow.directory.name, wheel.name), encoding="utf-8")
-        (output / "entrypoint.sh").write_text(entrypoint(files, variables), encoding="utf-8")
+        (output / "Dockerfile").write_text(dockerfile(flow.directory.name, wheel.name, flow_path.name),
+                                           encoding="utf-8")
+        (output / "entrypoint.sh").write_text(entrypoint(files, variables, flow.directory.name), encoding="utf-8")
         (output / "entrypoint.sh").chmod(0o755)
         (output / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
-        (output / "README.md").write_text(readme(flow, image, variables, pins.notes), encoding="utf-8")
+        (output / "README.md").write_text(readme(flow, image, variables, pins.notes, flow_path.name),
+                                          encoding="utf-8")
     except (OSError, shutil.Error) as exc:
         raise BuildError(f"Cannot write the build into '{output}': {exc}.") from exc
-    return BuildResult(output, image, tuple(variables), pins.notes)
+    return BuildResult(output, image, tuple(variables), pins.notes, tuple(local_address_warnings(files)))

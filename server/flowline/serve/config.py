@@ -22,7 +22,9 @@ class ServeConfig:
     set for the flow over its own ``environment_variables`` (a ``${conn.field}`` value reads a stored
     connection). ``workers``: threads that run sync tools. ``request_timeout``: seconds a request may
     run. ``max_body_bytes``: the largest request body taken. ``home``: where connections are stored
-    (``FLOWLINE_HOME`` when ``None``).
+    (``FLOWLINE_HOME`` when ``None``). ``name``: what the flow is called in the ready line, swagger and
+    OpenAI's ``model`` (the flow folder's name when ``None``; a build's snapshot sets its own).
+    ``allow_private_urls``: fetch image inputs given by URL from loopback and private addresses too.
     """
 
     flow: Path
@@ -32,3 +34,5 @@ class ServeConfig:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     home: Path | None = None
+    name: str | None = None
+    allow_private_urls: bool = False

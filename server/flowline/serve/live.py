@@ -7,6 +7,7 @@ the request's queue through the loop, so the request's handler reads them in the
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,8 @@ from flowline.engine.events import Emitter, Event
 from flowline.engine.scheduler import LineResult
 from flowline.serve.errors import ApiError
 from flowline.serve.served import ServedFlow, run_request
+
+log = logging.getLogger("flowline.serve")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class LiveLine:
 
     def __init__(self, served: ServedFlow, inputs: dict[str, Any], request_id: str) -> None:
         loop = asyncio.get_running_loop()
+        self.request_id = request_id
         self._secrets = served.secrets
         self._queue: asyncio.Queue[Happening] = asyncio.Queue()
 
@@ -75,6 +79,11 @@ class LiveLine:
     async def next(self) -> Happening:
         """What happened next (a :class:`LineEnded` last)."""
         return await self._queue.get()
+
+    def failed_midway(self, error: ApiError) -> None:
+        """Log a failure that came after the answer began (its status, 200, is sent already)."""
+        log.error("request %s: %s (after the event stream began; it ends with an error event)", self.request_id,
+                  error.message)
 
     def close(self) -> None:
         """Cancel the line if it still runs (the client went away)."""

@@ -3,9 +3,14 @@ SDK or chat UI can talk to it (promptflow has no such endpoint).
 
 The last message (a user's) becomes the chat input; the earlier user and assistant turns become the chat
 history in promptflow's form, ``[{"inputs": {<chat input>: user}, "outputs": {<chat output>: assistant}}]``;
-system and tool messages are left out (the flow's own prompt speaks for it). The flow's other inputs take
-their defaults. The chat output is the assistant's message; ``stream: true`` answers with OpenAI's
-``chat.completion.chunk`` events and ``data: [DONE]``.
+a user message with no answer after it (two user messages in a row) is a turn whose answer is empty, so no
+question is lost. The flow's other inputs take their defaults. The chat output is the assistant's message;
+``stream: true`` answers with OpenAI's ``chat.completion.chunk`` events and ``data: [DONE]``.
+
+What the flow cannot take is left out: system, developer and tool messages (the flow's own prompt speaks for
+it), a message's parts other than text (images), ``temperature`` and the other sampling options (the flow's
+nodes set their own), ``stream_options``. What cannot be honoured is refused with 400: ``n`` other than 1,
+``stream`` that is no boolean, a last user message without text.
 """
 
 from __future__ import annotations
@@ -43,6 +48,12 @@ def chat_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body["messages"]:
         raise ApiError(400, "InvalidRequest", "The request needs 'messages': a non-empty list of "
                        "{\"role\", \"content\"} objects, the last one the user's.")
+    stream = body.get("stream", False)
+    if stream is not None and not isinstance(stream, bool):
+        raise ApiError(400, "InvalidRequest", f"'stream' must be true or false, not {json.dumps(stream)}.")
+    n = body.get("n", 1)
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n != 1):
+        raise ApiError(400, "InvalidRequest", f"'n' must be 1: a flow gives one answer (got {json.dumps(n)}).")
     turns: list[tuple[str, str]] = []
     for index, message in enumerate(body["messages"]):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
@@ -51,6 +62,9 @@ def chat_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
             turns.append((message["role"], _text(message.get("content"), index)))
     if not turns or turns[-1][0] != "user":
         raise ApiError(400, "InvalidRequest", "The last message must be the user's: it is the chat input.")
+    if not turns[-1][1].strip():
+        raise ApiError(400, "InvalidRequest", "The last user message has no text (its content is empty, null or has "
+                       "no text part); it is the chat input.")
     history: list[dict[str, Any]] = []
     asked: str | None = None
     for role, text in turns[:-1]:
@@ -61,6 +75,8 @@ def chat_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
         else:
             history.append({"inputs": {chat_input.name: asked or ""}, "outputs": {chat_output.name: text}})
             asked = None
+    if asked is not None:  # the user turn before the last one went unanswered too
+        history.append({"inputs": {chat_input.name: asked}, "outputs": {chat_output.name: ""}})
     given: dict[str, Any] = {chat_input.name: turns[-1][1]}
     if chat_history is not None:
         given[chat_history.name] = history
@@ -127,6 +143,7 @@ async def stream_answer(completion: Completion, live: LiveLine, node: str | None
             elif isinstance(happened, LineEnded):
                 ended = happened
         if ended.error is not None:
+            live.failed_midway(ended.error)
             yield f"data: {json.dumps(ended.error.body())}\n\n".encode()
             return
         assert ended.result is not None

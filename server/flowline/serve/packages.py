@@ -1,6 +1,7 @@
 """What a build context's image installs: a pinned ``requirements.txt`` and a wheel of Flowline.
 
-**Requirements.** Flowline's part is the whole closure of its ``Requires-Dist`` (markers read for Linux
+**Requirements.** Flowline's part is the whole closure of its ``Requires-Dist`` but its editor side (pygls,
+lsprotocol, debugpy: serving never imports them; the wheel's METADATA leaves them out too) (markers read for Linux
 and this Python, which the image runs), each distribution pinned ``name==version`` as
 ``importlib.metadata`` finds it installed, so the image runs what was tested here. The flow's lines (its
 ``requirements.txt``, or the file ``environment.python_requirements_txt`` names, as promptflow reads it)
@@ -37,6 +38,10 @@ from packaging.utils import canonicalize_name
 
 import flowline
 
+# Flowline's editor side (the language server, the debugger): serving never imports them, so the image goes
+# without them, in requirements.txt and in the wheel's Requires-Dist alike (the Dockerfile's `pip check`).
+EDITOR_ONLY = frozenset({"pygls", "lsprotocol", "debugpy"})
+
 _LEFT_OUT = {"promptflow", "promptflow-core", "promptflow-devkit", "promptflow-tools", "promptflow-tracing",
              "promptflow-azure", "flowline"}
 
@@ -68,7 +73,8 @@ def runtime_pins() -> dict[str, str]:
     """
     env = _target_environment()
     pins: dict[str, str] = {}
-    pending = list(importlib.metadata.requires("flowline") or [])
+    pending = [r for r in importlib.metadata.requires("flowline") or []
+               if canonicalize_name(Requirement(r).name) not in EDITOR_ONLY]
     while pending:
         requirement = Requirement(pending.pop())
         key = canonicalize_name(requirement.name)
@@ -163,6 +169,20 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
+def _serving_metadata(text: str) -> str:
+    """The installed METADATA without the ``Requires-Dist`` lines of :data:`EDITOR_ONLY` distributions."""
+    kept = []
+    for line in text.split("\n"):
+        if line.startswith("Requires-Dist:"):
+            try:
+                if canonicalize_name(Requirement(line.partition(":")[2].strip()).name) in EDITOR_ONLY:
+                    continue
+            except InvalidRequirement:
+                pass
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def write_wheel(folder: Path) -> Path:
     """Write ``flowline-<version>-py3-none-any.whl`` into ``folder`` (made when missing); returns its path.
 
@@ -176,7 +196,7 @@ def write_wheel(folder: Path) -> Path:
     package = Path(flowline.__file__).parent
     for path in _package_files(package):
         contents.append((f"flowline/{path.relative_to(package).as_posix()}", path.read_bytes()))
-    contents.append((f"{info}/METADATA", (distribution.read_text("METADATA") or "").encode()))
+    contents.append((f"{info}/METADATA", _serving_metadata(distribution.read_text("METADATA") or "").encode()))
     entry_points = distribution.read_text("entry_points.txt")
     if entry_points:
         contents.append((f"{info}/entry_points.txt", entry_points.encode()))

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from flowline.connections.store import ConnectionStore, ConnectionStoreError
 from flowline.engine.errors import FlowRunError, NodeError
-from flowline.engine.events import Emitter
+from flowline.engine.events import Emitter, Event
 from flowline.engine.inputs import resolve_flow_inputs
 from flowline.engine.prepare import Executable, RunOptions, prepare
 from flowline.engine.scheduler import COMPLETED, LineResult, run_line
@@ -43,11 +43,23 @@ class ServedFlow:
     executable: Executable
     secrets: Secrets
     request_timeout: float
+    name: str
+    """What the flow is called: the flow folder's name, as promptflow names a served flow, unless told
+    (``--name``; a build's snapshot is served under the flow's own name, not its folder ``flow``)."""
+    allow_private_urls: bool = False
 
-    @property
-    def name(self) -> str:
-        """The flow folder's name, as promptflow names a served flow."""
-        return self.flow.directory.name
+    @cached_property
+    def tool_output(self) -> Callable[[Event], None]:
+        """The sink of a request's ``log`` events: each line a tool printed (stdout, stderr, a logging handler
+        that writes to stderr) logged as ``[<request id>] <node>: <line>``, the flow's secrets masked."""
+        secrets = self.secrets
+
+        def sink(event: Event) -> None:
+            if event.type == "log":
+                log.info("[%s] %s: %s", event.run_id, event.node, secrets.mask(event.message or ""))
+
+        sink.event_types = {"log"}  # type: ignore[attr-defined]
+        return sink
 
     @cached_property
     def quiet(self) -> Executable:
@@ -94,14 +106,24 @@ def load_flow(config: ServeConfig) -> ServedFlow:
                              "serving (see `flowline flow validate`).")
     try:
         flow = _with_connections(flow, {k: dict(v) for k, v in config.connections.items()})
-        options = RunOptions(stream=True, environment=dict(config.environment_variables), home=config.home)
+        options = RunOptions(stream=True, environment=dict(config.environment_variables), home=config.home,
+                             contain_interrupts=True)
         executable = prepare(flow, options=options)
     except (FlowRunError, VariantError, RunSpecError) as exc:
         raise ServeLoadError(str(exc)) from exc
     except NodeError as exc:
-        raise ServeLoadError(exc.load_failure()) from exc
+        raise ServeLoadError(exc.load_failure() + _requirements_hint(flow, exc)) from exc
     secrets = Secrets.of(_secret_values(executable.flow, store, config))
-    return ServedFlow(executable.flow, executable, secrets, config.request_timeout)
+    return ServedFlow(executable.flow, executable, secrets, config.request_timeout,
+                      config.name or executable.flow.directory.name, config.allow_private_urls)
+
+
+def _requirements_hint(flow: Flow, exc: NodeError) -> str:
+    """How to install a missing module when the flow lists its requirements (``requirements.txt``)."""
+    requirements = flow.directory / "requirements.txt"
+    if exc.info.type != "ModuleNotFoundError" or not requirements.is_file():
+        return ""
+    return f" The flow lists its requirements: install them with `pip install -r {requirements}`."
 
 
 def _connection_names(flow: Flow, config: ServeConfig) -> Iterator[str]:
@@ -144,9 +166,20 @@ def request_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
         raise ApiError(400, "MissingInput", f"Required input(s) {names} missing from the request body; the flow "
                        f"'{served.name}' has no default for them.")
     try:
-        return resolve_flow_inputs(flow, body, files=False).flow_inputs
+        inputs = resolve_flow_inputs(flow, body, files=False).flow_inputs
     except FlowRunError as exc:
         raise ApiError(400, "InvalidInput", served.secrets.mask(str(exc))) from exc
+    history = served.chat_history
+    if history is not None and history.name in inputs and not _is_history(inputs[history.name]):
+        raise ApiError(400, "InvalidInput", f"Flow input '{history.name}' (the chat history) must be a list of "
+                       '{"inputs": {...}, "outputs": {...}} objects, one per earlier turn.')
+    return inputs
+
+
+def _is_history(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(turn, dict) and isinstance(turn.get("inputs"), dict) and isinstance(turn.get("outputs"), dict)
+        for turn in value)
 
 
 async def run_request(served: ServedFlow, inputs: dict[str, Any], emitter: Emitter, request_id: str,
@@ -157,6 +190,7 @@ async def run_request(served: ServedFlow, inputs: dict[str, Any], emitter: Emitt
     the request timeout (naming the nodes still running, which are canceled). A canceled request (the client
     went away) cancels its line."""
     in_flight: set[str] = set()
+    emitter.add(served.tool_output)
     exe = served.executable if stream else served.quiet
     task = asyncio.ensure_future(run_line(exe, inputs, emitter, request_id, None, in_flight))
     timed_out: list[list[str]] = []  # set when the time runs out: the nodes running then
@@ -183,10 +217,36 @@ async def run_request(served: ServedFlow, inputs: dict[str, Any], emitter: Emitt
     return line
 
 
+def unserializable(served: ServedFlow, outputs: dict[str, Any], exc: ValueError) -> ApiError:
+    """The 500 answer for outputs JSON cannot write (NaN, an infinity, a circular reference): the same
+    ``FlowOutputUnserializable`` error as an object that is no JSON (promptflow's ``json.dumps`` would write
+    ``NaN``, which no JSON parser of a caller reads)."""
+    name = next((f"'{k}' " for k, v in outputs.items() if not _writable(v)), "")
+    return ApiError(500, "FlowFailed", served.secrets.mask(
+        f"The flow's outputs could not be made: FlowOutputUnserializable: The output {name}for flow is "
+        f"incorrect. The output value is not JSON serializable: {exc}. Please verify your flow output and make sure "
+        "the value serializable."))
+
+
+def _writable(value: Any) -> bool:
+    from flowline.engine.events import json_bytes
+
+    try:
+        json_bytes(value)
+    except ValueError:
+        return False
+    return True
+
+
 def line_failure(served: ServedFlow, line: LineResult) -> ApiError:
     """The 500 answer for a failed line: the node and its exception, secrets masked, no traceback."""
     error = line.error
-    what = f"{error.type}: {error.message}" if error is not None else "it failed"
+    if error is None:
+        what = "it failed"
+    elif error.message in ("", error.type):  # `raise TimeoutError()`: the type alone, not "TimeoutError: TimeoutError"
+        what = error.type
+    else:
+        what = f"{error.type}: {error.message}"
     if line.failed_node is not None:
         return ApiError(500, "NodeFailed", served.secrets.mask(f"Node '{line.failed_node}' failed: {what}"))
     return ApiError(500, "FlowFailed", served.secrets.mask(f"The flow's outputs could not be made: {what}"))

@@ -112,13 +112,14 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8080,
     :class:`ServeBindError` before anything is served. The ready line is
     ``Serving flow '<name>' at http://<host>:<port> (try it: http://<host>:<port>/)``."""
     configure_logging()
-    name = resolve_flow_path(config.flow).absolute().parent.name  # before the tools load: they change directory
+    # The name before the tools load: they change directory.
+    name = config.name or resolve_flow_path(config.flow).absolute().parent.name
     app = create_app(config)
     _tune_collector()
     sock = bind(host, port)
     where = url(host, sock.getsockname()[1])
     settings = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                              timeout_graceful_shutdown=max(1, round(grace_period)))
+                              timeout_graceful_shutdown=grace_period)  # type: ignore[arg-type]
     server = _Server(settings, f"Serving flow '{name}' at {where} (try it: {where}/)", grace_period)
     server.run(sockets=[sock])
     return 0

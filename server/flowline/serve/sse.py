@@ -33,7 +33,7 @@ from flowline.serve.served import ServedFlow
 
 def frame(data: Any) -> bytes:
     """One event: ``data: <JSON>`` and a blank line."""
-    return f"data: {json.dumps(data)}\n\n".encode()
+    return f"data: {json.dumps(data, allow_nan=False)}\n\n".encode()  # NaN is no JSON: ValueError
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,7 @@ class ScoreStream:
                 elif isinstance(happened, LineEnded):
                     self._finished = True
                     if happened.error is not None:
+                        self._live.failed_midway(happened.error)
                         yield frame(happened.error.body())
         finally:
             self._live.close()
