@@ -57,6 +57,10 @@ class DebugRun {
     if (event.type === "run_start") {
       this.runId = event.run_id;
       this.stopping = this.runs.stopWith(event.run_id, () => vscode.debug.stopDebugging(this.session));
+      const tag = this.session.configuration.tag;
+      if (typeof tag === "string") {
+        event = { ...event, tag };  // as the language server tags its runs (a chat turn's run)
+      }
     } else if (event.type === "run_end") {
       this.finished = true;
     }
@@ -164,14 +168,20 @@ export class FlowlineDebug implements vscode.DebugConfigurationProvider, vscode.
     return path.join(this.folder, `${this.launches}-${name}`);
   }
 
-  /** Starts debugging a flow, or one node of it (code lenses, commands, the visual editor). */
-  async start(uri: string, node?: string): Promise<void> {
+  /**
+   * Starts debugging a flow, or one node of it (code lenses, commands, the visual editor, the chat
+   * panel). `run.inputs` are the flow's inputs as given (else the run panel's); `run.tag` is set on the
+   * run's `run_start` event. Resolves with whether the session started.
+   */
+  async start(uri: string, node?: string, run: { inputs?: Record<string, unknown>; tag?: string; name?: string } = {})
+    : Promise<boolean> {
     const file = vscode.Uri.parse(uri);
-    const name = node ? `Debug node ${node}` : `Debug flow ${path.basename(path.dirname(file.fsPath))}`;
+    const name = run.name ?? (node ? `Debug node ${node}` : `Debug flow ${path.basename(path.dirname(file.fsPath))}`);
     // The run panel shows the run; the Debug Console stays one click away instead of covering it.
     const config: FlowlineLaunch = { type: DEBUG_TYPE, request: "launch", name, flow: file.fsPath, node,
-      justMyCode: readSettings(file).justMyCode, internalConsoleOptions: "neverOpen" };
-    await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(file), config);
+      justMyCode: readSettings(file).justMyCode, internalConsoleOptions: "neverOpen",
+      ...(run.inputs ? { inputs: run.inputs } : {}), ...(run.tag ? { tag: run.tag } : {}) };
+    return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(file), config);
   }
 
   /** F5 without a launch.json, or a configuration without `flow`: the flow of the active editor. */

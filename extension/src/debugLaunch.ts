@@ -19,6 +19,8 @@ export interface FlowlineLaunch {
   inputs?: Record<string, unknown>;
   /** Step and stop in the flow's own code only (default true), the same for a node and a flow. */
   justMyCode?: boolean;
+  /** Set on the run's `run_start` event (the chat panel's name for a turn's run). */
+  tag?: string;
   [other: string]: unknown;
 }
 

@@ -36,5 +36,7 @@ export type FromFlowEditor =
   | { type: "runNode"; node: string }
   | { type: "debugFlow" }
   | { type: "debugNode"; node: string }
+  /** Opens the chat panel of a chat flow ('Flowline: Chat with Flow'). */
+  | { type: "openChat" }
   /** Runs 'Flowline: Create Connection...', then draws the graph again with the new connection. */
   | { type: "createConnection" };

@@ -2,6 +2,7 @@
 
 import * as vscode from "vscode";
 import type { Middleware } from "vscode-languageclient/node";
+import { CHAT_VIEW, ChatPanels } from "./chatPanel";
 import { Commands, isFlowFile } from "./commands";
 import { FlowlineDebug } from "./debug";
 import { FLOW_EDITOR, FlowEditorProvider, openVisualEditor } from "./flowEditor";
@@ -37,6 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const started = server;
   const flowEditor = new FlowEditorProvider(context.extensionUri, server, runs, log);
   const serving = new Serving(server, log);
+  const chats = new ChatPanels({ extensionUri: context.extensionUri, runs, debug, runPanel: panel, log });
   let listening: vscode.Disposable | undefined;
   context.subscriptions.push(
     log, runs, panel, server, debug, serving, new InlineResults(runs), new RunNotices(server, runs, log), lenses,
@@ -63,6 +65,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("flowline.compareRuns", () => commands.compareRuns()),
     vscode.commands.registerCommand("flowline.serveFlow", (uri?: unknown) => serving.serve(uri)),
     vscode.commands.registerCommand("flowline.stopServing", (uri?: unknown) => serving.stop(uri)),
+    chats,
+    vscode.window.registerWebviewPanelSerializer(CHAT_VIEW, chats),
+    vscode.commands.registerCommand("flowline.openChat", (uri?: unknown) => chats.open(uri)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (needsRestart(event)) {
         void started.restart();

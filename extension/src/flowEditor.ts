@@ -173,6 +173,7 @@ class Session implements vscode.Disposable {
         }
         case "runFlow":
         case "debugFlow":
+        case "openChat":
           await vscode.commands.executeCommand(`flowline.${message.type}`, uri);
           break;
         case "runNode":

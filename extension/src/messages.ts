@@ -51,7 +51,9 @@ export type ToWebview =
   | { type: "state"; runs: RunHistory; flows: FlowForm[]; selected: string | null; running: string[];
       batches: BatchRun[]; nodeForm: NodeForm | null;
       /** The webview address of the file system's root: output images are files below it (imageValues.ts). */
-      imageRoot: string };
+      imageRoot: string;
+      /** A run to show: the page opens it and its nodes and scrolls to it (once; later states say null). */
+      focus: string | null };
 
 export type FromWebview =
   | { type: "ready" }

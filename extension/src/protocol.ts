@@ -143,6 +143,8 @@ export interface GraphInput {
   default: unknown;
   description: string | null;
   is_chat_history: boolean;
+  /** The input each chat turn's message goes to (`is_chat_input: true`); absent from older servers. */
+  is_chat_input?: boolean;
   span: Span;
 }
 
@@ -174,6 +176,26 @@ export interface FlowGraph {
   llm_parameters?: LlmParameter[];
   /** The installed package tools; absent from older servers. */
   package_tools?: PackageToolInfo[];
+  /** How the chat panel talks to the flow (server/flowline/service/graph.py `chat_info`); absent from older servers. */
+  chat?: GraphChat;
+}
+
+/**
+ * A flow's chat roles. For a flow that cannot chat only `refusal` is set: one sentence saying why
+ * ("the flow has no input marked 'is_chat_input: true' ..."); it is null for a chat flow.
+ */
+export interface GraphChat {
+  /** The chat input (the message of each turn). */
+  input: string | null;
+  /** The chat-history input (`[{inputs, outputs}, ...]`). */
+  history: string | null;
+  /** The chat output (the answer), null for a flow without outputs. */
+  output: string | null;
+  /** The node whose streamed tokens are the chat output, when the output is a node's whole output. */
+  stream_node: string | null;
+  /** The chat input takes images (a `list` of text and image parts, or an `image`). */
+  accepts_images: boolean;
+  refusal: string | null;
 }
 
 /** A `flowline.editFlow` request (DESIGN.md section 6); `version` guards against stale edits. */

@@ -27,6 +27,10 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private batches: BatchRun[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
+  /** Whether the page said it is ready (what is posted before may be lost). */
+  private pageReady = false;
+  /** The run to show with the next state the page gets. */
+  private focus: string | null = null;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly runs: Runs,
               private readonly log: vscode.LogOutputChannel, private readonly stored: BatchSource) {
@@ -52,7 +56,10 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     view.webview.html = webviewHtml(view.webview, dist, "runPanel", "Flowline runs");
     this.subscriptions.push(
       view.webview.onDidReceiveMessage((message: FromWebview) => this.receive(message)),
-      view.onDidDispose(() => { this.view = undefined; }),
+      view.onDidDispose(() => {
+        this.view = undefined;
+        this.pageReady = false;
+      }),
       view.onDidChangeVisibility(() => this.post()),
     );
     void this.refreshBatches();
@@ -62,6 +69,13 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   async reveal(): Promise<void> {
     await vscode.commands.executeCommand(`${VIEW_ID}.focus`, { preserveFocus: true });
     this.view?.show(true);
+  }
+
+  /** Shows the panel with a run opened and scrolled into view, its nodes open (a chat turn's trace). */
+  async showRun(runId: string): Promise<void> {
+    this.focus = runId;
+    await this.reveal();
+    this.post();
   }
 
   /** Makes a flow the one the form shows (and refreshes its inputs from the server). */
@@ -96,7 +110,11 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     }
     const message: ToWebview = { type: "state", runs: this.runs.history, flows: [...this.forms.values()],
       selected: this.selected, running: [...this.runs.running], batches: this.batches,
-      nodeForm: this.runs.nodeForm ?? null, imageRoot: this.view.webview.asWebviewUri(vscode.Uri.file("/")).toString() };
+      nodeForm: this.runs.nodeForm ?? null, imageRoot: this.view.webview.asWebviewUri(vscode.Uri.file("/")).toString(),
+      focus: this.pageReady ? this.focus : null };
+    if (this.pageReady) {
+      this.focus = null;
+    }
     void this.view.webview.postMessage(message);
   }
 
@@ -104,6 +122,7 @@ export class RunPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     try {
       switch (message.type) {
         case "ready":
+          this.pageReady = true;
           this.post();
           break;
         case "run":

@@ -51,6 +51,9 @@ export class Runs implements vscode.Disposable {
   private readonly attached = new vscode.EventEmitter<void>();
   /** Fires when a (re)started language server is there to answer (a graph, a run). */
   readonly onDidAttach = this.attached.event;
+  private readonly evented = new vscode.EventEmitter<FlowEvent>();
+  /** Fires with each run event (the language server's and debug runs'), once the history has it. */
+  readonly onDidEvent = this.evented.event;
   readonly running = new Set<string>();
   private client: LanguageClient | undefined;
   private starts = 0;
@@ -78,6 +81,7 @@ export class Runs implements vscode.Disposable {
   onEvent(event: FlowEvent): void {
     this.history = applyEvent(this.history, event);
     this.update(event.type !== "log" && event.type !== "llm_token");
+    this.evented.fire(event);
   }
 
   /** After the history changed: the running set, listeners, and (when `save`) the workspace's copy soon. */
@@ -221,6 +225,15 @@ export class Runs implements vscode.Disposable {
   }
 
   /**
+   * Runs a chat turn: the flow with `inputs` as given (already typed), on the same path as Run flow, so
+   * the turn is a run of the history like any other. Its `run_start` event carries `tag`.
+   */
+  async runChatTurn(uri: string, inputs: Record<string, unknown>, tag: string): Promise<RunResult> {
+    this.log.info(`Chat turn ${tag} of ${vscode.Uri.parse(uri).fsPath} with ${JSON.stringify(inputs).slice(0, 2000)}`);
+    return this.execute("flowline.runFlow", [uri, inputs, { tag }], uri);
+  }
+
+  /**
    * Runs one node with the inputs of `nodeInputs`, plus the values typed into its node form. When
    * the server says the node lacks values (nodes it reads from never ran), the node form asks for them.
    */
@@ -302,5 +315,6 @@ export class Runs implements vscode.Disposable {
     this.changed.dispose();
     this.finished.dispose();
     this.attached.dispose();
+    this.evented.dispose();
   }
 }

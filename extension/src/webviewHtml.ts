@@ -5,16 +5,18 @@ import * as vscode from "vscode";
 
 /**
  * The page `name` (dist/webview/<name>.js and .css, after the shared base.css): no network, no
- * inline code; only the extension's own files load, and images from the webview's resource roots.
+ * inline code; only the extension's own files load, and images from the webview's resource roots
+ * (and `data:` images when `dataImages`: the chat page shows the images a message attaches, read in the page).
  */
-export function webviewHtml(webview: vscode.Webview, dist: vscode.Uri, name: string, title: string): string {
+export function webviewHtml(webview: vscode.Webview, dist: vscode.Uri, name: string, title: string,
+  dataImages = false): string {
   const nonce = crypto.randomBytes(16).toString("base64");
   const asset = (file: string): vscode.Uri => webview.asWebviewUri(vscode.Uri.joinPath(dist, file));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; img-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; img-src ${webview.cspSource}${dataImages ? " data:" : ""}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${asset("base.css")}">
 <link rel="stylesheet" href="${asset(`${name}.css`)}">

@@ -69,8 +69,9 @@ let toolbarKey = "";
 
 /** The toolbar, drawn again only when what it shows changes (not while the user types a node name). */
 function renderToolbar(message: GraphMessage): void {
+  const chat = message.graph.chat?.refusal === null;  // a chat flow: the toolbar offers its chat panel
   const key = JSON.stringify([message.name, message.graph.nodes.length, message.running, message.graph.version,
-    message.graph.package_tools?.map((t) => t.id)]);
+    message.graph.package_tools?.map((t) => t.id), chat]);
   if (key === toolbarKey || typing(shell.toolbar)) {
     return;
   }
@@ -104,6 +105,8 @@ function renderToolbar(message: GraphMessage): void {
     el("span", { class: "meta" }, `${count} node${count === 1 ? "" : "s"}${message.running ? " · running" : ""}`),
     button("▶ Run flow", () => post({ type: "runFlow" }), { class: "primary", "data-action": "run-flow" }),
     button("Debug flow", () => post({ type: "debugFlow" }), { "data-action": "debug-flow" }),
+    ...(chat ? [button("Chat", () => post({ type: "openChat" }), { "data-action": "open-chat",
+      title: "Chat with the flow in a panel beside it" })] : []),
     add,
     button("Show text", () => post({ type: "reveal", id: selected ?? "" }), { "data-action": "show-text" }),
   );

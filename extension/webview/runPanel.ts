@@ -285,8 +285,34 @@ function place(fresh: HTMLElement, selector: string): void {
   }
 }
 
+/** Opens a run, its nodes and their inputs and prompts (kept open across renders, as if the user had). */
+function openRun(run: RunView): void {
+  open[run.runId] = true;
+  for (const node of run.nodes) {
+    const key = `${run.runId}/${node.name}`;
+    open[key] = true;
+    open[`${key}/inputs`] = true;
+    open[`${key}/prompt`] = true;
+  }
+  vscode.setState({ open });
+}
+
+/** Scrolls a run to the top of the panel, its summary focused for the keyboard. */
+function scrollToRun(runId: string): void {
+  const details = Array.from(app.querySelectorAll<HTMLDetailsElement>("details.run"))
+    .find((d) => d.dataset.run === runId);
+  if (details) {
+    details.scrollIntoView({ block: "start" });
+    details.querySelector<HTMLElement>(":scope > summary")?.focus({ preventScroll: true });
+  }
+}
+
 function render(state: Extract<ToWebview, { type: "state" }>): void {
   lastState = state;
+  const focused = state.focus ? state.runs.find((r) => r.runId === state.focus) : undefined;
+  if (focused) {
+    openRun(focused);
+  }
   const key = JSON.stringify([state.selected, state.flows.map((f) => [f.uri, f.fields])]);
   let form = app.querySelector(".run-form");
   if (!form || key !== formKey) {
@@ -312,6 +338,9 @@ function render(state: Extract<ToWebview, { type: "state" }>): void {
       : [el("p", { class: "empty" }, "No runs yet: click Run flow or Run node above a node in flow.dag.yaml.")]));
   place(list, ".runs");
   place(renderBatches(state.batches), ".batches");
+  if (focused) {
+    scrollToRun(focused.runId);
+  }
 }
 
 window.addEventListener("message", (event: MessageEvent<ToWebview>) => {

@@ -259,3 +259,16 @@ test("the add-node menu offers the installed package tools in a group of their o
   assert.deepEqual((await sent()).at(-1), { type: "edit", version: 6,
     edit: { kind: "addNode", name: "find", type: "python", tool: "acme_tools.search.Search.run" } });
 });
+
+test("a chat flow's toolbar has a Chat button that opens its chat panel; other flows' has none", async () => {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  const refused = { input: null, history: null, output: null, stream_node: null, accepts_images: false,
+    refusal: "the flow has no input marked 'is_chat_input: true' (the message each turn sends)" };
+  await send({ ...message, graph: { ...message.graph, version: 7, chat: refused } });
+  await page.locator("[data-action='run-flow']").waitFor();
+  assert.equal(await page.locator("[data-action='open-chat']").count(), 0);
+  await send({ ...message, graph: { ...message.graph, version: 8, chat: { input: "name", history: "chat_history",
+    output: "greeting", stream_node: null, accepts_images: false, refusal: null } } });
+  await page.locator("[data-action='open-chat']").click();
+  assert.deepEqual((await sent()).at(-1), { type: "openChat" });
+});

@@ -35,6 +35,7 @@ const state: ToWebview = {
     metrics: { accuracy: 0.75 } }],
   nodeForm: null,
   imageRoot: "https://images.test/",
+  focus: null,
 };
 
 before(async () => {
@@ -202,4 +203,32 @@ test("an image output is shown as a picture of its file", async () => {
     .some((img) => img.complete && img.naturalWidth === 2));
   assert.ok(asked.length >= 1);
   await page.screenshot({ path: join(SCREENSHOTS, "run-panel-image.png") });
+});
+
+test("a run to show (a chat turn's trace) opens with its nodes, scrolled into view, and stays open", async () => {
+  const turn = { runId: "turn2", flow: "/w/chat/flow.dag.yaml", status: "Completed" as const, durationMs: 900,
+    outputs: { answer: "Paris, still." }, nodes: [{ name: "chat", status: "Completed" as const, durationMs: 880,
+      logs: [], streamed: "", inputs: { question: "And now?", chat_history: [{ inputs: { question: "Capital?" },
+        outputs: { answer: "Paris." } }] }, prompt: [{ role: "user", content: "Capital?" },
+        { role: "assistant", content: "Paris." }, { role: "user", content: "And now?" }], output: "Paris, still." }] };
+  const filler = Array.from({ length: 40 }, (_, i) => ({ runId: `f${i}`, flow: "/w/hello/flow.dag.yaml",
+    status: "Completed" as const, durationMs: 3, nodes: [] }));
+  const runs = [...filler, turn];  // newest first: the turn is far down, closed by default
+  await page.evaluate((message) => window.postMessage(message, "*"), { ...state, runs, focus: null });
+  const shown = page.locator("details.run[data-run='turn2']");
+  await shown.waitFor({ state: "attached" });
+  assert.equal(await shown.getAttribute("open"), null);
+  await page.evaluate((message) => window.postMessage(message, "*"), { ...state, runs, focus: "turn2" });
+  await page.waitForFunction(() => document.querySelector("details.run[data-run='turn2']")?.hasAttribute("open"));
+  const node = shown.locator("details.node[data-node='chat']");
+  assert.equal(await node.getAttribute("open"), "");
+  await node.locator(".messages", { hasText: "Capital?" }).waitFor();  // the prompt sent: the first turn is in it
+  assert.match(await node.locator("pre.json").first().textContent() ?? "", /"chat_history"[\s\S]*"Paris\."/);
+  const [top, height, scrolled] = await shown.evaluate((d) => [d.getBoundingClientRect().top, window.innerHeight,
+    window.scrollY]);
+  assert.ok(scrolled > 0 && top >= 0 && top < height, `the run is at ${top}px of ${height}px`);
+  assert.equal(await page.evaluate(() => document.activeElement?.parentElement?.getAttribute("data-run")), "turn2");
+  await page.evaluate((message) => window.postMessage(message, "*"), { ...state, runs, focus: null });
+  assert.equal(await shown.getAttribute("open"), "");  // later states keep it open
+  await page.screenshot({ path: join(SCREENSHOTS, "run-panel-focus.png") });
 });

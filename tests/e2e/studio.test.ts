@@ -435,3 +435,41 @@ step("web-classification with the studio's local model: a completed run in the r
   await run.locator("details.node[data-node='classify_with_llm'] .icon.status-Completed").waitFor();
   await bench.shot("10-web-classification");
 });
+
+step("Chat: two questions to chat-basic stream two answers; the second turn's trace shows the first turn in its history", async () => {
+  const folder = join(session.workspace, "chat-basic");
+  await bench.closeAllEditors();
+  await bench.open("chat-basic/flow.dag.yaml");
+  await bench.top();
+  await bench.codeLens("Chat").waitFor({ timeout: 60_000 });
+  await bench.codeLens("Chat").click();
+  const chat = bench.chatPanel();
+  const message = chat.locator("textarea#message");
+  await message.waitFor({ timeout: 30_000 });
+  const questions = ["What is the capital of France?", "And what is the capital of Italy?"];
+  try {
+    for (const [index, question] of questions.entries()) {
+      await message.fill(question);
+      await message.press("Enter");
+      const turn = chat.locator(".turn").nth(index);
+      await turn.locator(".bubble.user", { hasText: question }).waitFor();
+      // Streamed: the answer has words while the turn is still running (the local model writes token by token).
+      await turn.locator(".bubble.answer.status-Running p:not(.note)").first().waitFor({ timeout: 120_000 });
+      await bench.shot(`19-chat-streaming-${index + 1}`);
+      await turn.locator(".bubble.answer.status-Completed").waitFor({ timeout: 180_000 });
+    }
+    await bench.shot("20-chat-two-turns");
+    await chat.locator(".turn").nth(1).locator("button.trace").click();
+    const run = bench.runPanel().locator("details.run[open]", { hasText: "chat-basic" }).first();
+    const inputs = run.locator("details.node[data-node='chat'] details.section", { hasText: "Inputs" });
+    await inputs.locator("pre", { hasText: questions[0] }).waitFor({ timeout: 30_000 });
+    await bench.shot("21-chat-trace");
+    // The conversation belongs to the flow folder.
+    const stored = JSON.parse(readFileSync(join(folder, ".flowline", "chat.json"), "utf-8")) as { turns: unknown[] };
+    assert.equal(stored.turns.length, 2);
+  } finally {
+    await bench.closeAllEditors();
+    rmSync(join(folder, ".flowline"), { recursive: true, force: true });
+  }
+});
+

@@ -352,6 +352,11 @@ export class Workbench {
     return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator("#active-frame");
   }
 
+  /** The chat panel's page (a webview panel; with no visual editor or report open, the only webview without the view's purpose). */
+  chatPanel(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready:not([src*="purpose=webviewView"])').frameLocator("#active-frame");
+  }
+
   /** A notification toast that has `text`. */
   toast(text: string | RegExp): Locator {
     return this.page.locator(".notifications-toasts .notification-toast", { hasText: text });

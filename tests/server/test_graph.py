@@ -68,3 +68,44 @@ def test_the_graph_lists_package_tools_and_a_package_nodes_inputs() -> None:
     assert node["tool"] == "acme_tools.shout"
     assert [(p["name"], p["default"], p["required"]) for p in node["parameters"]] == [
         ("text", None, True), ("times", "2", False)]
+
+
+CHAT = """\
+inputs:
+  question: {type: string, is_chat_input: true}
+  chat_history: {type: list, default: []}
+  tone: {type: string, default: kind}
+outputs:
+  answer: {type: string, reference: "${reply.output}", is_chat_output: true}
+  length: {type: int, reference: "${reply.output.size}"}
+nodes:
+- name: reply
+  type: python
+  source: {type: code, path: reply.py}
+  inputs: {text: "${inputs.question}"}
+"""
+
+
+def test_a_chat_flow_tells_its_roles_and_the_node_whose_tokens_are_the_answer() -> None:
+    flow, _ = load_flow_text(CHAT, Path("flow.dag.yaml"))
+    chat = graph(flow)["chat"]
+    # `chat_history` by its name alone, as promptflow 1.18.5 takes it when no input is marked is_chat_history.
+    assert chat == {"input": "question", "history": "chat_history", "output": "answer", "stream_node": "reply",
+                    "accepts_images": False, "refusal": None}
+    images, _ = load_flow_text(CHAT.replace("question: {type: string", "question: {type: list"), Path("f.dag.yaml"))
+    assert graph(images)["chat"]["accepts_images"] is True
+
+
+def test_a_flow_that_cannot_chat_says_why() -> None:
+    cases = {
+        "question: {type: string, is_chat_input: true}": "no input marked 'is_chat_input: true'",
+        "chat_history: {type: list, default: []}": "no chat-history input",
+        "answer: {type: string, reference: \"${reply.output}\", is_chat_output: true}":
+            "no output is marked 'is_chat_output: true'",
+    }
+    for line, said in cases.items():
+        text = CHAT.replace(line, line.replace("is_chat_input: true", "default: x")
+                            .replace("chat_history:", "history:").replace(", is_chat_output: true", ""))
+        flow, _ = load_flow_text(text, Path("flow.dag.yaml"))
+        chat = graph(flow)["chat"]
+        assert chat["input"] is None and said in chat["refusal"], (line, chat)

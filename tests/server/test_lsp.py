@@ -782,3 +782,22 @@ async def test_a_template_that_is_not_utf8_is_flagged_at_its_path(client: Langua
                 "column 21); re-save it as UTF-8 (in VS Code: the encoding in the status bar, then 'Save with "
                 "Encoding').",
         severity=types.DiagnosticSeverity.Error, code="source-not-utf8", source="flowline")]
+
+
+async def test_a_chat_flow_has_a_chat_lens_above_its_inputs(client: LanguageClient, tmp_path: Path) -> None:
+    chat = FLOW.replace("  question:\n", "  question:\n    is_chat_input: true\n", 1) \
+        .replace("inputs:\n", "inputs:\n  chat_history:\n    type: list\n    default: []\n", 1) \
+        .replace("    reference: ${loud.output}\n", "    reference: ${loud.output}\n    is_chat_output: true\n", 1)
+    assert chat.count("is_chat") == 2
+    folder = flow_folder(tmp_path, chat)
+    uri = await open_flow(client, folder)
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))
+    lines = (folder / "flow.dag.yaml").read_text().split("\n")
+    chats = [(lens.range.start.line, list(lens.command.arguments or [])) for lens in lenses or []
+             if lens.command is not None and lens.command.command == "flowline.openChat"]
+    assert chats == [(lines.index("inputs:"), [uri])]
+    (tmp_path / "plain").mkdir()
+    folder = flow_folder(tmp_path / "plain")
+    uri = await open_flow(client, folder)
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))
+    assert not [lens for lens in lenses or [] if lens.command and lens.command.command == "flowline.openChat"]

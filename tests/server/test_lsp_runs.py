@@ -243,7 +243,7 @@ async def test_a_line_too_long_to_read_is_skipped_and_the_run_says_why_it_ended_
     line = '{"type": "node_end", "run_id": "r", "node": "%s", "status": "Completed", "output": "%s"}\n'
     stdout.feed_data(b'{"type": "run_start", "run_id": "r"}\n' + (line % ("a", "x" * 500)).encode()
                      + (line % ("b", "short")).encode() + b"not json\n" + b'{"type": "node_start", "node": "c"')
-    relaying = asyncio.ensure_future(_relay(ls, child, remembered))  # type: ignore[arg-type]
+    relaying = asyncio.ensure_future(_relay(ls, child, remembered, None))  # type: ignore[arg-type]
     await asyncio.sleep(0.05)
     stdout.feed_data(b', "pad": "' + b"z" * 500)  # a line longer than the limit, not ended yet
     await asyncio.sleep(0.05)
@@ -268,3 +268,17 @@ def test_a_reference_to_a_node_the_flow_lacks_is_no_need_and_running_the_node_al
     with pytest.raises(FlowRunError, match="^Input 'text' of node 'c' references node 'nope', which the flow does "
                                            "not have.$"):
         resolve_node_inputs(flow, node, {"inputs.topic": "news"})
+
+
+async def test_a_tagged_run_names_its_tag_on_its_start(client: LanguageClient, tmp_path: Path) -> None:
+    """The chat panel tags each turn's run, to follow its tokens from the first event on."""
+    folder = write_flow(tmp_path / "tagged", {
+        "echo.py": tool("echo"),
+        "flow.dag.yaml": "inputs:\n  text: {type: string}\nnodes:\n" + python_node("echo", "${inputs.text}")})
+    uri = await open_flow(client, folder)
+    events = events_of(client)
+    answer = await execute(client, "flowline.runFlow", uri, {"text": "a"}, {"tag": "turn-7"})
+    assert answer["status"] == "Completed"
+    starts = [e for e in events if e["type"] == "run_start"]
+    assert [(e["run_id"], e["tag"]) for e in starts] == [(answer["run_id"], "turn-7")]
+    assert all("tag" not in e for e in events if e["type"] != "run_start")

@@ -14,7 +14,9 @@ from flowline.cli import serve as serve_cli
 from flowline.cli.args import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError, environment, flow_file, parse_inputs
 
 if TYPE_CHECKING:
+    from flowline.chat.roles import ChatRoles
     from flowline.engine.errors import NodeError
+    from flowline.flow.model import Flow
 
 
 def _print_problems(problems: list[Any], path: Path, stream: Any) -> None:
@@ -34,10 +36,22 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     from flowline.flow.validate import validate_file
     from flowline.flow.variants import VariantError, parse_variant
 
+    if args.interactive and (args.node or args.events):
+        raise UsageError(f"--interactive cannot be used with {'--node' if args.node else '--events'}: a chat "
+                         "runs the whole flow, turn by turn, and shows its answers.")
     path = flow_file(args.flow)
     given = parse_inputs(args.inputs)
     types = _connection_types()
     flow, problems = validate_file(path, connections=frozenset(types), connection_types=types)
+    roles: ChatRoles | None = None
+    if args.interactive:
+        from flowline.chat.roles import chat_roles
+
+        found = chat_roles(flow)
+        if isinstance(found, str):
+            sys.stderr.write(f"Cannot chat with flow '{flow.directory.resolve().name}': {found}.\n")
+            return EXIT_USAGE
+        roles = found
     if args.node:
         problems = problems_for_node(flow, problems, args.node)
     if problems:
@@ -49,6 +63,8 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{what} {errors} error(s) (listed above); fix them before running "
                          "(see `flowline flow validate`).\n")
         return EXIT_USAGE
+    if roles is not None:
+        return _chat(flow, roles, given, args)
     emitter = Emitter([ConsoleSink(sys.stderr, color=sys.stderr.isatty())])
     events_file = None
     if args.events == "-":
@@ -81,6 +97,36 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     if args.events != "-":
         sys.stdout.write(json.dumps(to_jsonable(result.outputs), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
+
+
+def _chat(flow: Flow, roles: ChatRoles, given: dict[str, Any], args: argparse.Namespace) -> int:
+    """``flow test --interactive``: load the tools once, then chat turn by turn (:mod:`flowline.chat.terminal`)."""
+    from flowline.chat.session import open_session
+    from flowline.chat.terminal import StdConsole, chat
+    from flowline.engine.capture import routed_output
+    from flowline.engine.errors import FlowRunError, NodeError, NodeSetupError
+    from flowline.engine.image_files import flow_test_files, writing_images
+    from flowline.engine.prepare import RunOptions
+    from flowline.flow.variants import VariantError, parse_variant
+
+    console = StdConsole(sys.stdout, sys.stderr, sys.stdin)
+    # Tools' prints become their node's lines (on stderr, or dropped once their turn is over). Unlike `flow test`,
+    # what threads a tool started itself print stays on stdout: input() edits lines with readline only while
+    # sys.stdout is the terminal's own stream.
+    with writing_images(flow_test_files(flow.directory, flow.message_format)), routed_output():
+        try:
+            variant = parse_variant(args.variant) if args.variant else None
+            options = RunOptions(stream=not args.no_stream, environment=environment(args.environment_variables),
+                                 llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None)
+            session = open_session(flow, roles, given, variant, options)
+        except (FlowRunError, VariantError, NodeSetupError) as exc:
+            raise UsageError(str(exc)) from exc
+        except NodeError as exc:
+            return _tool_not_loaded(exc)
+        try:
+            return chat(session, console)
+        finally:
+            session.close()
 
 
 def _tool_not_loaded(exc: NodeError) -> int:
@@ -159,6 +205,9 @@ def add_parser(groups: argparse._SubParsersAction[Parser]) -> None:
     test.add_argument("--environment-variables", nargs="+", action="extend", metavar="K=V|FILE.env",
                       help="set for the run, over the flow's environment_variables; K='${conn.field}' reads a "
                            "connection")
+    test.add_argument("--interactive", action="store_true",
+                      help="chat with a chat flow in the terminal: each line typed is the chat input, the answer "
+                           "streams, the history grows turn by turn (/history, /clear, /exit; Ctrl-C stops a turn)")
     test.set_defaults(handler=cmd_flow_test)
 
     validate = flow_cmds.add_parser("validate", help="report problems as file:line:col: severity: message")

@@ -1,5 +1,6 @@
-"""textDocument/codeLens: "Run flow" / "Debug flow" above `nodes:`, "Run node" / "Debug node" above each
-node, "Open visual editor" on top. Command ids and arguments follow DESIGN.md section 6.
+"""textDocument/codeLens: "Run flow" / "Debug flow" above `nodes:`, "Run node" / "Debug node" above
+each node, "Open visual editor" on top, "Chat" above `inputs:` of a chat flow (``chat/roles.py``).
+Command ids and arguments follow DESIGN.md section 6.
 
 Lenses come from the document's current parse, never from the last one that parsed cleanly (which
 completion keeps while the text is broken): its spans and node names belong to an older text, so its
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from flowline.chat.roles import chat_roles
 from flowline.flow.parse import YMap
 from flowline.flow.spans import Span
 from flowline.lsp.documents import is_flow_uri, to_range
@@ -33,6 +35,9 @@ def register(server: FlowlineServer) -> None:
 
         lenses = [lens(Span(0, 0, 0, 0), "Open visual editor", "flowline.openVisualEditor")]
         root = state.document.root
+        inputs_key = root.key("inputs") if isinstance(root, YMap) else None
+        if inputs_key is not None and not isinstance(chat_roles(state.flow), str):
+            lenses.append(lens(inputs_key.span, "Chat", "flowline.openChat"))
         nodes_key = root.key("nodes") if isinstance(root, YMap) else None
         if nodes_key is not None:
             lenses += [lens(nodes_key.span, "▶ Run flow", "flowline.runFlow"),

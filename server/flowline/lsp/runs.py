@@ -1,8 +1,9 @@
 """workspace/executeCommand ``flowline.runFlow``, ``flowline.runNode`` and ``flowline.cancelRun``.
 
-- ``flowline.runFlow [uri, inputs?]`` / ``flowline.runNode [uri, node, inputs?]``: the flow runs in a
+- ``flowline.runFlow [uri, inputs?, {tag?}]`` / ``flowline.runNode [uri, node, inputs?]``: the flow runs in a
   child process (``python -m flowline flow test --events -``; user code never runs in the server);
-  each event is relayed as a ``flowline/event`` notification; node outputs are remembered for hover
+  each event is relayed as a ``flowline/event`` notification (``run_start`` carries the ``tag`` given, so
+  the chat panel knows which run is its turn); node outputs are remembered for hover
   and completion. Every run ends in the run panel, however the child ended: the answer
   ``{run_id, status, outputs, error?, started, exit_code, missing_module?}`` and, when the child
   wrote none, a ``run_end`` event (``engine/outcome.py`` tells how it ended). Events, the answer and
@@ -109,7 +110,7 @@ def _needs(ls: FlowlineServer, uri: str, node: str, inputs: dict[str, Any]) -> l
     return [need.to_json() for need in node_needs(flow, target, inputs)] if target is not None else []
 
 
-async def _relay(ls: FlowlineServer, child: ChildRun, remembered: dict[str, Any]) -> None:
+async def _relay(ls: FlowlineServer, child: ChildRun, remembered: dict[str, Any], tag: str | None) -> None:
     """Sends each event the child writes on to the client, clipped, noting what it says (the clipped
     outputs of completed nodes go to ``remembered``). A line longer than ``LINE_LIMIT`` is skipped and
     counted in ``child.watch.too_long``."""
@@ -141,13 +142,17 @@ async def _relay(ls: FlowlineServer, child: ChildRun, remembered: dict[str, Any]
             continue
         event = clip(event)
         child.watch.see(event)
+        if tag is not None and event.get("type") == "run_start":
+            event["tag"] = tag
         if event.get("type") == "node_end" and event.get("status") == "Completed":
             remembered[str(event.get("node"))] = event.get("output")
         ls.protocol.notify(EVENT, event)
 
 
-async def run(ls: FlowlineServer, uri: str, node: str | None, inputs: dict[str, Any] | None) -> dict[str, Any]:
-    """Run a flow (or one node) in a child process; answers how it ended, whatever happened."""
+async def run(ls: FlowlineServer, uri: str, node: str | None, inputs: dict[str, Any] | None,
+              tag: str | None = None) -> dict[str, Any]:
+    """Run a flow (or one node) in a child process; answers how it ended, whatever happened. ``tag`` (the
+    caller's name for the run) is set on its ``run_start`` event, so the caller knows the run's id as it starts."""
     if node:
         needs = _needs(ls, uri, node, inputs or {})
         if needs:
@@ -170,7 +175,7 @@ async def run(ls: FlowlineServer, uri: str, node: str | None, inputs: dict[str, 
         assert process.stderr is not None
         stderr = asyncio.ensure_future(_tail(process.stderr))
         try:
-            await _relay(ls, child, ls.last_outputs.setdefault(str(flow_path.parent), {}))
+            await _relay(ls, child, ls.last_outputs.setdefault(str(flow_path.parent), {}), tag)
             code = await process.wait()
             said = await stderr
         finally:
@@ -199,7 +204,10 @@ def register(server: FlowlineServer) -> None:
     @server.command("flowline.runFlow")
     async def run_flow(ls: FlowlineServer, *args: Any) -> dict[str, Any]:
         uri = str(args[0])
-        return await run(ls, uri, None, args[1] if len(args) > 1 and isinstance(args[1], dict) else None)
+        options = args[2] if len(args) > 2 and isinstance(args[2], dict) else {}
+        tag = options.get("tag")
+        return await run(ls, uri, None, args[1] if len(args) > 1 and isinstance(args[1], dict) else None,
+                         str(tag) if tag is not None else None)
 
     @server.command("flowline.runNode")
     async def run_node(ls: FlowlineServer, *args: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flowline.chat.roles import chat_roles
 from flowline.flow.files import Reader, read_disk
 from flowline.flow.llm_parameters import PARAMETERS as LLM_PARAMETERS
 from flowline.flow.model import Flow, Node, Value
@@ -50,8 +51,9 @@ def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = (),
     """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection``, ``api`` and ``provider``; a
     package node's ``tool``), flow inputs and outputs, edges between them, the stored ``connections`` an LLM
     node can use, the ``llm_parameters`` such a node may take (``{name, type, description, completion_only}``,
-    the table hover and completion use), so the editor's inspector needs no copy of it, and the installed
-    ``package_tools`` (``{id, name, type, description}``) a new node can use."""
+    the table hover and completion use), so the editor's inspector needs no copy of it, the installed
+    ``package_tools`` (``{id, name, type, description}``) a new node can use, and how a chat flow chats
+    (``chat``: :func:`chat_info`)."""
     nodes, edges = [], []
     for node in flow.nodes:
         nodes.append({
@@ -75,15 +77,34 @@ def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = (),
             edges += _edges_from("outputs." + output.name, "reference", output.reference)
     return {
         "inputs": [{"name": i.name, "type": i.type, "default": i.default.value if i.default else None,
-                    "description": i.description, "is_chat_history": i.is_chat_history, "span": _span(i.span)}
+                    "description": i.description, "is_chat_history": i.is_chat_history,
+                    "is_chat_input": i.is_chat_input, "span": _span(i.span)}
                    for i in flow.inputs],
         "outputs": [{"name": o.name, "reference": o.reference.value if o.reference else None,
                      "span": _span(o.span)} for o in flow.outputs],
         "nodes": nodes,
         "edges": edges,
+        "chat": chat_info(flow),
         "connections": list(connections),
         "llm_parameters": [{"name": p.name, "type": p.type, "description": p.description,
                             "completion_only": p.completion_only} for p in LLM_PARAMETERS],
         "package_tools": [{"id": t.id, "name": t.name, "type": t.type, "description": t.description}
                           for t in (tools().tools if tools is not None else ())],
     }
+
+
+def chat_info(flow: Flow) -> dict[str, Any]:
+    """How the chat panel talks to the flow: ``{"input", "history", "output", "stream_node",
+    "accepts_images", "refusal"}``; for a flow that cannot chat only ``refusal`` (why) is set.
+
+    ``stream_node`` is the node whose tokens are the chat output (its whole output), else None;
+    ``accepts_images``: the chat input is a list (promptflow's text-and-image parts) or an image."""
+    roles = chat_roles(flow)
+    if isinstance(roles, str):
+        return {"input": None, "history": None, "output": None, "stream_node": None, "accepts_images": False,
+                "refusal": roles}
+    ref = roles.output.reference.reference if roles.output and roles.output.reference else None
+    stream_node = ref.name if ref is not None and ref.kind == "node" and not ref.path else None
+    return {"input": roles.input.name, "history": roles.history.name,
+            "output": roles.output.name if roles.output else None, "stream_node": stream_node,
+            "accepts_images": roles.input.type in ("list", "image"), "refusal": None}
