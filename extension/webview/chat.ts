@@ -30,17 +30,32 @@ const app = document.getElementById("app") as HTMLElement;
 const saved = (vscode.getState() ?? {}) as Saved;
 
 /**
- * Answers are Markdown from a model: no raw HTML (`<script>` stays text), links checked by
- * markdown-it's own validateLink (no `javascript:`; remote images are left to the webview's CSP).
+ * The addresses that may be links: the web and mail. Any other scheme (`javascript:`, `file:`,
+ * `command:`, `vscode:`, `data:`) and relative addresses are shown as text.
+ */
+const WEB_LINK = /^(https?|mailto):/i;
+/** What a Markdown picture may show besides web addresses (remote ones are left to the webview's CSP). */
+const DATA_IMAGE = /^data:image\/(gif|png|jpeg|webp);/i;
+
+/**
+ * Answers are Markdown from a model: no raw HTML (`<script>` stays text); a link, autolink or linkified
+ * address only to the web or mail (markdown-it's validateLink, which also checks what linkify finds),
+ * any other stays the text it was typed as.
  */
 const markdown = new MarkdownIt({ html: false, linkify: true, breaks: true });
+markdown.validateLink = (url) => WEB_LINK.test(url) || DATA_IMAGE.test(url);
 const linkOpen = markdown.renderer.rules.link_open
   ?? ((tokens, index, options, _env, self) => self.renderToken(tokens, index, options));
 markdown.renderer.rules.link_open = (tokens, index, options, env, self) => {
-  const href = tokens[index].attrGet("href");
-  if (href) {
-    tokens[index].attrSet("title", href);  // where a link goes shows before it is followed
+  const href = String(tokens[index].attrGet("href") ?? "");
+  if (!WEB_LINK.test(href)) {  // a picture's data URL given as a link: its text only
+    const close = tokens.findIndex((token, at) => at > index && token.type === "link_close");
+    if (close >= 0) {
+      tokens[close].hidden = true;
+    }
+    return "";
   }
+  tokens[index].attrSet("title", href);  // where a link goes shows before it is followed
   return linkOpen(tokens, index, options, env, self);
 };
 
@@ -48,8 +63,17 @@ let state: State | undefined;
 let attachments: string[] = [];
 /** Each turn's drawing and what it was drawn from, so a new state redraws only the turns that changed. */
 const drawn = new Map<string, { key: string; element: HTMLElement }>();
+/**
+ * The log holds the turns in groups of this many, each laid out and painted only while in view
+ * (`.turns` has `content-visibility: auto`): a long conversation costs what is in view. Groups, not
+ * turns, so that the browser watches a few dozen elements for coming into view, not thousands.
+ */
+const GROUP = 50;
 /** Whether the conversation follows its end (false once the user scrolls up). */
 let following = true;
+/** The running turns that got tokens since the last animation frame: drawn once, at the next one. */
+const streaming = new Set<string>();
+let frame: number | undefined;
 let fieldsKey: string | undefined;
 
 function post(message: FromChat): void {
@@ -92,7 +116,11 @@ function picture(image: ImageRef | { path?: string; url?: string }, label: strin
   const source = image.path !== undefined && state ? imageSource(state.imageRoot, image.path)
     : image.url?.startsWith("data:image/") ? image.url : undefined;
   if (!source) {
-    return image.url ? el("a", { href: image.url, title: image.url }, label) : null;
+    if (!image.url) {
+      return null;
+    }
+    return WEB_LINK.test(image.url) ? el("a", { href: image.url, title: image.url }, label)
+      : el("span", { class: "url", title: "Not a web address, so not a link" }, `${label}: ${image.url}`);
   }
   return el("img", { class: "picture", src: source, alt: label, title: image.path ?? label });
 }
@@ -339,9 +367,13 @@ log.addEventListener("scroll", () => {
   following = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
 });
 
+/**
+ * Keeps the end in view: scrolls the end of the last group of turns into view (not `scrollTop =
+ * scrollHeight`, which measures the whole conversation; the groups out of view are not laid out).
+ */
 function follow(): void {
   if (following) {
-    log.scrollTop = log.scrollHeight;
+    log.lastElementChild?.scrollIntoView({ block: "end" });
   }
 }
 
@@ -369,23 +401,36 @@ function drawTurns(current: State): void {
     }
   }
   log.querySelector(":scope > .empty")?.remove();
+  let groups = 0;
+  for (let start = 0; start < elements.length; start += GROUP, groups++) {
+    const group = log.children[groups] as HTMLElement | undefined ?? log.appendChild(el("div", { class: "turns" }));
+    place(group, elements.slice(start, start + GROUP));
+  }
+  while (log.children.length > groups) {
+    log.lastElementChild?.remove();
+  }
+}
+
+/** Makes the container's children these elements, in order, moving and replacing as few as it can. */
+function place(container: HTMLElement, elements: HTMLElement[]): void {
   elements.forEach((element, index) => {
-    if (log.children[index] !== element) {
-      const old = log.children[index];
+    if (container.children[index] !== element) {
+      const old = container.children[index];
       if (old && !elements.includes(old as HTMLElement)) {
-        old.replaceWith(element);
+        old.replaceWith(element);  // (if a later group has it, that group puts it back)
       } else {
-        log.insertBefore(element, old ?? null);
+        container.insertBefore(element, old ?? null);
       }
     }
   });
-  while (log.children.length > elements.length) {
-    log.lastElementChild?.remove();
+  while (container.children.length > elements.length) {
+    container.lastElementChild?.remove();
   }
 }
 
 function render(current: State): void {
   state = current;
+  streaming.clear();  // the state holds every token sent before it; drawTurns draws the turns they changed
   title.textContent = current.shape.flow;
   document.title = `Chat · ${current.shape.flow}`;
   textarea.placeholder = `Ask ${current.shape.flow} something`;
@@ -402,16 +447,47 @@ function render(current: State): void {
   follow();
 }
 
-/** More of the running turn's answer: only its bubble is drawn again. */
+/** The turn of that id in the last state (the running turn is the last one, or near it). */
+function findTurn(turnId: string): ChatTurn | undefined {
+  const turns = state?.turns ?? [];
+  for (let index = turns.length - 1; index >= 0; index--) {
+    if (turns[index].id === turnId) {
+      return turns[index];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * More of the running turn's answer: kept at once, drawn at the next animation frame together with
+ * the tokens that arrive before it (a model may send many a frame, and each drawing parses the whole answer).
+ */
 function token(turnId: string, text: string): void {
-  const turn = state?.turns.find((t) => t.id === turnId);
+  const turn = findTurn(turnId);
   const entry = drawn.get(turnId);
-  if (!state || !turn || !entry) {
+  if (!turn || !entry) {
     return;
   }
   turn.streamed += text;
-  entry.element.querySelector(".bubble.answer")?.replaceWith(answerBubble(turn, state.shape));
   entry.key = "";  // drawn from tokens: the next state draws the turn again (cheaper than a key per token)
+  streaming.add(turnId);
+  frame ??= requestAnimationFrame(drawTokens);
+}
+
+/** The answer bubbles of the turns that got tokens, each drawn once (only the answer: the rest stays). */
+function drawTokens(): void {
+  frame = undefined;
+  if (!streaming.size) {
+    return;  // a state came first and drew them
+  }
+  for (const turnId of streaming) {
+    const turn = findTurn(turnId);
+    const entry = drawn.get(turnId);
+    if (state && turn && entry) {
+      entry.element.querySelector(":scope > .bubble.answer")?.replaceWith(answerBubble(turn, state.shape));
+    }
+  }
+  streaming.clear();
   follow();
 }
 

@@ -12,12 +12,15 @@ import pty
 import re
 import select
 import signal
+import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
 
-from conftest import run_cli, write_flow
+import pytest
+from conftest import Result, run_cli, write_flow
 from openai_server import FakeOpenAI
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r")
@@ -150,25 +153,35 @@ class Terminal:
     def send(self, text: str) -> None:
         os.write(self.fd, text.encode())
 
-    def interrupt_prompt(self) -> None:
-        """Ctrl-C at the prompt, once the process waits for a key. The prompt is on the screen a moment before
-        the wait begins, and a Ctrl-C in that moment is seen only at the next key (as in Python's own REPL):
-        wait for the main thread to sleep in select() or read() (Linux's /proc says where it sleeps)."""
+    def wait_for_key(self) -> None:
+        """Wait until the process waits for a key. The prompt is on the screen a moment before the wait begins,
+        and a signal in that moment is seen only at the next key (as in Python's own REPL): wait for the main
+        thread to sleep in select() or read() (Linux's /proc says where it sleeps)."""
         deadline = time.monotonic() + 10
         wchan = Path(f"/proc/{self.pid}/wchan")
         while wchan.exists() and time.monotonic() < deadline:
             if any(word in wchan.read_text() for word in ("poll", "select", "tty_read", "wait_woken")):
                 break
             time.sleep(0.005)
+
+    def interrupt_prompt(self) -> None:
+        """Ctrl-C at the prompt, once the process waits for a key."""
+        self.wait_for_key()
         self.send("\x03")
 
+    def settings(self) -> list[object]:
+        """The terminal's settings (termios), read on the master side: Linux gives the terminal's own."""
+        return termios.tcgetattr(self.fd)
+
     def wait(self, timeout: float = 15) -> int:
-        """Wait for the process to end (reading what it still writes); its exit code."""
+        """Wait for the process to end (reading what it still writes); its exit code. The terminal's settings
+        as the process left them are kept in ``final_settings``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._read(deadline):
             pass
         _, status = os.waitpid(self.pid, 0)
         self.code = os.waitstatus_to_exitcode(status)
+        self.final_settings = self.settings()
         os.close(self.fd)
         return self.code
 
@@ -331,3 +344,147 @@ def test_a_missing_other_input_is_refused_before_the_chat(tmp_path: Path) -> Non
     assert result.code == 2
     assert result.stderr.splitlines()[-1] == ("flowline: error: Required flow input(s) tone not given and without "
                                               "default; pass them with --inputs tone=<value>.")
+
+
+def chat_piped(folder: Path, typed: str, *args: str) -> Result:
+    """`flow test --interactive` with ``typed`` as its stdin (a pipe, not a terminal)."""
+    proc = subprocess.run([sys.executable, "-m", "flowline", "flow", "test", "--flow", str(folder), "--interactive",
+                           *args], input=typed, capture_output=True, text=True, timeout=60)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.mark.parametrize(("kill", "code"), [("SIGTERM", 128 + 15), ("Ctrl-\\", 128 + 3)])
+def test_killed_at_the_prompt_the_terminal_is_put_back(tmp_path: Path, kill: str, code: int) -> None:
+    folder = write_flow(tmp_path / "gen", {"flow.dag.yaml": GENERATOR_FLOW, "words.py": WORDS})
+    term = Terminal("flow", "test", "--flow", str(folder), "--interactive")
+    try:
+        before = term.settings()  # read before the child has started Python: the terminal as a shell leaves it
+        assert before[3] & termios.ECHO and before[3] & termios.ICANON
+
+        # Ctrl-D after a line ending with \ sends the lines typed so far; the chat goes on.
+        term.expect("User: ")
+        term.send("sent anyway\\\r")
+        term.expect("...")
+        term.wait_for_key()
+        term.send("\x04")
+        term.expect("Bot: SENT.ANYWAY.\n")
+        term.expect("User: ")
+
+        term.send("abc")
+        term.expect("abc")
+        term.wait_for_key()
+        assert not term.settings()[3] & termios.ECHO  # readline reads the keys itself: echo and line mode off
+        if kill == "SIGTERM":
+            os.kill(term.pid, signal.SIGTERM)
+        else:
+            term.send("\x1c")
+        assert term.wait() == code
+        assert term.final_settings == before
+    finally:
+        term.close()
+
+
+# A tool that picks what it does from the message: a KeyboardInterrupt of its own, control characters in its
+# answer and in what it prints, a print of the connection's key, a null answer; else the text in capitals.
+PICK_FLOW = """
+    inputs:
+      text: {type: string, is_chat_input: true}
+      chat_history: {type: list, default: []}
+    outputs:
+      reply: {reference: "${pick.output}", is_chat_output: true}
+    nodes:
+    - name: pick
+      type: python
+      source: {type: code, path: pick.py}
+      inputs: {text: "${inputs.text}", conn: test}
+"""
+PICK = """
+    from promptflow.connections import OpenAIConnection
+
+    from flowline import tool
+
+
+    @tool
+    def pick(text: str, conn: OpenAIConnection):
+        if text == "!kbd":
+            raise KeyboardInterrupt
+        if text == "!ansi":
+            print("title\\x1b]0;pwned\\x07 bell\\x07", flush=True)
+            return "\\x1b[2Jcleared\\x9b31mred\\rover"
+        if text == "!psec":
+            print(f"key={conn.api_key}", flush=True)
+            return "printed"
+        if text == "!none":
+            return None
+        return text.upper()
+"""
+
+
+def test_a_piped_chat_reads_as_a_conversation(server: FakeOpenAI, tmp_path: Path) -> None:
+    folder = write_flow(tmp_path / "pick", {"flow.dag.yaml": PICK_FLOW, "pick.py": PICK})
+    typed = "!kbd\nafter\n!ansi\n!psec\n!none\nC:\\\\\nlast\\\n"  # ends in a \ then the end of the input
+    result = chat_piped(folder, typed, "--inputs", "text=ignored", "--inputs", "nope=1")
+    assert result.code == 0, result.stderr
+    chat = result.stdout.split("\n", 2)[2]  # after the banner
+    assert chat == ("User: !kbd\n"
+                    "User: after\nBot: AFTER\n"
+                    "User: !ansi\nBot: \\x1b[2Jcleared\\x9b31mredover\n"
+                    "User: !psec\nBot: printed\n"
+                    "User: !none\nBot: (no answer)\n"
+                    "User: C:\\\\\nBot: C:\\\n"  # \\ at the end is one literal \, and the message ends
+                    "User: last\\\n...   \nBot: LAST\n"
+                    "User: \n")
+    errors = result.stderr.splitlines()
+    assert errors[:2] == [
+        "flowline: warning: --inputs nope: the flow has no input 'nope' (its inputs: text, chat_history); ignored.",
+        "flowline: warning: --inputs text: ignored; the chat input 'text' is what you type at the prompt."]
+    # A tool's own KeyboardInterrupt fails its turn (not the user's Ctrl-C); secrets it prints are masked.
+    assert re.fullmatch(r"Node 'pick' failed: KeyboardInterrupt: Tool 'pick' raised KeyboardInterrupt; .* "
+                        r"\(.*pick\.py:\d+\)", errors[2]), errors
+    assert "  [pick] title\\x1b]0;pwned\\x07 bell\\x07" in errors
+    assert "  [pick] key=******" in errors and server.api_key not in result.stderr
+
+
+def test_a_list_chat_input_gets_the_text_as_its_one_part(tmp_path: Path) -> None:
+    flow = GENERATOR_FLOW.replace("text: {type: string, is_chat_input: true}",
+                                  "text: {type: list, is_chat_input: true}").replace("words.py", "parts.py")
+    parts = """
+        from flowline import tool
+
+
+        @tool
+        def words(text: list) -> str:
+            return f"{len(text)} part(s): {text[0]}"
+    """
+    folder = write_flow(tmp_path / "parts", {"flow.dag.yaml": flow, "parts.py": parts})
+    result = chat_piped(folder, "hello\n/history\n")
+    assert result.code == 0, result.stderr
+    assert "Bot: 1 part(s): hello\n" in result.stdout
+    shown = result.stdout[result.stdout.index("["):result.stdout.rindex("]") + 1]
+    assert json.loads(shown) == [{"inputs": {"text": ["hello"]}, "outputs": {"reply": "1 part(s): hello"}}]
+
+
+def test_what_cannot_start_a_chat_is_refused_in_one_line(tmp_path: Path) -> None:
+    image = write_flow(tmp_path / "img", {"flow.dag.yaml": GENERATOR_FLOW.replace(
+        "text: {type: string, is_chat_input: true}", "text: {type: image, is_chat_input: true}"), "words.py": WORDS})
+    result = run_cli("flow", "test", "--flow", str(image), "--interactive")
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == ("Cannot chat with flow 'img': its chat input 'text' is an image, and the terminal chat "
+                             "sends text; chat with it in VS Code's chat panel, which attaches images (or make the "
+                             "chat input a list).\n")
+
+    # A YAML error is listed as `flow test` lists it, not taken for a flow that is not a chat flow.
+    broken = write_flow(tmp_path / "broken", {"flow.dag.yaml": "inputs:\n  question: {type: string, is_chat_input: "
+                                                                "true\noutputs: [\n"})
+    result = run_cli("flow", "test", "--flow", str(broken), "--interactive")
+    assert result.code == 2
+    assert "YAML" in result.stderr and "is_chat_input" not in result.stderr, result.stderr
+
+    gen = write_flow(tmp_path / "gen", {"flow.dag.yaml": GENERATOR_FLOW, "words.py": WORDS})
+    for given, why in [("[1,2,3]", "turn 1 is 1"), ('[{"inputs":"x"}]', 'turn 1 is {"inputs": "x"}'),
+                       ('{"a": 1}', 'it is {"a": 1}'), ("null", "it is null")]:
+        result = run_cli("flow", "test", "--flow", str(gen), "--interactive", "--inputs", f"chat_history={given}")
+        assert result.code == 2
+        assert result.stderr.splitlines() == [
+            "flowline: error: The chat history input 'chat_history' cannot start the chat: it must be a list of "
+            f'turns {{"inputs": {{...}}, "outputs": {{...}}}}; {why}.']

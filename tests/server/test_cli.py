@@ -67,6 +67,14 @@ def test_inputs_from_json_file(tmp_path: Path) -> None:
     assert result.json() == {"greeting": "HELLO, FILE!", "length": 12}
 
 
+def test_an_unknown_input_is_warned_about_and_the_run_goes_on() -> None:
+    result = run_cli("flow", "test", "--flow", HELLO, "--inputs", "name=X", "nmae=Y")
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == ("flowline: warning: --inputs nmae: the flow has no input 'nmae' (its "
+                                             "inputs: name, excited); ignored.")
+    assert result.json()["greeting"] == "Hello, X!"
+
+
 def test_inputs_from_a_file_with_key_value_overrides_later_winning(tmp_path: Path) -> None:
     # promptflow 1.18.5 refuses a file beside pairs in --inputs ("Usage error: --inputs KEY=VALUE");
     # its --input FILE.jsonl --inputs name=over gives the file with the override.

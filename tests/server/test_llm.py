@@ -268,6 +268,25 @@ def test_connection_refused_is_explained(flow_dir: Path, tmp_path: Path) -> None
     assert time.monotonic() - started < 60
 
 
+def test_a_password_in_the_base_url_is_never_shown(flow_dir: Path, tmp_path: Path) -> None:
+    create_connection(tmp_path, "name: test\ntype: open_ai\napi_key: x\nbase_url: http://admin:hunter2@127.0.0.1:9/v1\n")
+    llm_flow(flow_dir, "user:\n{{ question }}\n")
+    result = run_cli("flow", "test", "--flow", str(flow_dir), env={**os.environ, "FLOWLINE_LLM_MAX_RETRIES": "0"})
+    assert result.code == 1
+    assert ("Node 'ask' (connection 'test', endpoint http://127.0.0.1:9/v1): cannot connect to "
+            "http://127.0.0.1:9/v1") in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout and "admin" not in result.stderr
+
+
+def test_shown_url_drops_the_user_and_password_only() -> None:
+    from flowline.engine.llm import shown_url
+
+    assert shown_url("https://user:pw@example.com:8443/v1?x=1") == "https://example.com:8443/v1?x=1"
+    assert shown_url("http://token@[::1]:80/v1") == "http://[::1]:80/v1"
+    assert shown_url("http://127.0.0.1:9/v1") == "http://127.0.0.1:9/v1"
+    assert shown_url("") == ""
+
+
 def test_record_then_replay_without_network(server: FakeOpenAI, flow_dir: Path) -> None:
     llm_flow(flow_dir, "user:\n{{ question }}\n")
     recorded = run_cli("flow", "test", "--flow", str(flow_dir), "--inputs", "question=cache me", "--llm-cache",

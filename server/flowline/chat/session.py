@@ -10,6 +10,7 @@ never shows in a later turn. Only a completed turn is added to the history.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Protocol
 
-from flowline.chat.history import history_entry, one_line
+from flowline.chat.history import history_entry, history_problem, message_value, one_line
 from flowline.chat.roles import ChatRoles
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, Event, to_jsonable
@@ -53,13 +54,14 @@ class TurnEnd:
 
 
 class _Gate:
-    """Passes a turn's events to its view until the turn ends; after that (a tool left running on its thread
-    after a cancel) they are dropped. The lock makes "ended" final: no chunk is shown once :meth:`close`
-    has returned."""
+    """Passes a turn's events to its view until the turn ends (the flow's secrets masked in what tools print);
+    after that (a tool left running on its thread after a cancel) they are dropped. The lock makes "ended"
+    final: no chunk is shown once :meth:`close` has returned."""
 
-    def __init__(self, view: TurnView, chat_node: str | None) -> None:
+    def __init__(self, view: TurnView, chat_node: str | None, secrets: Secrets) -> None:
         self._view = view
         self._chat_node = chat_node
+        self._secrets = secrets
         self._lock = threading.Lock()
         self._open = True
         self.streamed = False
@@ -72,7 +74,7 @@ class _Gate:
                 self.streamed = True
                 self._view.token(event.message or "")
             elif event.type == "log":
-                self._view.log(event.node, event.stream or "stdout", event.message or "")
+                self._view.log(event.node, event.stream or "stdout", self._secrets.mask(event.message or ""))
 
     def close(self) -> None:
         with self._lock:
@@ -131,12 +133,14 @@ class ChatSession:
         self.history = []
 
     def turn(self, text: str, view: TurnView) -> TurnEnd:
-        """Run one turn with ``text`` as the chat input; Ctrl-C (SIGINT) while it runs cancels it.
+        """Run one turn with ``text`` as the chat input (in a list for a ``list`` chat input); Ctrl-C (SIGINT)
+        while it runs cancels it.
 
         A completed turn's entry is added to the history; a failed or canceled one changes nothing."""
-        gate = _Gate(view, self._chat_node)
+        gate = _Gate(view, self._chat_node, self._secrets)
+        message = message_value(self.roles, text)
         try:
-            inputs = self._resolve({**self._given, self.roles.input.name: text,
+            inputs = self._resolve({**self._given, self.roles.input.name: message,
                                     self.roles.history.name: self.history})
         except FlowRunError as exc:
             return TurnEnd(FAILED, failure=self._secrets.mask(one_line(str(exc))))
@@ -153,7 +157,7 @@ class ChatSession:
         if line.status != COMPLETED:
             return TurnEnd(line.status, streamed=gate.streamed, failure=failure_line(line, self._secrets))
         outputs = to_jsonable(line.outputs or {})
-        self.history.append(history_entry(self.roles, text, outputs))
+        self.history.append(history_entry(self.roles, message, outputs))
         answer = outputs.get(self.roles.output.name) if self.roles.output is not None else None
         return TurnEnd(COMPLETED, answer, gate.streamed)
 
@@ -228,17 +232,36 @@ def open_session(flow: Flow, roles: ChatRoles, given: dict[str, Any], variant: t
     return ChatSession(exe, roles, given, history, resolve, secrets)
 
 
+_PLACEHOLDER: dict[str | None, Any] = {"list": [], "object": {}, "int": 0, "double": 0.0, "bool": False}
+"""A value of the chat input's type, in its place while the other inputs are checked before the first turn."""
+
+
 def _first_history(flow: Flow, roles: ChatRoles, given: dict[str, Any]) -> list[Any]:
-    """The history of the first turn; the other inputs checked too (a missing one is refused up front)."""
-    values = {**given, roles.input.name: given.get(roles.input.name, "")}
+    """The history of the first turn; the other inputs checked too (a missing one is refused up front), and the
+    history's shape (a list of ``{"inputs": {...}, "outputs": {...}}``), its values named as JSON."""
+    values = {**given, roles.input.name: _PLACEHOLDER.get(roles.input.type, "")}
     declared = roles.history
-    if declared.name not in given and (declared.default is None or declared.default.value is None):
+    if declared.name in given:
+        values[declared.name] = _json_given(declared.name, given[declared.name])
+    elif declared.default is None or declared.default.value is None:
         values[declared.name] = []
+    else:
+        values[declared.name] = _json_given(declared.name, declared.default.value)
+    problem = history_problem(values[declared.name])
+    if problem is not None:
+        raise FlowRunError(f"The chat history input '{declared.name}' cannot start the chat: {problem}.")
     history = resolve_flow_inputs(flow, values).flow_inputs[declared.name]
-    if not isinstance(history, list):
-        raise FlowRunError(f"The chat history input '{declared.name}' must be a list of turns "
-                           f"({{\"inputs\": ..., \"outputs\": ...}}); it is {type(history).__name__}.")
-    return history
+    return list(history)
+
+
+def _json_given(name: str, value: Any) -> Any:
+    """A value given as text (``--inputs chat_history='[...]'``, a default written as a string) read as JSON."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise FlowRunError(f"The chat history input '{name}' is not valid JSON: {exc}.") from None
 
 
 def _secret_values(flow: Flow, options: RunOptions) -> Iterator[str]:

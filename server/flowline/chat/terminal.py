@@ -3,9 +3,13 @@
 ``User: `` asks for a message (a line ending with ``\\`` goes on in the next one); ``Bot: `` shows the chat
 output as it streams, or whole when it does not stream. ``/history`` prints the history as JSON, ``/clear``
 empties it, ``/exit`` or Ctrl-D ends the chat. Ctrl-C while a turn runs cancels that turn; at the prompt it
-clears what was typed, and a second Ctrl-C on an empty prompt ends the chat. A failed turn is one line on
-stderr and the chat goes on. What tools print goes to stderr, indented under their node's name; while an
-answer streams it waits for the answer's end so the ``Bot:`` line stays whole.
+clears what was typed, and a second Ctrl-C on an empty prompt ends the chat. SIGTERM, SIGHUP or SIGQUIT
+(Ctrl-\\) at the prompt end the chat with exit code 128 + the signal's number, the terminal's settings put back
+(readline has the terminal in raw mode while it waits for a line). A failed turn is one line on stderr and
+the chat goes on. What tools print goes to stderr, indented under their node's name; while an answer streams
+it waits for the answer's end so the ``Bot:`` line stays whole. Answers and tools' lines are written with their
+control characters escaped (:func:`~flowline.chat.history.printable`). When stdin is not a terminal, each line
+read is written after its prompt, so the output reads as the conversation.
 
 The terminal (reading a line, the streams written to) is passed in as a :class:`Console`, so the loop does not
 care whether it talks to a person, a pseudo-terminal or a pipe.
@@ -26,6 +30,7 @@ from flowline.chat.history import (
     command_of,
     history_text,
     join_lines,
+    printable,
     unknown_command,
 )
 from flowline.chat.session import ChatSession, TurnEnd
@@ -45,9 +50,22 @@ class PromptInterrupted(Exception):
         self.typed = typed
 
 
+class PromptKilled(Exception):
+    """A signal that ends the process (SIGTERM, SIGHUP, SIGQUIT) arrived at the prompt; ``signum`` is its number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name))
+"""The signals that end the chat from the prompt, the terminal restored first (:class:`PromptKilled`)."""
+
+
 class Console(Protocol):
     """The terminal a chat talks to: ``read`` returns a typed line (raises ``EOFError`` at Ctrl-D,
-    :class:`PromptInterrupted` at Ctrl-C); ``out`` carries the chat, ``err`` the rest."""
+    :class:`PromptInterrupted` at Ctrl-C, :class:`PromptKilled` at an :data:`ENDING_SIGNALS` signal); ``out``
+    carries the chat, ``err`` the rest."""
 
     out: IO[str]
     err: IO[str]
@@ -57,23 +75,35 @@ class Console(Protocol):
 
 
 class StdConsole:
-    """The process's own terminal: ``input()``, with line editing (GNU readline) where there is one."""
+    """The process's own terminal: ``input()``, with line editing (GNU readline) where there is one. When
+    stdin is not a terminal, the line read is written after the prompt (the output then reads as the
+    conversation rather than ``User: Bot: ...``)."""
 
     def __init__(self, out: IO[str], err: IO[str], stdin: IO[str]) -> None:
         self.out = out
         self.err = err
+        self._stdin = stdin
+        self._tty = stdin.isatty()
         self._readline: Any = None
-        if stdin.isatty():
+        self._termios: list[Any] | None = None  # the terminal's settings at the start, put back when killed
+        if self._tty:
             try:
                 import readline  # noqa: F401 - importing it gives input() line editing and history
             except ImportError:  # Windows: the console edits lines itself
                 pass
             else:
                 self._readline = readline
+            try:
+                import termios
+
+                self._termios = termios.tcgetattr(stdin.fileno())
+            except (ImportError, OSError, ValueError):  # Windows, or no settings to read
+                pass
 
     def read(self, prompt: str) -> str:
         """``input(prompt)``; Ctrl-C raises :class:`PromptInterrupted` with the line as typed so far (when
-        readline can tell it; else empty)."""
+        readline can tell it; else empty); an :data:`ENDING_SIGNALS` signal raises :class:`PromptKilled`, the
+        terminal's settings put back (readline puts back its own too when a signal handler raises)."""
         typed = [""]
 
         def on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -81,24 +111,52 @@ class StdConsole:
                 typed[0] = self._readline.get_line_buffer()
             raise KeyboardInterrupt
 
-        with _sigint(on_sigint):
-            try:
-                return input(prompt)
-            except KeyboardInterrupt:
-                raise PromptInterrupted(typed[0]) from None
+        def on_ending(signum: int, frame: FrameType | None) -> None:
+            raise PromptKilled(signum)
+
+        try:
+            with _handlers({signal.SIGINT: on_sigint, **dict.fromkeys(ENDING_SIGNALS, on_ending)}):
+                try:
+                    return input(prompt) if self._tty else self._read_piped(prompt)
+                except KeyboardInterrupt:
+                    raise PromptInterrupted(typed[0]) from None
+        except PromptKilled:
+            self._restore_terminal()
+            raise
+
+    def _read_piped(self, prompt: str) -> str:
+        self.out.write(prompt)
+        self.out.flush()
+        line = self._stdin.readline()
+        if not line:
+            raise EOFError
+        line = line.rstrip("\r\n")
+        self.out.write(printable(line) + "\n")
+        return line
+
+    def _restore_terminal(self) -> None:
+        if self._termios is None:
+            return
+        import termios
+
+        try:
+            termios.tcsetattr(self._stdin.fileno(), termios.TCSADRAIN, self._termios)
+        except (OSError, termios.error):
+            pass  # the terminal is gone (SIGHUP when it closed)
 
 
 @contextmanager
-def _sigint(handler: Any) -> Iterator[None]:
-    """``handler`` for SIGINT within the block (main thread only)."""
+def _handlers(handlers: dict[int, Any]) -> Iterator[None]:
+    """``handlers`` for their signals within the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class AnswerView:
@@ -116,12 +174,12 @@ class AnswerView:
         if not self.started:
             self.started = True
             out.write(BOT)
-        out.write(text)
+        out.write(printable(text))
         out.flush()
 
     def log(self, node: str, stream: str, line: str) -> None:
         """A line a node printed, now or after the answer."""
-        text = f"  [{node}] {line}\n"
+        text = f"  [{node}] {printable(line)}\n"
         if self.started:
             self._held.append(text)
         else:
@@ -132,7 +190,7 @@ class AnswerView:
         """End the turn's output: the answer whole (when it did not stream), ``(canceled)``, or the failure."""
         out, err = self._console.out, self._console.err
         if end.status == COMPLETED and not self.started:
-            out.write(BOT + answer_text(end.answer))
+            out.write(BOT + printable(answer_text(end.answer)))
         if self.started or end.status == COMPLETED:
             out.write("\n")
         if end.status == CANCELED:
@@ -141,7 +199,7 @@ class AnswerView:
         for text in self._held:
             err.write(text)
         if end.failure is not None:
-            err.write(end.failure + "\n")
+            err.write(printable(end.failure) + "\n")
         err.flush()
 
 
@@ -154,7 +212,8 @@ def banner(session: ChatSession) -> str:
 
 
 def read_message(console: Console) -> str:
-    """One message: a line, and the lines after it while each ends with ``\\`` (Ctrl-C drops them all)."""
+    """One message: a line, and the lines after it while each ends with ``\\`` (Ctrl-C drops them all; Ctrl-D
+    after a ``\\`` sends the lines typed so far)."""
     lines: list[str] = []
     prompt = PROMPT
     while True:
@@ -162,6 +221,11 @@ def read_message(console: Console) -> str:
             line = Line.of(console.read(prompt))
         except PromptInterrupted as exc:
             raise PromptInterrupted(join_lines([*lines, exc.typed]).strip()) from None
+        except EOFError:
+            if not lines:
+                raise
+            console.out.write("\n")
+            return join_lines(lines)
         lines.append(line.text)
         if not line.continues:
             return join_lines(lines)
@@ -169,7 +233,8 @@ def read_message(console: Console) -> str:
 
 
 def chat(session: ChatSession, console: Console) -> int:
-    """Hold the conversation until ``/exit``, Ctrl-D or a second Ctrl-C on an empty prompt; exit code 0."""
+    """Hold the conversation until ``/exit``, Ctrl-D or a second Ctrl-C on an empty prompt (exit code 0), or
+    a signal of :data:`ENDING_SIGNALS` at the prompt (exit code 128 + its number)."""
     out = console.out
     out.write(banner(session))
     out.flush()
@@ -181,6 +246,13 @@ def chat(session: ChatSession, console: Console) -> int:
             out.write("\n")
             out.flush()
             return 0
+        except PromptKilled as exc:
+            try:
+                out.write("\n")
+                out.flush()
+            except OSError:  # SIGHUP: the terminal is gone
+                pass
+            return 128 + exc.signum
         except PromptInterrupted as exc:
             out.write("\n")
             if not exc.typed and interrupted:
@@ -208,7 +280,7 @@ def _answer(session: ChatSession, console: Console, message: str, word: str | No
     """Answer a command (``word``), or run a turn with the message."""
     out = console.out
     if word == "/history":
-        out.write(history_text(session.history) + "\n")
+        out.write(printable(history_text(session.history)) + "\n")
     elif word == "/clear":
         session.clear()
         out.write("(history cleared)\n")

@@ -43,15 +43,6 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     given = parse_inputs(args.inputs)
     types = _connection_types()
     flow, problems = validate_file(path, connections=frozenset(types), connection_types=types)
-    roles: ChatRoles | None = None
-    if args.interactive:
-        from flowline.chat.roles import chat_roles
-
-        found = chat_roles(flow)
-        if isinstance(found, str):
-            sys.stderr.write(f"Cannot chat with flow '{flow.directory.resolve().name}': {found}.\n")
-            return EXIT_USAGE
-        roles = found
     if args.node:
         problems = problems_for_node(flow, problems, args.node)
     if problems:
@@ -63,7 +54,17 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{what} {errors} error(s) (listed above); fix them before running "
                          "(see `flowline flow validate`).\n")
         return EXIT_USAGE
-    if roles is not None:
+    if not args.node:
+        _warn_unknown_inputs(flow, given)
+    if args.interactive:
+        from flowline.chat.history import text_refusal
+        from flowline.chat.roles import chat_roles
+
+        roles = chat_roles(flow)
+        refusal = roles if isinstance(roles, str) else text_refusal(roles)
+        if isinstance(roles, str) or refusal is not None:  # no chat flow, or none the terminal can chat with
+            sys.stderr.write(f"Cannot chat with flow '{flow.directory.resolve().name}': {refusal}.\n")
+            return EXIT_USAGE
         return _chat(flow, roles, given, args)
     emitter = Emitter([ConsoleSink(sys.stderr, color=sys.stderr.isatty())])
     events_file = None
@@ -99,8 +100,20 @@ def cmd_flow_test(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _warn_unknown_inputs(flow: Flow, given: dict[str, Any]) -> None:
+    """One warning line per ``--inputs`` key that names no input of the flow (its value reaches no node)."""
+    for name in given:
+        if flow.input(name) is None:
+            names = ", ".join(i.name for i in flow.inputs) or "none"
+            sys.stderr.write(f"flowline: warning: --inputs {name}: the flow has no input '{name}' (its inputs: "
+                             f"{names}); ignored.\n")
+
+
 def _chat(flow: Flow, roles: ChatRoles, given: dict[str, Any], args: argparse.Namespace) -> int:
-    """``flow test --interactive``: load the tools once, then chat turn by turn (:mod:`flowline.chat.terminal`)."""
+    """``flow test --interactive``: load the tools once, then chat turn by turn (:mod:`flowline.chat.terminal`).
+
+    Killed at the prompt (SIGTERM, SIGHUP, SIGQUIT) the chat ends with exit code 128 + the signal's number,
+    the terminal's settings as they were when it started."""
     from flowline.chat.session import open_session
     from flowline.chat.terminal import StdConsole, chat
     from flowline.engine.capture import routed_output
@@ -109,6 +122,9 @@ def _chat(flow: Flow, roles: ChatRoles, given: dict[str, Any], args: argparse.Na
     from flowline.engine.prepare import RunOptions
     from flowline.flow.variants import VariantError, parse_variant
 
+    if roles.input.name in given:
+        sys.stderr.write(f"flowline: warning: --inputs {roles.input.name}: ignored; the chat input "
+                         f"'{roles.input.name}' is what you type at the prompt.\n")
     console = StdConsole(sys.stdout, sys.stderr, sys.stdin)
     # Tools' prints become their node's lines (on stderr, or dropped once their turn is over). Unlike `flow test`,
     # what threads a tool started itself print stays on stdout: input() edits lines with readline only while
@@ -116,8 +132,11 @@ def _chat(flow: Flow, roles: ChatRoles, given: dict[str, Any], args: argparse.Na
     with writing_images(flow_test_files(flow.directory, flow.message_format)), routed_output():
         try:
             variant = parse_variant(args.variant) if args.variant else None
+            # A tool's own KeyboardInterrupt fails its turn (as in `flow serve`): Ctrl-C is blocked in the tools'
+            # threads and cancels the turn through the event loop, so it never reaches a tool as that exception.
             options = RunOptions(stream=not args.no_stream, environment=environment(args.environment_variables),
-                                 llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None)
+                                 llm_cache=args.llm_cache or os.environ.get("FLOWLINE_LLM_CACHE") or None,
+                                 contain_interrupts=True)
             session = open_session(flow, roles, given, variant, options)
         except (FlowRunError, VariantError, NodeSetupError) as exc:
             raise UsageError(str(exc)) from exc

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flowline.connections.model import Connection
 from flowline.engine.chat_prompt import ChatPromptError, build_messages
@@ -75,12 +76,17 @@ class LLMRunner:
         return convert_node_input(node, name, value, PARAMETERS.get(name))
 
     @property
-    def endpoint(self) -> str:
-        """The base URL the node calls (shown in messages)."""
+    def base_url(self) -> str:
+        """The base URL the node calls, as the connection gives it (a user and password in it too)."""
         conn = self.connection
         if conn.TYPE == "azure_open_ai":
             return str(conn.configs.get("api_base", ""))
         return str(conn.configs.get("base_url") or "https://api.openai.com/v1")
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL as messages show it: without the ``user:password@`` a URL may carry."""
+        return shown_url(self.base_url)
 
     def client(self) -> Any:
         """The openai client for the node's connection (created once)."""
@@ -95,7 +101,7 @@ class LLMRunner:
             try:
                 if conn.TYPE == "azure_open_ai":
                     self._client = openai.AsyncAzureOpenAI(
-                        api_key=conn.secrets.get("api_key"), azure_endpoint=self.endpoint,
+                        api_key=conn.secrets.get("api_key"), azure_endpoint=self.base_url,
                         api_version=str(conn.configs.get("api_version") or "2024-10-21"),
                         max_retries=int(retries), timeout=timeout)
                 else:
@@ -233,7 +239,7 @@ class LLMRunner:
 
         conn, where = self.connection.name, self.endpoint
         prefix = f"Node '{self.node}' (connection '{conn}', endpoint {where})"
-        secrets = list(self.connection.secrets.values())
+        secrets = [*self.connection.secrets.values(), *_url_password(self.base_url)]
         detail = _scrub(_server_message(exc), secrets)
         if isinstance(exc, openai.AuthenticationError):
             text = (f"{prefix}: the endpoint rejected the connection's credentials (401 Unauthorized). Check the "
@@ -258,6 +264,27 @@ class LLMRunner:
         else:
             text = f"{prefix}: {detail}"
         return LLMError(text.strip())
+
+
+def shown_url(url: str) -> str:
+    """``url`` without the ``user:password@`` in its address (``http://admin:pw@host/v1`` is shown
+    ``http://host/v1``); any other text as it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _url_password(url: str) -> list[str]:
+    """The password written into ``url``, if any (what an error's own text must not show either)."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [password] if password and len(password) >= 4 else []
 
 
 def _connection_failure(endpoint: str, cause: str) -> str:
