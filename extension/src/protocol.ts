@@ -98,6 +98,22 @@ export interface GraphParameter {
   required: boolean;
 }
 
+/** One variant of a `use_variants` node (`node_variants.<node>.variants.<id>.node`). */
+export interface GraphVariant {
+  id: string;
+  type: string | null;
+  /** `source.path`, relative to the flow folder. */
+  source: string | null;
+  /** A package variant's `source.tool`; null for others. */
+  tool?: string | null;
+  /** The variant's inputs as written (references stay `${...}` strings). */
+  inputs: Record<string, unknown>;
+  connection?: unknown;
+  api?: string | null;
+  /** The variant's `node:` mapping in the text. */
+  span: Span;
+}
+
 export interface GraphNode {
   name: string;
   type: string | null;
@@ -126,6 +142,12 @@ export interface GraphNode {
   provider?: string | null;
   /** A package node's `source.tool` (`my_pkg.tools.search`); null for other nodes. */
   tool?: string | null;
+  /**
+   * A `use_variants` node's variants, in the file's order (absent or empty for other nodes). The node's own
+   * `type`, `source`, `inputs`, `connection`, `api` and `parameters` are its default variant's, and so are
+   * its edges.
+   */
+  variants?: GraphVariant[];
 }
 
 /** A tool an installed package registers (or a built-in), which a new node can use. */
@@ -207,8 +229,16 @@ export type FlowEdit =
   | { kind: "setInput"; node: string; input: string; value: unknown }
   | { kind: "clearInput"; node: string; input: string }
   | { kind: "connect"; from: string; to: string; input: string }
-  /** A node-level key (`connection`, `api`, …: NODE_FIELDS in server/flowline/service/edits.py); null removes it. */
-  | { kind: "setNodeField"; node: string; field: string; value: unknown };
+  /** A node-level key (`connection`, `api`, …: NODE_FIELDS in server/flowline/service/edits.py); null removes it.
+   * `aggregation: true`, `activate: {when, is}` (null removes them). */
+  | { kind: "setNodeField"; node: string; field: string; value: unknown }
+  /**
+   * Adds variant `variant` to an `llm` or `prompt` node: a node without variants becomes `use_variants: true`
+   * with its definition as `variant_0` (the default) under `node_variants`; the new variant is a copy of the
+   * default variant whose template is copied to `<node>__<variant>.jinja2` (a file the edit creates).
+   */
+  | { kind: "addVariant"; node: string; variant: string }
+  | { kind: "setDefaultVariant"; node: string; variant: string };
 
 /** One model parameter an LLM node may take (server/flowline/flow/llm_parameters.py). */
 export interface LlmParameter {

@@ -1,21 +1,26 @@
 """Every edit of the visual editor (flowline.editFlow) and every quick fix, applied to random valid
 flows written in random styles (random_flows.py): the result parses, with PyYAML and with Flowline's
 parser, holds exactly the intended change, keeps every comment but those inside what was removed,
-keeps the file's line ends and brings in no tab."""
+keeps the file's line ends and brings in no tab. An edit is refused exactly when its result would
+have a cycle, a self-reference or an aggregation problem the flow did not have, or when it adds a
+variant to a node that cannot have one."""
 
 from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import yaml
 from flowline.flow.build import load_flow_text
+from flowline.flow.model import Flow
 from flowline.flow.parse import parse, to_python
 from flowline.flow.spans import Span
 from flowline.flow.validate import validate
-from flowline.service.edits import apply_edit, new_node
+from flowline.service.edit_rules import GUARDED
+from flowline.service.edits import EditError, apply_edit, new_node
 from flowline.service.fixes import actions_for
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -64,6 +69,33 @@ def check(flow: RandomFlow, result: str, expected: dict[str, Any], removed: set[
     assert not lost, f"lost {lost}: {context}"
 
 
+def _guarded(flow: Flow) -> Counter[tuple[str, str]]:
+    return Counter((p.code, p.message) for p in validate(flow, lambda path: None, frozenset()) if p.code in GUARDED)
+
+
+def breaks(before: Flow, expected: dict[str, Any]) -> bool:
+    """True when the flow ``expected`` has a cycle, self-reference or aggregation problem ``before`` has not."""
+    after, document = load_flow_text(yaml.safe_dump(expected, allow_unicode=True, sort_keys=False), FLOW)
+    assert document.problems == ()
+    return bool(_guarded(after) - _guarded(before))
+
+
+def _with_variant(data: dict[str, Any], node: str, variant: str) -> dict[str, Any] | None:
+    """``data`` after ``addVariant`` of ``variant`` to ``node`` (a node without variants); ``None`` when the
+    node is not an llm or prompt node, which the edit refuses."""
+    expected = copy.deepcopy(data)
+    index = [n["name"] for n in expected["nodes"]].index(node)
+    definition = {k: v for k, v in expected["nodes"][index].items() if k != "name"}
+    if definition.get("type") not in ("llm", "prompt"):
+        return None
+    expected["nodes"][index] = {"name": node, "use_variants": True}
+    added = copy.deepcopy(definition)
+    added["source"]["path"] = f"{node}__{variant}.jinja2"
+    expected["node_variants"] = {node: {"default_variant_id": "variant_0",
+                                        "variants": {"variant_0": {"node": definition}, variant: {"node": added}}}}
+    return expected
+
+
 def _node(data: dict[str, Any], name: str) -> dict[str, Any]:
     return next(n for n in data["nodes"] if n["name"] == name)
 
@@ -87,12 +119,13 @@ def _renamed(data: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     return expected
 
 
-Case = tuple[dict[str, Any], tuple[str, ...], dict[str, Any], set[Any]]
+Case = tuple[dict[str, Any], tuple[str, ...], dict[str, Any] | None, set[Any]]
 
 
 def edits(flow: RandomFlow, draw: st.DataObject) -> list[Case]:
     """One edit of each kind (with random arguments): the edit, the stored connections, the data
-    it should give, and the owners of comments it may remove."""
+    it should give (``None``: the edit is refused whatever the flow's references), and the owners of
+    comments it may remove."""
     data = flow.data
     names = [n["name"] for n in data.get("nodes") or []]
     connections = draw.draw(st.sampled_from([(), ("local",), ("b", "local")]))
@@ -125,6 +158,9 @@ def edits(flow: RandomFlow, draw: st.DataObject) -> list[Case]:
         del _node(expected, node)["inputs"][cleared]
         result.append(({"kind": "clearInput", "node": node, "input": cleared}, (), expected,
                        {("input", node, cleared)}))
+    variant = draw.draw(st.sampled_from(["variant_1", "short", "v2_long"]))
+    result.append(({"kind": "addVariant", "node": node, "variant": variant}, (), _with_variant(data, node, variant),
+                   set()))
     field = draw.draw(st.sampled_from(FIELDS))
     field_value = draw.draw(st.one_of(st.none(), st.sampled_from(["chat", "completion", "local", "Line\nbreak\n"]),
                                       st.text(max_size=8), st.booleans()))
@@ -173,6 +209,13 @@ def test_every_edit_and_quick_fix_keeps_the_flow_whole(flow: RandomFlow, draw: s
     model, document = load_flow_text(flow.text, FLOW)
     assert document.problems == () and to_python(document.root) == flow.data, flow.text
     for edit, connections, expected, removed in edits(flow, draw):
+        if expected is None or breaks(model, expected):
+            event(f"edit {edit['kind']} refused")
+            try:
+                apply_edit(model, flow.text, document.root, edit, connections)
+            except EditError:
+                continue
+            raise AssertionError(f"{edit} was not refused:\n{flow.text}")
         event(f"edit {edit['kind']}")
         check(flow, applied(flow.text, apply_edit(model, flow.text, document.root, edit, connections)), expected,
               removed, edit)

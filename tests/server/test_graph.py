@@ -109,3 +109,23 @@ def test_a_flow_that_cannot_chat_says_why() -> None:
         flow, _ = load_flow_text(text, Path("flow.dag.yaml"))
         chat = graph(flow)["chat"]
         assert chat["input"] is None and said in chat["refusal"], (line, chat)
+
+
+def test_a_use_variants_node_shows_its_default_variant_and_lists_every_variant() -> None:
+    from conftest import SAMPLES
+
+    path = SAMPLES / "web-classification" / "flow.dag.yaml"
+    flow, _ = load_flow_text(path.read_text(), path)
+    shape = graph(flow)
+    node = next(n for n in shape["nodes"] if n["name"] == "summarize_text_content")
+    assert (node["type"], node["source"], node["connection"], node["api"]) == (
+        "llm", "summarize_text_content.jinja2", "local", "chat")
+    assert node["inputs"]["max_tokens"] == 96 and [p["name"] for p in node["parameters"]] == ["text"]
+    assert [(v["id"], v["type"], v["source"], v["inputs"]["max_tokens"]) for v in node["variants"]] == [
+        ("variant_0", "llm", "summarize_text_content.jinja2", 96),
+        ("variant_1", "llm", "summarize_text_content__variant_1.jinja2", 48)]
+    lines = path.read_text().splitlines()
+    assert node["variants"][1]["span"]["start_line"] == lines.index("      variant_1:") + 2  # its `node:` mapping
+    assert {(e["source"], e["target"]) for e in shape["edges"]} >= {
+        ("fetch_text_content_from_url", "summarize_text_content"), ("summarize_text_content", "classify_with_llm")}
+    assert all(n["variants"] == [] for n in shape["nodes"] if n["name"] != "summarize_text_content")

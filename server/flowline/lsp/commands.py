@@ -2,7 +2,8 @@
 in ``lsp/runs.py``.
 
 - ``flowline.editFlow [uri, edit]`` answers a ``WorkspaceEdit`` (checked against ``edit.version``; an
-  added node's missing source file is created with a first version).
+  added node's missing source file is created with a first version, a new variant's template as a copy
+  of the default variant's).
 - ``flowline/graph {uri}`` answers nodes (with their tools' parameters), edges and spans for the
   visual editor.
 """

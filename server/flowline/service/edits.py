@@ -1,8 +1,10 @@
 """Edits that change a flow, asked for by the visual editor (``flowline.editFlow``): add, remove or
-rename a node, set or clear a node input, connect an output to an input, set a node-level field.
-Each is computed from the YAML tree (``service/yaml_edit.py``), so it lands in the right place
-whatever the key order or style of the file, and leaves comments and formatting elsewhere as
-they are."""
+rename a node, set or clear a node input, connect an output to an input, set a node-level field, add a
+variant or choose the default one (``service/variant_edits.py``). An edit that would make a cycle or
+have a line node read an aggregation node is refused (``service/edit_rules.py``); the inputs and tool
+fields of a ``use_variants`` node are its default variant's. Each is computed from the YAML tree
+(``service/yaml_edit.py``), so it lands in the right place whatever the key order or style of the file,
+and leaves comments and formatting elsewhere as they are."""
 
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ from flowline.flow.files import Reader, resolve_source
 from flowline.flow.model import Flow
 from flowline.flow.package_tools import PackageTool, ToolSource
 from flowline.flow.parse import YMap, YNode, YScalar, YSeq
+from flowline.flow.references import parse_reference
+from flowline.service.edit_rules import refuse_breaking
 from flowline.service.fixes import stub_text, tool_import
 from flowline.service.navigate import rename
+from flowline.service.variant_edits import add_variant, default_variant_block, set_default_variant, variant_file
 from flowline.service.yaml_edit import (
     EditError,
     TextEdits,
@@ -35,7 +40,10 @@ NODE_FIELDS = ("type", "source", "connection", "api", "provider", "activate", "a
 """Node keys ``setNodeField`` sets; ``name`` and ``inputs`` have their own edits."""
 LLM_PARAMETERS = {"temperature": 0.7, "max_tokens": 256}
 """The parameters a new LLM node starts with (as ``pf flow init --type chat`` writes them)."""
-EDIT_KINDS = ("addNode", "removeNode", "renameNode", "setInput", "clearInput", "connect", "setNodeField")
+VARIANT_FIELDS = ("type", "source", "connection", "api", "provider", "module", "tool")
+"""Node keys a ``use_variants`` node keeps in its default variant (``setNodeField`` sets them there)."""
+EDIT_KINDS = ("addNode", "removeNode", "renameNode", "setInput", "clearInput", "connect", "setNodeField",
+              "addVariant", "setDefaultVariant")
 
 
 def _node_item(root: YNode | None, name: str) -> tuple[YSeq, int, YMap]:
@@ -132,15 +140,26 @@ def rename_node(flow: Flow, name: str, new_name: str) -> TextEdits:
             for span, text in rename(flow, node.name_span.start_line, node.name_span.start_col, new_name)]
 
 
-def set_input(text: str, root: YNode | None, node: str, name: str, value: Any) -> TextEdits:
-    """Set a node input (replacing its value, or adding the key and ``inputs`` as needed)."""
+def _definition(flow: Flow, root: YNode | None, node: str) -> YMap:
+    """Where a node's inputs and tool are written: its ``nodes`` item, or a ``use_variants`` node's default
+    variant."""
     _, _, block = _node_item(root, node)
-    return set_in(layout(text, root), block, ("inputs", name), value)
+    return default_variant_block(flow, root, node) or block
 
 
-def clear_input(text: str, root: YNode | None, node: str, name: str) -> TextEdits:
+def set_input(flow: Flow, text: str, root: YNode | None, node: str, name: str, value: Any) -> TextEdits:
+    """Set a node input (replacing its value, or adding the key and ``inputs`` as needed); refused when a
+    reference it sets would make a cycle or read an aggregation node from a line node."""
+    edits = set_in(layout(text, root), _definition(flow, root, node), ("inputs", name), value)
+    ref = parse_reference(value.strip()) if isinstance(value, str) else None
+    if ref is None or ref.kind != "node":
+        return edits
+    return refuse_breaking(flow, text, edits, (ref.name, node))
+
+
+def clear_input(flow: Flow, text: str, root: YNode | None, node: str, name: str) -> TextEdits:
     """Remove a node input's entry."""
-    _, _, block = _node_item(root, node)
+    block = _definition(flow, root, node)
     inputs = block.get("inputs")
     doc = layout(text, root)
     if not isinstance(inputs, YMap) or not any(k.value == name for k, _ in inputs.items):
@@ -148,16 +167,27 @@ def clear_input(text: str, root: YNode | None, node: str, name: str) -> TextEdit
     return remove_entry(doc, inputs, name, None if doc.is_flow(block) else block.key("inputs"))
 
 
-def set_node_field(text: str, root: YNode | None, node: str, field: str, value: Any) -> TextEdits:
-    """Set a node-level key such as ``connection`` or ``api`` to ``value``; ``None`` removes the key."""
+def set_node_field(flow: Flow, text: str, root: YNode | None, node: str, field: str, value: Any) -> TextEdits:
+    """Set a node-level key such as ``connection`` or ``api`` to ``value``; ``None`` removes the key.
+    ``aggregation`` and ``activate`` are refused when they would make a cycle or have a line node read an
+    aggregation node."""
     if field not in NODE_FIELDS:
         raise EditError(f"setNodeField cannot set '{field}'; it sets {', '.join(NODE_FIELDS)} (use renameNode "
                         "for 'name' and setInput for 'inputs').")
     _, _, block = _node_item(root, node)
+    if field in VARIANT_FIELDS:
+        block = _definition(flow, root, node)
     doc = layout(text, root)
     if value is None:
         return remove_entry(doc, block, field) if any(k.value == field for k, _ in block.items) else []
-    return set_entry(doc, block, field, value)
+    edits = set_entry(doc, block, field, value)
+    if field == "aggregation":
+        return refuse_breaking(flow, text, edits)
+    when = value.get("when") if field == "activate" and isinstance(value, dict) else None
+    ref = parse_reference(when.strip()) if isinstance(when, str) else None
+    if ref is not None and ref.kind == "node":
+        return refuse_breaking(flow, text, edits, (ref.name, node))
+    return edits
 
 
 def _syntax_error(flow: Flow) -> None:
@@ -199,19 +229,27 @@ def apply_edit(flow: Flow, text: str, root: YNode | None, edit: dict[str, Any],
         if kind == "renameNode":
             return rename_node(flow, str(edit["name"]), str(edit["newName"]))
         if kind == "setInput":
-            return set_input(text, root, str(edit["node"]), str(edit["input"]), edit["value"])
+            return set_input(flow, text, root, str(edit["node"]), str(edit["input"]), edit["value"])
         if kind == "clearInput":
-            return clear_input(text, root, str(edit["node"]), str(edit["input"]))
+            return clear_input(flow, text, root, str(edit["node"]), str(edit["input"]))
         if kind == "connect":
-            return set_input(text, root, str(edit["to"]), str(edit["input"]), "${" + str(edit["from"]) + ".output}")
-        return set_node_field(text, root, str(edit["node"]), str(edit["field"]), edit["value"])
+            return set_input(flow, text, root, str(edit["to"]), str(edit["input"]),
+                             "${" + str(edit["from"]) + ".output}")
+        if kind == "addVariant":
+            return add_variant(flow, text, root, str(edit["node"]), str(edit["variant"]))
+        if kind == "setDefaultVariant":
+            return set_default_variant(flow, text, root, str(edit["node"]), str(edit["variant"]))
+        return set_node_field(flow, text, root, str(edit["node"]), str(edit["field"]), edit["value"])
     except KeyError as exc:
         raise EditError(f"Edit '{kind}' needs '{exc.args[0]}'.") from exc
 
 
 def new_files(flow: Flow, edit: dict[str, Any], read: Reader) -> list[tuple[Path, str]]:
     """Files an edit brings into being: a node added with a source file that does not exist yet gets
-    a first version (a ``@tool`` function or a template) so the flow stays runnable."""
+    a first version (a ``@tool`` function or a template) so the flow stays runnable; a new variant gets a
+    copy of its default variant's template."""
+    if edit.get("kind") == "addVariant":
+        return variant_file(flow, edit, read)
     if edit.get("kind") != "addNode" or "name" not in edit or edit.get("tool"):
         return []
     kind = str(edit.get("type", "python"))

@@ -40,35 +40,53 @@ def parameters(flow: Flow, node: Node, read: Reader, tools: ToolSource | None = 
 
 
 def _variants(flow: Flow, node: Node) -> dict[str, Any]:
-    """A ``use_variants`` node's variant ids and default (empty for other nodes), for the variant choice."""
+    """A ``use_variants`` node's variants (``{id, type, source, tool, inputs, connection, api, span}``, in
+    the file's order), their ids and the default (empty for other nodes), for the variant choice."""
     entry = flow.variants_of(node.name) if node.use_variants else None
-    return {"variant_ids": [v.id for v in entry.variants] if entry else [],
-            "default_variant_id": entry.default_variant_id if entry else None}
+    variants = entry.variants if entry else ()
+    return {"variant_ids": [v.id for v in variants],
+            "default_variant_id": entry.default_variant_id if entry else None,
+            "variants": [{"id": v.id, **_definition(v.node), "span": _span(v.node.span)} for v in variants]}
+
+
+def _definition(node: Node) -> dict[str, Any]:
+    """What a node's definition (or a variant's) says: type, tool file or package tool, inputs as written,
+    and an LLM's connection and API."""
+    return {"type": node.type, "source": node.source.path if node.source else None,
+            "tool": node.source.tool if node.source and node.source.type == "package" else None,
+            "inputs": {i.name: i.value.value for i in node.inputs},
+            "connection": node.connection.value if node.connection else None, "api": node.api}
+
+
+def _shown(flow: Flow, node: Node) -> Node:
+    """The definition the graph shows for a node: a ``use_variants`` node's default variant (the one that
+    runs), else the node itself."""
+    entry = flow.variants_of(node.name) if node.use_variants else None
+    default = entry.variant(entry.default_variant_id or "") if entry else None
+    return default.node if default is not None else node
 
 
 def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = (),
           tools: ToolSource | None = None) -> dict[str, Any]:
     """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection``, ``api`` and ``provider``; a
-    package node's ``tool``), flow inputs and outputs, edges between them, the stored ``connections`` an LLM
+    package node's ``tool``; a ``use_variants`` node's ``variants``, whose default gives the node its type,
+    tool, inputs, parameters and edges), flow inputs and outputs, edges between them, the stored ``connections`` an LLM
     node can use, the ``llm_parameters`` such a node may take (``{name, type, description, completion_only}``,
     the table hover and completion use), so the editor's inspector needs no copy of it, the installed
     ``package_tools`` (``{id, name, type, description}``) a new node can use, and how a chat flow chats
     (``chat``: :func:`chat_info`)."""
     nodes, edges = [], []
     for node in flow.nodes:
+        shown = _shown(flow, node)
         nodes.append({
-            "name": node.name, "type": node.type, "aggregation": node.aggregation,
+            "name": node.name, **_definition(shown), "aggregation": node.aggregation,
             "use_variants": node.use_variants, **_variants(flow, node),
-            "source": node.source.path if node.source else None,
-            "tool": node.source.tool if node.source and node.source.type == "package" else None,
             "activate": {"when": node.activate.when.value, "is": node.activate.is_.value} if node.activate else None,
-            "inputs": {i.name: i.value.value for i in node.inputs},
-            "connection": node.connection.value if node.connection else None, "api": node.api,
-            "provider": node.provider,
-            "parameters": parameters(flow, node, read, tools),
+            "provider": shown.provider,
+            "parameters": parameters(flow, shown, read, tools),
             "span": _span(node.span), "name_span": _span(node.name_span),
         })
-        for item in node.inputs:
+        for item in shown.inputs:
             edges += _edges_from(node.name, item.name, item.value)
         if node.activate is not None:
             edges += _edges_from(node.name, "activate", node.activate.when)

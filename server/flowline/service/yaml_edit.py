@@ -195,8 +195,9 @@ def remove_entry(doc: Layout, mapping: YMap, key: str, owner: YScalar | None = N
     return [(Span(start.start_line, 0, *end), "")]
 
 
-def _dash_line(doc: Layout, seq: YSeq, item: YNode) -> int:
-    """The line of the dash that starts ``item`` (it may stand alone above the item's text)."""
+def dash_line(doc: Layout, seq: YSeq, item: YNode) -> int:
+    """The line of the dash that starts ``item`` of a block sequence (it may stand alone above the item's
+    text)."""
     col, line = seq.span.start_col, item.span.start_line
     while line > seq.span.start_line and doc.lines[line][col:col + 1] != "-":
         line -= 1
@@ -236,4 +237,16 @@ def remove_item(doc: Layout, seq: YSeq, index: int, owner: YScalar | None = None
         return _remove_flow(doc, seq, [(i.span.start_line, i.span.start_col) for i in seq.items], index, "[]")
     if len(seq.items) == 1:
         return _emptied(doc, seq, owner, "[]")
-    return [(Span(_dash_line(doc, seq, item), 0, *doc.line_start(doc.next_line(item))), "")]
+    return [(Span(dash_line(doc, seq, item), 0, *doc.line_start(doc.next_line(item))), "")]
+
+
+def applied_text(text: str, edits: TextEdits) -> str:
+    """``text`` after ``edits`` (non-overlapping spans of ``text``, in any order): what the editor will
+    show once it applies them."""
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    out = text
+    for span, new in sorted(edits, key=lambda e: e[0], reverse=True):
+        out = out[:starts[span.start_line] + span.start_col] + new + out[starts[span.end_line] + span.end_col:]
+    return out
