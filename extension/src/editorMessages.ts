@@ -9,6 +9,8 @@ import type { FlowEdit, FlowGraph } from "./protocol";
 export interface NodeRun {
   status: string;
   durationMs?: number;
+  /** The tokens an LLM call used (total). */
+  tokens?: number;
   error?: string;
 }
 
@@ -30,7 +32,8 @@ export type FromFlowEditor =
   | { type: "ready" }
   | { type: "edit"; edit: FlowEdit; version: number | null }
   | { type: "remove"; node: string; version: number | null }
-  | { type: "reveal"; id: string }
+  /** Shows an element's lines in the text editor beside; `preserveFocus` keeps the keyboard in the graph. */
+  | { type: "reveal"; id: string; preserveFocus?: boolean }
   | { type: "openSource"; node: string }
   | { type: "runFlow" }
   | { type: "runNode"; node: string }

@@ -118,7 +118,7 @@ class Session implements vscode.Disposable {
         continue;
       }
       for (const node of run.nodes) {
-        runs[node.name] ??= { status: node.status, durationMs: node.durationMs,
+        runs[node.name] ??= { status: node.status, durationMs: node.durationMs, tokens: node.tokens?.total,
           error: node.error ? `${node.error.type}: ${node.error.message}` : undefined };
       }
     }
@@ -162,7 +162,7 @@ class Session implements vscode.Disposable {
           break;
         }
         case "reveal":
-          await this.reveal(message.id);
+          await this.reveal(message.id, message.preserveFocus ?? false);
           break;
         case "openSource": {
           const node = this.graph?.nodes.find((n) => n.name === message.node);
@@ -209,7 +209,7 @@ class Session implements vscode.Disposable {
   }
 
   /** Shows an element's lines in the flow's text editor (the one already visible, else a new one beside). */
-  private async reveal(id: string): Promise<void> {
+  private async reveal(id: string, preserveFocus: boolean): Promise<void> {
     const graph = this.graph;
     let span: Span | undefined;
     if (id.startsWith("inputs.")) {
@@ -223,7 +223,7 @@ class Session implements vscode.Disposable {
       : new vscode.Range(0, 0, 0, 0);
     const shown = vscode.window.visibleTextEditors.find((e) => e.document === this.document);
     await vscode.window.showTextDocument(this.document, { viewColumn: shown?.viewColumn ?? vscode.ViewColumn.Beside,
-      selection: range, preview: false });
+      selection: range, preview: false, preserveFocus });
   }
 
   dispose(): void {
@@ -245,7 +245,8 @@ export class FlowEditorProvider implements vscode.CustomTextEditorProvider {
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
     const dist = vscode.Uri.joinPath(this.extensionUri, "dist", "webview");
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    panel.webview.html = webviewHtml(panel.webview, dist, "flowEditor", "Flowline visual editor");
+    panel.webview.html = webviewHtml(panel.webview, dist, "flowEditor", "Flowline visual editor",
+      { styles: ["reactflow"], blobWorkers: true });
     const session = new Session(document, panel, this.server, this.runs, this.log);
     session.listen();
     this.sessions.add(session);

@@ -1,40 +1,56 @@
 /**
- * The visual editor's page: draws the flow as a left-to-right graph (flow inputs → nodes → outputs,
- * each node with its latest run status and problems) and an inspector for the selected element that
- * edits node inputs (an LLM node's connection, API, model and parameters too), renames, adds and
- * deletes nodes. Every change is posted to the extension as a `flowline.editFlow` edit; the page
- * never changes the text itself. DOM calls and textContent only.
+ * The visual editor's page: wires the extension's messages, the page's state (kept across reloads by
+ * VS Code: selection, viewport, layout), the toolbar with its palette, the graph surface
+ * (graphView.tsx, React Flow laid out by ELK in a worker) and the inspector (inspector.ts). Every
+ * change is posted to the extension as a `flowline.editFlow` edit; the page never changes the text.
  */
 
-import type { FromFlowEditor, NodeProblem, NodeRun, ToFlowEditor } from "../src/editorMessages";
-import { addNodeEdit, BOX_HEIGHT, BOX_WIDTH, type Box, layout, literal, nodeKinds, nodeNameProblem, referenceChoices }
-  from "../src/flowGraph";
-import { display } from "../src/inputs";
-import { apiChoices, type Choice, connectionChoices, connectionHint, listedProblems, modelMissing, type ModelParameters,
-  modelParameters, parameterValue, placeholderFor } from "../src/llmFields";
-import type { FlowEdit, FlowGraph, GraphNode, LlmParameter } from "../src/protocol";
-import { formatDuration } from "../src/runModel";
-import { el, ICONS, type VsCodeApi } from "./dom";
+import type { Viewport } from "@xyflow/react";
+import type { FromFlowEditor, ToFlowEditor } from "../src/editorMessages";
+import { addNodeEdit, nodeKinds, nodeNameProblem } from "../src/flowGraph";
+import { connectVerdict } from "../src/graphConnect";
+import { dropPosition, layoutKey, type Placement, type Point } from "../src/graphLayout";
+import { type GraphView, nextVariantId, NODE_WIDTH, toGraphView } from "../src/graphModel";
+import type { FlowEdit } from "../src/protocol";
+import { el, type VsCodeApi } from "./dom";
+import { layOut, startElk } from "./elkLayout";
+import { type GraphCallbacks, mountGraph, PALETTE_TYPE } from "./graphView";
+import { button, type GraphMessage, mountInspector, renderInspector, typing } from "./inspector";
 
 declare function acquireVsCodeApi(): VsCodeApi<FromFlowEditor>;
 
-type GraphMessage = Extract<ToFlowEditor, { type: "graph" }>;
+/** What VS Code keeps for the page while it is hidden or reloaded. */
+interface SavedState {
+  selected?: string | null;
+  viewport?: Viewport;
+  inspectorOpen?: boolean;
+  viewed?: Record<string, string>;
+  layout?: { key: string; positions: [string, Point][]; routes: [string, Point[]][] };
+}
 
 const vscode = acquireVsCodeApi();
+const saved: SavedState = (vscode.getState() ?? {}) as SavedState;
 const app = document.getElementById("app") as HTMLElement;
-const SVG = "http://www.w3.org/2000/svg";
+startElk();
 
-let selected: string | null = ((vscode.getState() ?? {}) as { selected?: string }).selected ?? null;
+let selected: string | null = saved.selected ?? null;
+let viewed: Record<string, string> = saved.viewed ?? {};
 let current: GraphMessage | undefined;
-let inspectorKey = "";
-let boxes: Box[] = [];
-/** A node added a moment ago: scrolled into view when the graph first shows it. */
-let toReveal: string | null = null;
+let view: GraphView | undefined;
+let placement: Placement | undefined = saved.layout ? { positions: new Map(saved.layout.positions),
+  routes: new Map(saved.layout.routes) } : undefined;
+let placedKey = saved.layout?.key ?? "";
+let viewport: Viewport | null = saved.viewport ?? null;
+let fit = 0;
+let center: { id: string; at: number } | null = null;
+let layouts = 0;
+/** Where nodes dropped from the palette go once the graph has them. */
+const dropped = new Map<string, Point>();
 
-function button(label: string, action: () => void, attrs: Record<string, string> = {}): HTMLButtonElement {
-  const element = el("button", { type: "button", ...attrs }, label);
-  element.addEventListener("click", action);
-  return element;
+function save(): void {
+  vscode.setState({ selected, viewport: viewport ?? undefined, inspectorOpen: !shell.inspector.classList.contains("collapsed"),
+    viewed, layout: placement ? { key: placedKey, positions: [...placement.positions], routes: [...placement.routes] }
+      : undefined } satisfies SavedState);
 }
 
 function post(message: FromFlowEditor): void {
@@ -45,25 +61,136 @@ function edit(change: FlowEdit): void {
   post({ type: "edit", edit: change, version: current?.graph.version ?? null });
 }
 
-function select(id: string | null, focus = false): void {
-  selected = id;
-  vscode.setState({ selected });
-  render();
-  const box = id ? app.querySelector(`.box[data-id="${CSS.escape(id)}"]`) as HTMLElement | null : null;
-  box?.scrollIntoView({ block: "nearest", inline: "nearest" });
-  if (focus) {
-    box?.focus();
-  }
+function status(text: string): void {
+  shell.status.textContent = text;
 }
 
 const shell = {
   toolbar: el("div", { class: "toolbar", role: "toolbar", "aria-label": "Flow" }),
-  canvas: el("div", { class: "canvas", role: "group", "aria-label": "Flow graph" }),
+  graph: el("div", { class: "graph-host" }),
   inspector: el("aside", { class: "inspector", "aria-label": "Details of the selected element" }),
+  details: el("div", { class: "inspector-body" }),
   status: el("div", { class: "status", role: "status" }),
 };
-app.append(shell.toolbar, el("div", { class: "main" }, el("div", { class: "canvas-scroll" }, shell.canvas), shell.inspector),
-  shell.status);
+const toggle = button("⟩", () => openInspector(shell.inspector.classList.contains("collapsed")),
+  { class: "icon inspector-toggle", "data-action": "toggle-inspector", title: "Show or hide the inspector",
+    "aria-label": "Show or hide the inspector" });
+shell.inspector.append(toggle, shell.details);
+if (saved.inspectorOpen === false) {
+  shell.inspector.classList.add("collapsed");
+}
+app.append(shell.toolbar, el("div", { class: "main" }, shell.graph, shell.inspector), shell.status);
+const graph = mountGraph(shell.graph);
+
+function openInspector(open: boolean): void {
+  shell.inspector.classList.toggle("collapsed", !open);
+  toggle.textContent = open ? "⟩" : "⟨";
+  save();
+}
+
+function select(id: string | null): void {
+  if (id === selected) {
+    return;
+  }
+  selected = id;
+  save();
+  render();
+}
+
+mountInspector(shell.details, { post, edit, status, selected: () => selected, renamed(name) {
+  selected = name;
+  save();
+} });
+
+/** A free name for a node dropped from the palette: the name typed in the toolbar, else `<kind>_<n>`. */
+function droppedName(message: GraphMessage, kind: string): string | null {
+  const typed = (shell.toolbar.querySelector("input[name='node-name']") as HTMLInputElement | null)?.value.trim() ?? "";
+  if (typed) {
+    const problem = nodeNameProblem(message.graph, typed);
+    if (problem) {
+      status(problem);
+      return null;
+    }
+    return typed;
+  }
+  const base = (kind.startsWith("package:") ? kind.slice(kind.lastIndexOf(".") + 1) : kind).toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_");
+  let index = 1;
+  while (message.graph.nodes.some((n) => n.name === `${base}_${index}`)) {
+    index += 1;
+  }
+  return `${base}_${index}`;
+}
+
+const callbacks: GraphCallbacks = {
+  select,
+  reveal: (id) => post({ type: "reveal", id, preserveFocus: true }),
+  openSource: (id) => post({ type: "openSource", node: id }),
+  openInspector(id) {
+    select(id);
+    openInspector(true);
+  },
+  remove: (id) => post({ type: "remove", node: id, version: current?.graph.version ?? null }),
+  clearEdge(edge) {
+    if (edge.data && !edge.target.startsWith("outputs.") && !edge.data.activate) {
+      edit({ kind: "clearInput", node: edge.target, input: edge.data.port });
+    }
+  },
+  refusal(connection) {
+    if (!current) {
+      return "The flow is not loaded yet.";
+    }
+    const verdict = connectVerdict(current.graph, connection.source, connection.target, connection.targetHandle);
+    return verdict.ok ? null : verdict.reason;
+  },
+  connect(connection) {
+    if (!current) {
+      return;
+    }
+    const verdict = connectVerdict(current.graph, connection.source, connection.target, connection.targetHandle);
+    if (verdict.ok) {
+      status("");
+      edit(verdict.edit);
+    } else {
+      status(verdict.reason);
+    }
+  },
+  refused: status,
+  moved(next) {
+    viewport = next;
+    save();
+  },
+  dragged(id, position) {
+    placement?.positions.set(id, position);
+    save();
+  },
+  dropped(kind, at) {
+    if (!current) {
+      return;
+    }
+    const name = droppedName(current, kind);
+    if (name) {
+      dropped.set(name, dropPosition(at, NODE_WIDTH, 80));
+      edit(addNodeEdit(current.graph, name, kind));
+      selected = name;
+      save();
+    }
+  },
+  viewVariant(node, variant) {
+    viewed = { ...viewed, [node]: variant };
+    save();
+    if (current) {
+      show(current);
+    }
+  },
+  setDefaultVariant: (node, variant) => edit({ kind: "setDefaultVariant", node, variant }),
+  addVariant(node) {
+    const found = current?.graph.nodes.find((n) => n.name === node);
+    if (found) {
+      edit({ kind: "addVariant", node, variant: nextVariantId(found) });
+    }
+  },
+};
 
 let toolbarKey = "";
 
@@ -89,16 +216,28 @@ function renderToolbar(message: GraphMessage): void {
     event.preventDefault();
     const problem = nodeNameProblem(message.graph, name.value.trim());
     if (problem) {
-      shell.status.textContent = problem;
+      status(problem);
       name.focus();
       return;
     }
     edit(addNodeEdit(message.graph, name.value.trim(), type.value));
     selected = name.value.trim();
-    vscode.setState({ selected });
-    toReveal = selected;
+    center = { id: selected, at: Date.now() };
+    save();
     name.value = "";
   });
+  const palette = el("div", { class: "palette", role: "list", "aria-label": "Drag a node onto the graph" },
+    ...kinds.map((k) => {
+      const item = el("span", { class: "palette-item", role: "listitem", draggable: "true", "data-kind": k.value,
+        title: `Drag onto the graph to add a ${k.label} node there` }, k.group === "Code" ? k.label : k.label.split(" (")[0]);
+      item.addEventListener("dragstart", (event) => {
+        event.dataTransfer?.setData(PALETTE_TYPE, k.value);
+        if (event.dataTransfer) {
+          event.dataTransfer.effectAllowed = "copy";
+        }
+      });
+      return item;
+    }));
   const count = message.graph.nodes.length;
   shell.toolbar.replaceChildren(
     el("strong", { class: "title" }, message.name),
@@ -107,368 +246,73 @@ function renderToolbar(message: GraphMessage): void {
     button("Debug flow", () => post({ type: "debugFlow" }), { "data-action": "debug-flow" }),
     ...(chat ? [button("Chat", () => post({ type: "openChat" }), { "data-action": "open-chat",
       title: "Chat with the flow in a panel beside it" })] : []),
+    button("Auto layout", () => void autoLayout(), { "data-action": "auto-layout", title: "Lay the graph out afresh" }),
+    button("Fit", () => {
+      fit += 1;
+      render();
+    }, { "data-action": "fit", title: "Fit the whole graph in the view" }),
+    palette,
     add,
     button("Show text", () => post({ type: "reveal", id: selected ?? "" }), { "data-action": "show-text" }),
   );
 }
 
-function worst(problems: NodeProblem[] | undefined): string | null {
-  if (!problems?.length) {
-    return null;
-  }
-  return problems.some((p) => p.severity === "error") ? "error" : problems.some((p) => p.severity === "warning")
-    ? "warning" : "info";
-}
-
-function boxElement(box: Box, message: GraphMessage): HTMLButtonElement {
-  const node = message.graph.nodes.find((n) => n.name === box.id);
-  const run: NodeRun | undefined = node ? message.runs[node.name] : undefined;
-  const problem = node ? worst(message.problems[node.name]) : null;
-  const classes = ["box", `kind-${box.kind}`];
-  if (run) {
-    classes.push(`status-${run.status}`);
-  }
-  if (problem) {
-    classes.push(`problem-${problem}`);
-  }
-  if (box.id === selected) {
-    classes.push("selected");
-  }
-  const detail = box.kind === "input" ? `input · ${message.graph.inputs.find((i) => `inputs.${i.name}` === box.id)?.type ?? "string"}`
-    : box.kind === "output" ? "output" : [node?.type ?? "?", node?.aggregation ? "aggregation" : null]
-      .filter(Boolean).join(" · ");
-  const status = run ? el("span", { class: `run status-${run.status}`, title: run.error ?? run.status },
-    `${ICONS[run.status] ?? ""} ${formatDuration(run.durationMs)}`.trim()) : null;
-  const label = [box.label, detail, run ? run.status : null, problem ? `has ${problem}s` : null].filter(Boolean).join(", ");
-  const element = el("button", { type: "button", class: classes.join(" "), "data-id": box.id, "aria-label": label,
-    "aria-pressed": String(box.id === selected) },
-  el("span", { class: "name" }, box.label), el("span", { class: "detail" }, detail, status));
-  element.style.left = `${box.x}px`;
-  element.style.top = `${box.y}px`;
-  element.style.width = `${BOX_WIDTH}px`;
-  element.style.height = `${BOX_HEIGHT}px`;
-  element.addEventListener("click", () => select(box.id));
-  element.addEventListener("dblclick", () => post({ type: "reveal", id: box.id }));
-  element.addEventListener("keydown", (event) => keyOnBox(event, box));
-  return element;
-}
-
-/** Arrow keys move between boxes (up/down in a column, left/right to the nearest row); Delete removes a node. */
-function keyOnBox(event: KeyboardEvent, box: Box): void {
-  const column = boxes.filter((b) => b.layer === box.layer).sort((a, b) => a.y - b.y);
-  let next: Box | undefined;
-  switch (event.key) {
-    case "ArrowUp":
-      next = column[column.indexOf(box) - 1];
-      break;
-    case "ArrowDown":
-      next = column[column.indexOf(box) + 1];
-      break;
-    case "ArrowLeft":
-    case "ArrowRight": {
-      const step = event.key === "ArrowLeft" ? -1 : 1;
-      const layers = [...new Set(boxes.map((b) => b.layer))].sort((a, b) => a - b);
-      const layer = layers[layers.indexOf(box.layer) + step];
-      next = boxes.filter((b) => b.layer === layer).sort((a, b) => Math.abs(a.y - box.y) - Math.abs(b.y - box.y))[0];
-      break;
-    }
-    case "Delete":
-      if (box.kind === "node") {
-        post({ type: "remove", node: box.id, version: current?.graph.version ?? null });
-      }
-      break;
-    case "Escape":
-      select(null);
-      break;
-    default:
-      return;
-  }
-  event.preventDefault();
-  if (next) {
-    select(next.id, true);
-  }
-}
-
-function renderCanvas(message: GraphMessage): void {
-  const drawn = layout(message.graph);
-  boxes = drawn.boxes;
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("class", "lines");
-  svg.setAttribute("width", String(drawn.width));
-  svg.setAttribute("height", String(drawn.height));
-  svg.setAttribute("aria-hidden", "true");
-  for (const line of drawn.lines) {
-    const path = document.createElementNS(SVG, "path");
-    const classes = ["line"];
-    if (line.port === "activate") {
-      classes.push("activate");
-    }
-    if (selected && (line.source === selected || line.target === selected)) {
-      classes.push("active");
-    }
-    path.setAttribute("class", classes.join(" "));
-    path.setAttribute("d", line.path);
-    const title = document.createElementNS(SVG, "title");
-    title.textContent = `${line.source} → ${line.target}.${line.port}`;
-    path.append(title);
-    svg.append(path);
-  }
-  const focused = (document.activeElement as HTMLElement | null)?.dataset?.id;
-  shell.canvas.replaceChildren(svg, ...drawn.boxes.map((box) => boxElement(box, message)));
-  shell.canvas.style.width = `${drawn.width}px`;
-  shell.canvas.style.height = `${drawn.height}px`;
-  if (focused) {
-    (shell.canvas.querySelector(`.box[data-id="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus();
-  }
-}
-
-function field(label: string, value: string): HTMLElement {
-  return el("div", { class: "fact" }, el("span", { class: "label" }, label), el("span", { class: "value" }, value));
-}
-
-function problemList(problems: NodeProblem[] | undefined): HTMLElement | null {
-  if (!problems?.length) {
-    return null;
-  }
-  return el("ul", { class: "problems" }, ...problems.map((p) => el("li", { class: `problem-${p.severity}` }, p.message)));
-}
-
-/** What an input's row shows beside the value (type, placeholder, "required", a tooltip) and how it reads typed text. */
-interface InputAbout {
-  type: string | null;
-  placeholder: string;
-  required: boolean;
-  description?: string;
-  parse: (text: string) => unknown;
-}
-
-/** An input as the node's tool or template takes it. */
-function toolInput(node: GraphNode, name: string): InputAbout {
-  const parameter = node.parameters.find((p) => p.name === name);
-  const set = Object.prototype.hasOwnProperty.call(node.inputs, name);
-  return { type: parameter?.annotation ?? null, required: Boolean(parameter?.required) && !set, parse: literal,
-    placeholder: parameter?.default ? `default ${parameter.default}` : parameter?.required ? "required" : "not set" };
-}
-
-/** An input an LLM node passes to the model, as the parameter table describes it. */
-function modelSetting(parameter: LlmParameter | undefined, required = false): InputAbout {
-  return { type: parameter?.type ?? null, placeholder: placeholderFor(parameter), required,
-    description: parameter?.description, parse: (text) => parameterValue(parameter, text) };
-}
-
-/** One row of the node's inputs: its name (with its type) and its value, edited in place. */
-function inputRow(node: GraphNode, name: string, choices: string, about = toolInput(node, name)): HTMLElement {
-  const set = Object.prototype.hasOwnProperty.call(node.inputs, name);
-  const id = `input-${name}`;
-  const tooltip: Record<string, string> = about.description ? { title: about.description } : {};
-  const value = el("input", { id, class: "value", list: choices, spellcheck: "false", placeholder: about.placeholder,
-    ...tooltip });
-  value.value = set ? display(node.inputs[name]) : "";
-  value.dataset.original = value.value;
-  value.addEventListener("change", () => {
-    value.dataset.original = value.value;  // committed: a redraw may replace it now
-    if (value.value.trim() === "") {
-      if (set) {
-        edit({ kind: "clearInput", node: node.name, input: name });
-      }
-      return;
-    }
-    edit({ kind: "setInput", node: node.name, input: name, value: about.parse(value.value) });
-  });
-  const label = el("label", { for: id, ...tooltip }, name,
-    about.type ? el("span", { class: "type" }, about.type) : null,
-    about.required ? el("span", { class: "required" }, "required") : null);
-  const clear = set ? button("×", () => edit({ kind: "clearInput", node: node.name, input: name }),
-    { class: "icon", title: `Remove the input '${name}'`, "aria-label": `Remove the input '${name}'` }) : null;
-  return el("div", { class: "input-row" }, label, el("div", { class: "edit" }, value, clear));
-}
-
-/** A labelled picker of a node-level field whose change posts `setNodeField`; a value that is not known is flagged. */
-function picker(node: GraphNode, field: string, options: Choice[], hint: HTMLElement | null): HTMLElement {
-  const id = `llm-${field}`;
-  const flagged = options.some((o) => o.selected && o.unknown);
-  const attrs: Record<string, string> = { id, class: flagged ? "value flagged" : "value" };
-  if (flagged) {
-    attrs["aria-invalid"] = "true";
-  }
-  if (hint) {
-    attrs["aria-describedby"] = `${id}-hint`;
-  }
-  const select = el("select", attrs, ...options.map((o) => {
-    const option = el("option", { value: o.value, ...(o.value === "" ? { disabled: "" } : {}) }, o.label);
-    option.selected = o.selected;
-    return option;
-  }));
-  select.addEventListener("change", () => edit({ kind: "setNodeField", node: node.name, field, value: select.value }));
-  hint?.setAttribute("id", `${id}-hint`);
-  return el("div", { class: "input-row" }, el("label", { for: id }, field), el("div", { class: "edit" }, select), hint);
-}
-
-/** An LLM node's model settings: its connection, API and model, the parameters it sets, a form to add one. */
-function llmSection(message: GraphMessage, node: GraphNode, settings: ModelParameters, choices: string): HTMLElement[] {
-  const hint = connectionHint(message.graph, node);
-  const create = hint === null ? null : el("p", { class: "hint connection-hint" }, hint, " ",
-    button("Create Connection...", () => post({ type: "createConnection" }), { "data-action": "create-connection" }));
-  const parameter = el("select", { name: "add-parameter", "aria-label": "Parameter to add" },
-    el("option", { value: "" }, "+ parameter"),
-    ...settings.addable.map((p) => el("option", { value: p.name, title: p.description }, p.name)));
-  const value = el("input", { name: "parameter-value", "aria-label": "Value of the parameter to add", placeholder: "value",
-    list: choices, spellcheck: "false" });
-  parameter.addEventListener("change", () => {
-    const chosen = settings.addable.find((p) => p.name === parameter.value);
-    value.placeholder = chosen ? placeholderFor(chosen) : "value";
-    value.title = chosen?.description ?? "";
-  });
-  const add = el("form", { class: "add-input" }, parameter, value, el("button", { type: "submit" }, "Add"));
-  add.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const chosen = settings.addable.find((p) => p.name === parameter.value);
-    if (!chosen || !value.value.trim()) {
-      shell.status.textContent = chosen ? `Give ${chosen.name} a value.` : "Choose a parameter to add.";
-      (chosen ? value : parameter).focus();
-      return;
-    }
-    edit({ kind: "setInput", node: node.name, input: chosen.name, value: parameterValue(chosen, value.value) });
-    value.value = "";  // sent: the redraw that shows the new row may replace the form now
-  });
-  return [
-    el("h3", {}, "Model"),
-    picker(node, "connection", connectionChoices(message.graph, node), create),
-    picker(node, "api", apiChoices(node), null),
-    inputRow(node, settings.model.name, choices, modelSetting(settings.model.parameter, modelMissing(node))),
-    ...settings.present.map((p) => inputRow(node, p.name, choices, modelSetting(p))),
-    settings.addable.length ? add : null,
-  ].filter((e): e is HTMLElement => e !== null);
-}
-
-function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
-  const run = message.runs[node.name];
-  const rename = el("input", { class: "rename", "aria-label": "Node name", spellcheck: "false" });
-  rename.value = node.name;
-  rename.dataset.original = node.name;
-  const renameForm = el("form", { class: "rename-form" }, rename, el("button", { type: "submit" }, "Rename"));
-  renameForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const name = rename.value.trim();
-    if (name === node.name) {
-      return;
-    }
-    const problem = nodeNameProblem(message.graph, name, node.name);
-    if (problem) {
-      shell.status.textContent = problem;
-      return;
-    }
-    rename.dataset.original = name;
-    edit({ kind: "renameNode", name: node.name, newName: name });
-    selected = name;
-    vscode.setState({ selected });
-  });
-  const choices = `choices-${node.name}`;
-  const settings = node.type === "llm" ? modelParameters(message.graph, node) : null;
-  const model = new Set(settings ? [settings.model.name, ...settings.present.map((p) => p.name)] : []);
-  const names = [...node.parameters.map((p) => p.name),
-    ...Object.keys(node.inputs).filter((k) => !node.parameters.some((p) => p.name === k))]
-    .filter((name) => !model.has(name));  // an LLM node's model settings have their own section
-  const newName = el("input", { "aria-label": "New input name", placeholder: "name", spellcheck: "false" });
-  const newValue = el("input", { "aria-label": "New input value", placeholder: "value or ${...}", list: choices,
-    spellcheck: "false" });
-  const addInput = el("form", { class: "add-input" }, newName, newValue, el("button", { type: "submit" }, "Add"));
-  addInput.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (newName.value.trim()) {
-      edit({ kind: "setInput", node: node.name, input: newName.value.trim(), value: literal(newValue.value) });
-      newName.value = "";
-      newValue.value = "";
-    }
-  });
-  const source = node.source ? el("a", { href: "#", class: "source" }, node.source) : null;
-  source?.addEventListener("click", (event) => {
-    event.preventDefault();
-    post({ type: "openSource", node: node.name });
-  });
-  return [
-    el("h2", {}, "Node"),
-    renameForm,
-    field("type", node.type ?? "(none)"),
-    source ? el("div", { class: "fact" }, el("span", { class: "label" }, "source"), source) : null,
-    node.activate ? field("activate", `when ${display(node.activate.when)} is ${display(node.activate.is)}`) : null,
-    node.aggregation ? field("aggregation", "runs once over all lines") : null,
-    run ? el("div", { class: `last-run status-${run.status}` }, `Last run: ${ICONS[run.status] ?? ""} ${run.status}`
-      + (run.durationMs !== undefined ? ` in ${formatDuration(run.durationMs)}` : ""), run.error
-      ? el("div", { class: "run-error" }, run.error) : null) : null,
-    problemList(listedProblems(message.problems[node.name], settings ? connectionHint(message.graph, node) : null)),
-    ...(settings ? llmSection(message, node, settings, choices) : []),
-    el("h3", {}, "Inputs"),
-    el("datalist", { id: choices }, ...referenceChoices(message.graph, node.name).map((c) => el("option", { value: c }))),
-    ...(names.length ? names.map((name) => inputRow(node, name, choices)) : [el("p", { class: "hint" }, "No inputs yet.")]),
-    addInput,
-    el("div", { class: "actions" },
-      button("▶ Run node", () => post({ type: "runNode", node: node.name }), { "data-action": "run-node" }),
-      button("Debug node", () => post({ type: "debugNode", node: node.name }), { "data-action": "debug-node" }),
-      button("Show in text", () => post({ type: "reveal", id: node.name })),
-      button("Delete node", () => post({ type: "remove", node: node.name, version: message.graph.version }),
-        { class: "danger" })),
-  ].filter((e): e is HTMLElement => e !== null);
-}
-
-function inspectorFor(message: GraphMessage): HTMLElement[] {
-  const graph: FlowGraph = message.graph;
-  const input = graph.inputs.find((i) => `inputs.${i.name}` === selected);
-  if (input) {
-    return [el("h2", {}, `Flow input ${input.name}`), field("type", input.type ?? "string"),
-      field("default", display(input.default) || "(none)"), input.description ? field("description", input.description) : null,
-      input.is_chat_history ? field("chat history", "yes") : null,
-      el("div", { class: "actions" }, button("Show in text", () => post({ type: "reveal", id: `inputs.${input.name}` })))]
-      .filter((e): e is HTMLElement => e !== null);
-  }
-  const output = graph.outputs.find((o) => `outputs.${o.name}` === selected);
-  if (output) {
-    return [el("h2", {}, `Flow output ${output.name}`), field("reference", output.reference ?? "(none)"),
-      el("div", { class: "actions" }, button("Show in text", () => post({ type: "reveal", id: `outputs.${output.name}` })))];
-  }
-  const node = graph.nodes.find((n) => n.name === selected);
-  if (node) {
-    return nodeInspector(message, node);
-  }
-  return [el("h2", {}, "Flow"), el("p", { class: "hint" }, "Select a node to edit its inputs, rename, run or delete it. "
-    + "Arrow keys move between boxes; double-click shows the element in the text."), problemList(message.problems[""])]
-    .filter((e): e is HTMLElement => e !== null);
-}
-
-/** True while the user is typing in a part of the page (a redraw then would throw their text away). */
-function typing(part: HTMLElement): boolean {
-  const active = document.activeElement;
-  return active instanceof HTMLInputElement && part.contains(active) && active.value !== (active.dataset.original ?? "");
-}
-
-function renderInspector(message: GraphMessage): void {
-  const node = message.graph.nodes.find((n) => n.name === selected);
-  const key = JSON.stringify([selected, message.graph.version, node ?? null, node ? message.runs[node.name] : null,
-    message.problems[node?.name ?? ""] ?? null, message.graph.connections ?? null]);
-  if (key === inspectorKey || typing(shell.inspector)) {
-    return;
-  }
-  inspectorKey = key;
-  // Fields with an id (inputs, pickers) keep the focus across the redraw.
-  const active = document.activeElement;
-  const focused = active instanceof HTMLElement && shell.inspector.contains(active) ? active.id : "";
-  shell.inspector.replaceChildren(...inspectorFor(message));
-  if (focused) {
-    (shell.inspector.querySelector(`#${CSS.escape(focused)}`) as HTMLElement | null)?.focus();
-  }
-}
-
 function render(): void {
-  if (!current) {
+  if (!current || !view || !placement) {
     return;
   }
   renderToolbar(current);
-  renderCanvas(current);
+  graph.render({ view, placement, selected, viewport, fit, center, callbacks }, callbacks);
   renderInspector(current);
-  const added = toReveal ? app.querySelector(`.box[data-id="${CSS.escape(toReveal)}"]`) : null;
-  if (added) {
-    added.scrollIntoView({ block: "nearest", inline: "nearest" });
-    toReveal = null;
+}
+
+/** Lays the view out (afresh, or keeping the nodes of `from` in place) unless a newer graph came meanwhile. */
+async function place(next: GraphView, from: Placement | undefined, key: string): Promise<void> {
+  const ticket = ++layouts;
+  const started = performance.now();
+  let result: Placement;
+  try {
+    result = await layOut(next, from);
+  } catch (error) {
+    status(`The layout failed: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  if (ticket !== layouts) {
+    return;
+  }
+  for (const [name, at] of dropped) {
+    if (result.positions.has(name)) {
+      result.positions.set(name, at);
+      dropped.delete(name);
+    }
+  }
+  const first = placement === undefined;
+  placement = result;
+  placedKey = key;
+  document.body.dataset.layoutMs = String(Math.round(performance.now() - started));
+  if (first && !viewport) {
+    fit += 1;
+  }
+  save();
+  render();
+}
+
+async function autoLayout(): Promise<void> {
+  if (view) {
+    await place(view, undefined, layoutKey(view));
+    fit += 1;
+    render();
+  }
+}
+
+/** Draws a graph message: again at once when only values or statuses changed, after a layout otherwise. */
+function show(message: GraphMessage): void {
+  view = toGraphView(message, viewed);
+  const key = layoutKey(view);
+  if (placement && key === placedKey) {
+    render();
+  } else {
+    void place(view, placement, key);
   }
 }
 
@@ -477,14 +321,17 @@ window.addEventListener("message", (event: MessageEvent<ToFlowEditor>) => {
   switch (message.type) {
     case "graph":
       current = message;
-      shell.status.textContent = "";
-      render();
+      status("");
+      show(message);
       break;
     case "select":
-      select(message.id, true);
+      selected = message.id;
+      center = { id: message.id, at: Date.now() };
+      save();
+      render();
       break;
     case "unavailable":
-      shell.status.textContent = message.reason;
+      status(message.reason);
       break;
   }
 });

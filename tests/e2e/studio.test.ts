@@ -128,7 +128,7 @@ step("the visual editor: the graph with run statuses; an input set there and a n
     await editor.locator(".box[data-id='shout'].status-Completed").waitFor({ timeout: 30_000 });
     await editor.locator(".box[data-id='inputs.name']").waitFor();
     await editor.locator(".box[data-id='outputs.greeting']").waitFor();
-    await editor.locator(".box[data-id='shout']").click();
+    await editor.locator(".box[data-id='shout'] .name").click();
     await editor.locator("#input-excited").fill("true");
     await editor.locator("#input-excited").press("Enter");
     await editor.locator("#input-excited[data-original='true']").waitFor();
@@ -136,7 +136,8 @@ step("the visual editor: the graph with run statuses; an input set there and a n
     await editor.locator("input[name='node-name']").fill("tidy");
     await editor.locator("input[name='node-name']").press("Enter");
     await editor.locator(".box[data-id='tidy']").waitFor({ timeout: 10_000 });
-    await editor.locator(".box[data-id='shout']").dblclick();  // shows the node in the flow's text editor
+    await editor.locator(".box[data-id='shout'] .name").click();  // selects it (and shows it beside, keeping the focus)
+    await editor.locator("[data-action='show-in-text']").click();  // shows the node in the flow's text editor
     await bench.cursorStatus().filter({ hasText: "Ln 24," }).waitFor({ timeout: 10_000 });
     await bench.editor().click({ position: { x: 400, y: 10 } });  // the keyboard back to the workbench
     await bench.command("File: Save");  // the edits are unsaved text edits, like any other
@@ -292,12 +293,12 @@ step("adding an input in the visual editor to a node written inputs-first leaves
     await bench.open("inputs-first/flow.dag.yaml");
     await bench.codeLens("Open visual editor").first().click();
     const editor = bench.flowEditor();
-    await editor.locator(".box[data-id='echo']").click();
+    await editor.locator(".box[data-id='echo'] .name").click();
     await editor.locator("input[aria-label='New input name']").fill("suffix");
     await editor.locator("input[aria-label='New input value']").fill("!");
     await editor.locator("form.add-input button[type='submit']").click();
     await editor.locator("#input-suffix[data-original='!']").waitFor({ timeout: 10_000 });
-    await editor.locator(".box[data-id='echo']").dblclick();  // to the flow's text editor
+    await editor.locator("[data-action='show-in-text']").click();  // to the flow's text editor
     await bench.editor().click({ position: { x: 400, y: 10 } });
     await bench.command("File: Save");
     const text = await fileOnceItHas(flow, "suffix");
