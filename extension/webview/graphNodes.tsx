@@ -34,9 +34,9 @@ function StatusMark({ status }: { status: string }) {
   return <span className={`mark status-${status}`} aria-label={status}>{MARKS[status] ?? ""}</span>;
 }
 
-function classes(data: ViewData, id: string, selected: boolean, kind: string): string {
+function classes(data: ViewData, selected: boolean, kind: string): string {
   return ["box", `kind-${kind}`, data.run ? `status-${data.run.status}` : "", data.problem ? `problem-${data.problem.severity}` : "",
-    selected ? "selected" : "", id ? "" : ""].filter(Boolean).join(" ");
+    selected ? "selected" : ""].filter(Boolean).join(" ");
 }
 
 function Variants({ node, data }: { node: string; data: ViewData }) {
@@ -69,7 +69,7 @@ export function FlowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const actions = useContext(ActionsContext);
   const label = [data.label, data.typeLabel, data.run?.status, data.problem ? `has ${data.problem.severity}s` : null]
     .filter(Boolean).join(", ");
-  return <div className={classes(data, id, selected, "node")} data-id={id} title={data.problem?.text} aria-label={label}>
+  return <div className={classes(data, selected, "node")} data-id={id} title={data.problem?.text} aria-label={label}>
     <div className="head">
       <span className={`icon type-${data.typeLabel}`} title={data.typeLabel}>{data.icon}</span>
       <span className="name">{data.label}</span>
@@ -97,14 +97,14 @@ export function FlowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
 }
 
 export function FlowInputView({ id, data, selected }: NodeProps<FlowNode>) {
-  return <div className={classes(data, id, selected, "input")} data-id={id} aria-label={`input ${data.label}`}>
+  return <div className={classes(data, selected, "input")} data-id={id} aria-label={`input ${data.label}`}>
     <span className="icon">in</span><span className="name">{data.label}</span><span className="type">{data.typeLabel}</span>
     <Handle type="source" position={Position.Right} id={OUT} />
   </div>;
 }
 
 export function FlowOutputView({ id, data, selected }: NodeProps<FlowNode>) {
-  return <div className={classes(data, id, selected, "output")} data-id={id} aria-label={`output ${data.label}`}
+  return <div className={classes(data, selected, "output")} data-id={id} aria-label={`output ${data.label}`}
     title={data.typeLabel}>
     <span className="icon">out</span><span className="name">{data.label}</span>
     <Handle type="target" position={Position.Left} id={REFERENCE} isConnectable={false} />

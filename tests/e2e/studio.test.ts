@@ -5,7 +5,7 @@
 
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Locator } from "playwright-core";
@@ -474,3 +474,62 @@ step("Chat: two questions to chat-basic stream two answers; the second turn's tr
   }
 });
 
+
+step("the visual editor on web-classification: fit, connect two nodes by dragging, undo, run: every node Completed", async () => {
+  const relative = "web-classification/flow.dag.yaml";
+  const original = sample(relative);
+  await bench.closeAllEditors();
+  await bench.open(relative);
+  await bench.top();
+  await bench.codeLens("Open visual editor").click();
+  const editor = bench.flowEditor();
+  try {
+    const node = (name: string) => editor.locator(`.react-flow__node[data-id='${name}']`);
+    await node("convert_to_dict").waitFor({ timeout: 30_000 });
+    await editor.locator("[data-action='fit']").click();
+    await bench.shot("22-graph-web-classification");
+    // Drag from fetch_text_content_from_url's output onto classify_with_llm's text_content input.
+    const from = await node("fetch_text_content_from_url").locator(".react-flow__handle.source").boundingBox();
+    const to = await node("classify_with_llm").locator(".react-flow__handle[data-handleid='text_content']").boundingBox();
+    assert.ok(from && to);
+    await bench.page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await bench.page.mouse.down();
+    await bench.page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 12 });
+    await bench.page.mouse.up();
+    await editor.locator(".react-flow__edge[data-id='fetch_text_content_from_url->classify_with_llm:text_content']")
+      .waitFor({ timeout: 15_000 });
+    await bench.shot("23-graph-connected");
+    await node("classify_with_llm").locator(".name").click();
+    await editor.locator("[data-action='show-in-text']").click();  // the node's lines in the text editor beside
+    await bench.editorShows("text_content: ${fetch_text_content_from_url.output}", "text_content: ${summarize");
+    await bench.page.keyboard.press("Control+z");  // in the text editor, which Show in text focused
+    await bench.editorShows("text_content: ${summarize_text_content.output}", "text_content: ${fetch");
+    await editor.locator(".react-flow__edge[data-id='summarize_text_content->classify_with_llm:text_content']")
+      .waitFor({ timeout: 15_000 });
+    await bench.dirtyTab().waitFor({ state: "detached" });  // undone back to the file as saved
+    await editor.locator("[data-action='run-flow']").click();
+    for (const name of ["fetch_text_content_from_url", "summarize_text_content", "prepare_examples", "classify_with_llm",
+      "convert_to_dict"]) {
+      await node(name).locator(".box.status-Completed").waitFor({ timeout: 180_000 });
+    }
+    await editor.locator("[data-action='fit']").click();
+    await bench.shot("24-graph-run-completed");
+  } finally {
+    await restoreSample(relative, original, "name: fetch_text_content_from_url", "text_content: ${fetch");
+  }
+});
+
+step("every sample's graph, for review", async () => {
+  const samples = readdirSync(session.workspace).filter((name) => existsSync(join(session.workspace, name, "flow.dag.yaml")));
+  for (const name of samples.sort()) {
+    await bench.closeAllEditors();
+    await bench.open(`${name}/flow.dag.yaml`);
+    await bench.top();
+    await bench.codeLens("Open visual editor").click();
+    const editor = bench.flowEditor();
+    await editor.locator(".react-flow__node").first().waitFor({ timeout: 30_000 });
+    await editor.locator("[data-action='fit']").click();
+    await bench.shot(`graph-${name}`);
+  }
+  await bench.closeAllEditors();
+});
