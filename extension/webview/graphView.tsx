@@ -205,6 +205,15 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
     }
   }, [callbacks]);
   const ids = useMemo(() => view.nodes.map((n) => n.id), [view]);
+  // The minimap draws every node again: when the nodes themselves change (another flow, a node added or
+  // removed; not a status or a value), it comes a frame after the graph, which then shows sooner
+  // (a 300-node flow: about a quarter of a second).
+  const nodeSet = useMemo(() => ids.join("\n"), [ids]);
+  const [minimapFor, setMinimapFor] = useState("");
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => setMinimapFor(nodeSet));
+    return () => cancelAnimationFrame(frame);
+  }, [nodeSet]);
   return <div className="graph" ref={wrapper} onKeyDownCapture={onKeyDownCapture}
     onDragOver={(event) => {
       if (event.dataTransfer.types.includes(PALETTE_TYPE)) {
@@ -228,7 +237,7 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
       elevateEdgesOnSelect attributionPosition="top-right"
       colorMode="system" aria-label="Flow graph">
       <Background gap={20} size={1} />
-      {view.nodes.length > MINIMAP_FROM
+      {view.nodes.length > MINIMAP_FROM && minimapFor === nodeSet
         ? <MiniMap<FlowNode> pannable zoomable nodeColor={nodeColor} ariaLabel="Minimap of the flow" />
         : null}
       <Controls showInteractive={false} aria-label="Zoom and fit" />
