@@ -13,7 +13,7 @@ import asyncio
 import json
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from types import FrameType
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from flowline.chat.history import history_entry, history_problem, message_value, one_line
 from flowline.chat.roles import ChatRoles
+from flowline.connections.secrets import Secrets, flow_secrets
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, Event, to_jsonable
 from flowline.engine.inputs import resolve_flow_inputs
@@ -29,7 +30,6 @@ from flowline.engine.run import new_run_id
 from flowline.engine.scheduler import CANCELED, COMPLETED, FAILED, LineResult, run_line
 from flowline.engine.threads import LeavableThreads
 from flowline.flow.model import Flow
-from flowline.serve.errors import Secrets
 
 
 class TurnView(Protocol):
@@ -220,11 +220,12 @@ def open_session(flow: Flow, roles: ChatRoles, given: dict[str, Any], variant: t
 
     Raises :class:`FlowRunError` for a missing or malformed input (before any tool loads), a bad variant
     or an unknown connection; :class:`NodeError` for a tool that does not load."""
+    from flowline.connections.store import ConnectionStore
     from flowline.engine.prepare import prepare
 
     history = _first_history(flow, roles, given)
     exe = prepare(flow, variant, options=options)
-    secrets = Secrets.of(_secret_values(exe.flow, options))
+    secrets = flow_secrets(exe.flow, options.environment, ConnectionStore(options.home))
 
     def resolve(values: dict[str, Any]) -> dict[str, Any]:
         return resolve_flow_inputs(exe.flow, values).flow_inputs
@@ -262,26 +263,3 @@ def _json_given(name: str, value: Any) -> Any:
         return json.loads(value)
     except ValueError as exc:
         raise FlowRunError(f"The chat history input '{name}' is not valid JSON: {exc}.") from None
-
-
-def _secret_values(flow: Flow, options: RunOptions) -> Iterator[str]:
-    """The secrets of the stored connections the flow can reach (its nodes' connections, the literal inputs
-    that name one, ``${conn.field}`` environment variables): what a failure line must not show."""
-    from flowline.connections.store import ConnectionStore, ConnectionStoreError
-    from flowline.flow.references import CONNECTION_FIELD
-
-    names: set[str] = set()
-    for node in flow.nodes:
-        if node.connection is not None and isinstance(node.connection.value, str):
-            names.add(node.connection.value)
-        names.update(i.value.value for i in node.inputs if i.value.reference is None and isinstance(i.value.value, str))
-    for text in [v.value for _, v in flow.environment_variables] + list(options.environment.values()):
-        match = CONNECTION_FIELD.match(text) if isinstance(text, str) else None
-        if match is not None:
-            names.add(match.group(1))
-    store = ConnectionStore(options.home)
-    for name in names & set(store.names()):
-        try:
-            yield from store.load(name).secrets.values()
-        except ConnectionStoreError:
-            continue  # a literal input that happens to be a connection's name, and that does not load

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from flowline.connections.store import ConnectionStore, ConnectionStoreError
+from flowline.chat.history import history_problem
+from flowline.connections.secrets import Secrets, flow_secrets
+from flowline.connections.store import ConnectionStore
 from flowline.engine.errors import FlowRunError, NodeError
 from flowline.engine.events import Emitter, Event
 from flowline.engine.inputs import resolve_flow_inputs
@@ -22,11 +24,10 @@ from flowline.engine.scheduler import COMPLETED, LineResult, run_line
 from flowline.flow.build import resolve_flow_path
 from flowline.flow.model import Flow, FlowInput, FlowOutput
 from flowline.flow.problems import Severity
-from flowline.flow.references import CONNECTION_FIELD
 from flowline.flow.validate import validate_file
 from flowline.flow.variants import VariantError
 from flowline.serve.config import ServeConfig
-from flowline.serve.errors import ApiError, Secrets
+from flowline.serve.errors import ApiError
 
 log = logging.getLogger("flowline.serve")
 
@@ -113,7 +114,7 @@ def load_flow(config: ServeConfig) -> ServedFlow:
         raise ServeLoadError(str(exc)) from exc
     except NodeError as exc:
         raise ServeLoadError(exc.load_failure() + _requirements_hint(flow, exc)) from exc
-    secrets = Secrets.of(_secret_values(executable.flow, store, config))
+    secrets = flow_secrets(executable.flow, config.environment_variables, store)
     return ServedFlow(executable.flow, executable, secrets, config.request_timeout,
                       config.name or executable.flow.directory.name, config.allow_private_urls)
 
@@ -124,29 +125,6 @@ def _requirements_hint(flow: Flow, exc: NodeError) -> str:
     if exc.info.type != "ModuleNotFoundError" or not requirements.is_file():
         return ""
     return f" The flow lists its requirements: install them with `pip install -r {requirements}`."
-
-
-def _connection_names(flow: Flow, config: ServeConfig) -> Iterator[str]:
-    for node in flow.nodes:
-        if node.connection is not None and isinstance(node.connection.value, str):
-            yield node.connection.value
-        # A Python tool's connection parameter is a literal input naming the connection.
-        yield from (i.value.value for i in node.inputs if i.value.reference is None and isinstance(i.value.value, str))
-    texts = [v.value for _, v in flow.environment_variables] + list(config.environment_variables.values())
-    for text in texts:
-        match = CONNECTION_FIELD.match(text) if isinstance(text, str) else None
-        if match is not None:
-            yield match.group(1)
-
-
-def _secret_values(flow: Flow, store: ConnectionStore, config: ServeConfig) -> Iterator[str]:
-    """The secrets of every stored connection the flow names: what must never reach a response or the log."""
-    stored = set(store.names())
-    for name in set(_connection_names(flow, config)) & stored:
-        try:
-            yield from store.load(name).secrets.values()
-        except ConnectionStoreError:
-            continue  # a connection the flow does not use after all (a literal that happens to be a name)
 
 
 def request_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
@@ -170,16 +148,10 @@ def request_inputs(served: ServedFlow, body: Any) -> dict[str, Any]:
     except FlowRunError as exc:
         raise ApiError(400, "InvalidInput", served.secrets.mask(str(exc))) from exc
     history = served.chat_history
-    if history is not None and history.name in inputs and not _is_history(inputs[history.name]):
+    if history is not None and history.name in inputs and history_problem(inputs[history.name]) is not None:
         raise ApiError(400, "InvalidInput", f"Flow input '{history.name}' (the chat history) must be a list of "
                        '{"inputs": {...}, "outputs": {...}} objects, one per earlier turn.')
     return inputs
-
-
-def _is_history(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(turn, dict) and isinstance(turn.get("inputs"), dict) and isinstance(turn.get("outputs"), dict)
-        for turn in value)
 
 
 async def run_request(served: ServedFlow, inputs: dict[str, Any], emitter: Emitter, request_id: str,
