@@ -145,11 +145,22 @@ export class Workbench {
   }
 
 
-  /** Opens a file with Quick Open; resolves when its editor shows. */
+  /**
+   * Opens a file in the text editor with Quick Open; resolves when its text editor shows. Quick Open
+   * reopens a file with the editor it last had, so a flow last seen in the visual editor is reopened
+   * with the text editor.
+   */
   async open(relative: string): Promise<void> {
     await this.quickOpen(relative);
     await this.page.locator(".editor-group-container.active .breadcrumbs-control", { hasText: folderOf(relative) })
       .filter({ hasText: fileOf(relative) }).waitFor({ timeout: 30_000 });
+    // An editor group keeps the panes it has shown, hidden; only the visible one is the file's.
+    const shown = this.page.locator(".editor-group-container.active")
+      .locator(".monaco-editor, [id^='webview-editor-element']").filter({ visible: true });
+    await shown.first().waitFor({ timeout: 30_000 });
+    if (await shown.first().evaluate((element) => element.id.startsWith("webview-editor-element"))) {
+      await this.command("View: Reopen Editor with Text Editor");
+    }
     await this.editor().click({ position: { x: 400, y: 10 } });
   }
 
