@@ -70,7 +70,7 @@ function handlesOf(node: GraphView["nodes"][number]): NodeHandle[] {
 function placed(view: GraphView, placement: Placement, selected: string | null, previous: FlowNode[]): FlowNode[] {
   const before = new Map(previous.map((n) => [n.id, n]));
   return view.nodes.map((node) => ({ ...node, position: placement.positions.get(node.id) ?? before.get(node.id)?.position
-    ?? { x: 0, y: 0 }, selected: node.id === selected, measured: before.get(node.id)?.measured,
+    ?? { x: 0, y: 0 }, selected: node.id === selected, measured: { width: node.width, height: node.height },
     handles: handlesOf(node) }));
 }
 
@@ -112,11 +112,19 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
   const [edges, setEdges] = useState<FlowEdge[]>(view.edges);
   const [searching, setSearching] = useState(false);
   const wrapper = useRef<HTMLDivElement>(null);
-  useEffect(() => setNodes((previous) => placed(view, placement, selected, previous)), [view, placement, selected]);
-  useEffect(() => setEdges((previous) => {
-    const chosen = new Set(previous.filter((e) => e.selected).map((e) => e.id));
-    return view.edges.map((e) => ({ ...e, selected: chosen.has(e.id) }));
-  }), [view]);
+  // New props become nodes and edges in the same render (not in an effect, which would draw every node
+  // twice: once as before, once as now).
+  const [shown, setShown] = useState({ view, placement, selected });
+  if (shown.view !== view || shown.placement !== placement || shown.selected !== selected) {
+    setShown({ view, placement, selected });
+    setNodes((previous) => placed(view, placement, selected, previous));
+    if (shown.view !== view) {
+      setEdges((previous) => {
+        const chosen = new Set(previous.filter((e) => e.selected).map((e) => e.id));
+        return view.edges.map((e) => ({ ...e, selected: chosen.has(e.id) }));
+      });
+    }
+  }
   useEffect(() => {
     if (fit > 0) {
       void flow.fitView({ padding: 0.1, duration: 0 });
@@ -208,12 +216,12 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
   // The minimap draws every node again: when the nodes themselves change (another flow, a node added or
   // removed; not a status or a value), it comes a frame after the graph, which then shows sooner
   // (a 300-node flow: about a quarter of a second).
-  const nodeSet = useMemo(() => ids.join("\n"), [ids]);
+  const drawing = useMemo(() => ids.join("\n"), [ids]);
   const [minimapFor, setMinimapFor] = useState("");
   useEffect(() => {
-    const frame = requestAnimationFrame(() => setMinimapFor(nodeSet));
+    const frame = requestAnimationFrame(() => setMinimapFor(drawing));
     return () => cancelAnimationFrame(frame);
-  }, [nodeSet]);
+  }, [drawing]);
   return <div className="graph" ref={wrapper} onKeyDownCapture={onKeyDownCapture}
     onDragOver={(event) => {
       if (event.dataTransfer.types.includes(PALETTE_TYPE)) {
@@ -237,7 +245,7 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
       elevateEdgesOnSelect attributionPosition="top-right"
       colorMode="system" aria-label="Flow graph">
       <Background gap={20} size={1} />
-      {view.nodes.length > MINIMAP_FROM && minimapFor === nodeSet
+      {view.nodes.length > MINIMAP_FROM && minimapFor === drawing
         ? <MiniMap<FlowNode> pannable zoomable nodeColor={nodeColor} ariaLabel="Minimap of the flow" />
         : null}
       <Controls showInteractive={false} aria-label="Zoom and fit" />

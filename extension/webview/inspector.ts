@@ -163,6 +163,50 @@ function llmSection(message: GraphMessage, node: GraphNode, settings: ModelParam
   ].filter((e): e is HTMLElement => e !== null);
 }
 
+/**
+ * When the node runs: the aggregation switch (once over all lines, not per line) and its `activate` condition
+ * (run when `when` is `is`, else bypassed). The language server refuses a switch or a condition that would
+ * break the flow (a line node reading an aggregation node, a cycle), and the status line says why.
+ */
+function runsWhen(node: GraphNode, choices: string): HTMLElement[] {
+  const aggregation = el("input", { type: "checkbox", id: "node-aggregation" });
+  aggregation.checked = node.aggregation;
+  aggregation.dataset.original = aggregation.value;  // not typing: a redraw may replace it
+  aggregation.addEventListener("change", () => host.edit({ kind: "setNodeField", node: node.name, field: "aggregation",
+    value: aggregation.checked ? true : null }));
+  const when = el("input", { id: "activate-when", class: "value", list: choices, spellcheck: "false",
+    placeholder: "${inputs.x} or ${node.output}", "aria-label": "Run only when this reference" });
+  const is = el("input", { id: "activate-is", class: "value", spellcheck: "false", placeholder: "is this value",
+    "aria-label": "is this value" });
+  when.value = node.activate ? display(node.activate.when) : "";
+  is.value = node.activate ? display(node.activate.is) : "";
+  when.dataset.original = when.value;
+  is.dataset.original = is.value;
+  const form = el("form", { class: "activate-form" }, el("label", { for: "activate-when" }, "when"), when,
+    el("label", { for: "activate-is" }, "is"), is, el("button", { type: "submit" }, "Set"),
+    node.activate ? button("Remove", () => host.edit({ kind: "setNodeField", node: node.name, field: "activate",
+      value: null }), { "data-action": "remove-activate" }) : null);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!when.value.trim()) {
+      host.status("An activate condition needs a reference to test, such as ${inputs.x} or ${node.output}.");
+      when.focus();
+      return;
+    }
+    when.dataset.original = when.value;
+    is.dataset.original = is.value;
+    host.edit({ kind: "setNodeField", node: node.name, field: "activate",
+      value: { when: when.value.trim(), is: literal(is.value) } });
+  });
+  return [
+    el("h3", {}, "Runs"),
+    el("label", { class: "check", title: "Runs once over all lines of a batch run, with every line's inputs as lists" },
+      aggregation, " aggregation: once over all lines"),
+    el("div", { class: "hint" }, "Activate: run only when a value is met, else the node is bypassed."),
+    form,
+  ];
+}
+
 function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
   const run = message.runs[node.name];
   const rename = el("input", { class: "rename", "aria-label": "Node name", spellcheck: "false" });
@@ -212,8 +256,6 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
     renameForm,
     field("type", node.type ?? "(none)"),
     source ? el("div", { class: "fact" }, el("span", { class: "label" }, "source"), source) : null,
-    node.activate ? field("activate", `when ${display(node.activate.when)} is ${display(node.activate.is)}`) : null,
-    node.aggregation ? field("aggregation", "runs once over all lines") : null,
     run ? el("div", { class: `last-run status-${run.status}` }, `Last run: ${ICONS[run.status] ?? ""} ${run.status}`
       + (run.durationMs !== undefined ? ` in ${formatDuration(run.durationMs)}` : ""), run.error
       ? el("div", { class: "run-error" }, run.error) : null) : null,
@@ -223,6 +265,7 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
     el("datalist", { id: choices }, ...referenceChoices(message.graph, node.name).map((c) => el("option", { value: c }))),
     ...(names.length ? names.map((name) => inputRow(node, name, choices)) : [el("p", { class: "hint" }, "No inputs yet.")]),
     addInput,
+    ...runsWhen(node, choices),
     el("div", { class: "actions" },
       button("▶ Run node", () => host.post({ type: "runNode", node: node.name }), { "data-action": "run-node" }),
       button("Debug node", () => host.post({ type: "debugNode", node: node.name }), { "data-action": "debug-node" }),
