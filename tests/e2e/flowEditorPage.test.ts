@@ -113,6 +113,24 @@ async function drag(from: ReturnType<Page["locator"]>, to: ReturnType<Page["loca
   await page.mouse.up();
 }
 
+/**
+ * Every one of the `count` nodes is drawn at the size the layout gave it (React Flow is told that size rather
+ * than measuring it), and its content fits in it.
+ */
+async function drawnAtTheirSizes(count: number): Promise<void> {
+  const sizes = await page.locator(".react-flow__node").evaluateAll((all) => all.map((n) => {
+    const wrapper = n as HTMLElement;
+    const content = wrapper.firstElementChild as HTMLElement;
+    return { id: wrapper.dataset.id, size: `${wrapper.offsetWidth}x${wrapper.offsetHeight}`,
+      given: `${parseFloat(wrapper.style.width)}x${parseFloat(wrapper.style.height)}`,
+      fits: content.scrollHeight <= wrapper.offsetHeight && content.scrollWidth <= wrapper.offsetWidth };
+  }));
+  assert.equal(sizes.length, count);
+  for (const size of sizes) {
+    assert.deepEqual(size, { ...size, size: size.given, fits: true });
+  }
+}
+
 test("the page asks for the graph, then draws inputs, nodes and outputs left to right with run status", async () => {
   assert.deepEqual((await sent())[0], { type: "ready" });
   await box("shout").waitFor();
@@ -128,6 +146,7 @@ test("the page asks for the graph, then draws inputs, nodes and outputs left to 
     all.map((h) => h.getAttribute("data-handleid"))), ["text", "times", "note"]);
   assert.equal(await box("greet").locator(".icon").textContent(), "Pr");
   assert.match(await box("shout").locator(".run").textContent() ?? "", /Failed · 1\.0 ms/);
+  await drawnAtTheirSizes(4);
   await page.screenshot({ path: join(SCREENSHOTS, "flow-editor-hello.png") });
 });
 
@@ -495,6 +514,7 @@ test("a use_variants node shows its variants with the default; another can be lo
   assert.equal(await box("convert_to_dict").locator(".badge.activate").count(), 1);
   assert.equal(await page.locator(".edge-badge").textContent(), "is true");
   assert.equal(await page.locator(".flow-edge.activate").count(), 1);
+  await drawnAtTheirSizes(await page.locator(".react-flow__node").count());
   await page.locator("[data-action='fit']").click();
   await page.screenshot({ path: join(SCREENSHOTS, "flow-editor-web-classification.png") });
   await summarize.locator("select.variant-picker").selectOption("variant_1");
