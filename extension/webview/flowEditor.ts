@@ -239,21 +239,22 @@ function renderToolbar(message: GraphMessage): void {
       return item;
     }));
   const count = message.graph.nodes.length;
+  // Two groups, each on one line: in a narrow editor column the toolbar takes two lines, not five.
   shell.toolbar.replaceChildren(
-    el("strong", { class: "title" }, message.name),
-    el("span", { class: "meta" }, `${count} node${count === 1 ? "" : "s"}${message.running ? " · running" : ""}`),
-    button("▶ Run flow", () => post({ type: "runFlow" }), { class: "primary", "data-action": "run-flow" }),
-    button("Debug flow", () => post({ type: "debugFlow" }), { "data-action": "debug-flow" }),
-    ...(chat ? [button("Chat", () => post({ type: "openChat" }), { "data-action": "open-chat",
-      title: "Chat with the flow in a panel beside it" })] : []),
-    button("Auto layout", () => void autoLayout(), { "data-action": "auto-layout", title: "Lay the graph out afresh" }),
-    button("Fit", () => {
-      fit += 1;
-      render();
-    }, { "data-action": "fit", title: "Fit the whole graph in the view" }),
-    palette,
-    add,
-    button("Show text", () => post({ type: "reveal", id: selected ?? "" }), { "data-action": "show-text" }),
+    el("div", { class: "toolbar-actions" },
+      el("strong", { class: "title" }, message.name),
+      el("span", { class: "meta" }, `${count} node${count === 1 ? "" : "s"}${message.running ? " · running" : ""}`),
+      button("▶ Run flow", () => post({ type: "runFlow" }), { class: "primary", "data-action": "run-flow" }),
+      button("Debug flow", () => post({ type: "debugFlow" }), { "data-action": "debug-flow" }),
+      ...(chat ? [button("Chat", () => post({ type: "openChat" }), { "data-action": "open-chat",
+        title: "Chat with the flow in a panel beside it" })] : []),
+      button("Auto layout", () => void autoLayout(), { "data-action": "auto-layout", title: "Lay the graph out afresh" }),
+      button("Fit", () => {
+        fit += 1;
+        render();
+      }, { "data-action": "fit", title: "Fit the whole graph in the view" }),
+      button("Show text", () => post({ type: "reveal", id: selected ?? "" }), { "data-action": "show-text" })),
+    el("div", { class: "toolbar-add" }, palette, add),
   );
 }
 

@@ -67,11 +67,18 @@ function handlesOf(node: GraphView["nodes"][number]): NodeHandle[] {
   return [out, ...node.data.handles.map((h) => at(h.id, "target", 0, h.y))];
 }
 
+/**
+ * The view's nodes at their places: the placement's, else where they were drawn before. A node that has neither
+ * (new, its layout still running) is hidden until it has one, rather than drawn over another.
+ */
 function placed(view: GraphView, placement: Placement, selected: string | null, previous: FlowNode[]): FlowNode[] {
   const before = new Map(previous.map((n) => [n.id, n]));
-  return view.nodes.map((node) => ({ ...node, position: placement.positions.get(node.id) ?? before.get(node.id)?.position
-    ?? { x: 0, y: 0 }, selected: node.id === selected, measured: { width: node.width, height: node.height },
-    handles: handlesOf(node) }));
+  return view.nodes.map((node) => {
+    const position = placement.positions.get(node.id) ?? (before.get(node.id)?.hidden ? undefined
+      : before.get(node.id)?.position);
+    return { ...node, position: position ?? { x: 0, y: 0 }, hidden: position === undefined, selected: node.id === selected,
+      measured: { width: node.width, height: node.height }, handles: handlesOf(node) };
+  });
 }
 
 function nodeColor(node: FlowNode): string {
@@ -137,11 +144,14 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
         { zoom: Math.max(flow.getZoom(), 0.8), duration: 0 });
     }
   }, [flow]);
+  // A node is centred once it has its place (a node just added waits for its layout).
+  const centred = useRef(0);
   useEffect(() => {
-    if (center) {
+    if (center && center.at !== centred.current && placement.positions.has(center.id)) {
+      centred.current = center.at;
       centerOn(center.id);
     }
-  }, [center, centerOn]);
+  }, [center, centerOn, placement]);
   const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => {
     // Removal goes through the extension (it asks first); React Flow's own delete key is off.
     setNodes((current) => applyNodeChanges(changes.filter((c) => c.type !== "remove"), current));

@@ -191,6 +191,77 @@ test("rename and add node check the name before sending", async () => {
   assert.deepEqual((await sent()).at(-1), { type: "edit", version: 4, edit: { kind: "addNode", name: "tidy", type: "llm" } });
 });
 
+/** No two nodes on the screen overlap. */
+async function noNodesOverlap(): Promise<void> {
+  const boxes = await page.locator(".react-flow__node").evaluateAll((all) => all.map((n) => {
+    const r = n.getBoundingClientRect();
+    return { id: (n as HTMLElement).dataset.id ?? "", left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+  }));
+  for (const a of boxes) {
+    for (const b of boxes) {
+      assert.ok(a === b || a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top,
+        `${a.id} overlaps ${b.id}: ${JSON.stringify([a, b])}`);
+    }
+  }
+}
+
+test("a node added from the toolbar is selected and centred in view once the graph has it", async () => {
+  for (let i = 0; i < 6; i += 1) {
+    await page.locator(".react-flow__controls-zoomin").click();  // zoomed in: most of the graph is out of view
+  }
+  await page.locator("input[name='node-name']").fill("tidy");
+  await page.locator("select[name='node-type']").selectOption("python");
+  await page.locator("input[name='node-name']").press("Enter");
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 4, edit: { kind: "addNode", name: "tidy", type: "python" } });
+  // The extension selects the new node (the text's cursor goes to it) while its layout is still running.
+  await page.evaluate(([graph, select]) => {
+    window.postMessage(graph, "*");
+    window.postMessage(select, "*");
+  }, [{ ...message, graph: { ...message.graph, version: 5, nodes: [...message.graph.nodes,
+    node("tidy", { inputs: { text: "${shout.output}" } })],
+  edges: [...message.graph.edges, { source: "shout", target: "tidy", port: "text" }] } },
+  { type: "select", id: "tidy" }] as const);
+  await page.locator(".box.selected[data-id='tidy']").waitFor();
+  // React Flow moves the view in an effect after it draws the node: wait for the node to come to the centre.
+  await page.waitForFunction(() => {
+    const host = document.querySelector(".graph-host")?.getBoundingClientRect();
+    const added = document.querySelector(".box[data-id='tidy']")?.getBoundingClientRect();
+    return host && added && Math.hypot(added.x + added.width / 2 - (host.x + host.width / 2),
+      added.y + added.height / 2 - (host.y + host.height / 2)) < 40;
+  }, undefined, { timeout: 10_000 });
+  await noNodesOverlap();
+  await send(message);
+  await box("tidy").waitFor({ state: "detached" });
+  await page.locator("[data-action='fit']").click();
+});
+
+test("in a narrow editor column the toolbar keeps to two lines and the graph keeps most of the height", async () => {
+  await page.setViewportSize({ width: 520, height: 760 });
+  try {
+    const toolbar = await page.locator(".toolbar").boundingBox();
+    const addButton = await page.locator(".toolbar .add button").boundingBox();
+    const graphHost = await page.locator(".graph-host").boundingBox();
+    assert.ok(toolbar && addButton && graphHost);
+    assert.ok(toolbar.height <= 72, `the toolbar is ${toolbar.height} px high`);
+    assert.ok(addButton.x + addButton.width <= 520, "the Add node button is cut off");
+    assert.ok(graphHost.height >= 760 * 0.5, `the graph is ${graphHost.height} px high`);
+    await page.locator("[data-action='fit']").click();
+    await page.screenshot({ path: join(SCREENSHOTS, "flow-editor-narrow.png") });
+  } finally {
+    // Fitted to the wide page again before the next test measures where things are: React Flow fits on its next
+    // update, so wait for the view to change.
+    const narrow = await viewportTransform();
+    await page.setViewportSize({ width: 1400, height: 800 });
+    await page.locator("[data-action='fit']").click();
+    await page.waitForFunction((before) => document.querySelector<HTMLElement>(".react-flow__viewport")?.style.transform
+      !== before, narrow);
+  }
+});
+
+async function viewportTransform(): Promise<string> {
+  return page.locator(".react-flow__viewport").evaluate((element) => (element as HTMLElement).style.transform);
+}
+
 test("a new graph keeps what the user is typing", async () => {
   await box("greet").click();
   await page.locator("#input-name").fill("${inputs.na");

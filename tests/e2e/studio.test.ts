@@ -512,8 +512,21 @@ step("the visual editor on web-classification: fit, connect two nodes by draggin
       "convert_to_dict"]) {
       await node(name).locator(".box.status-Completed").waitFor({ timeout: 180_000 });
     }
+    // The visual editor's group maximized for a picture of the whole graph (docs/images/visual-editor.png), then
+    // back beside the text.
+    await bench.command("View: Toggle Maximize Editor Group");
+    await editor.locator(".graph-host").evaluate((host) => new Promise<void>((resolve) => {
+      const wide = () => host.getBoundingClientRect().width > 900;
+      const observer = new ResizeObserver(() => wide() && (observer.disconnect(), resolve()));
+      observer.observe(host);
+    }));
+    const viewport = editor.locator(".react-flow__viewport");
+    const before = await viewport.evaluate((element) => (element as HTMLElement).style.transform);
     await editor.locator("[data-action='fit']").click();
+    await viewport.and(editor.locator(`.react-flow__viewport:not([style*="${before}"])`)).waitFor();  // fitted anew
     await bench.shot("24-graph-run-completed");
+    await bench.command("View: Toggle Maximize Editor Group");
+    await bench.editor().waitFor();
   } finally {
     await restoreSample(relative, original, "name: fetch_text_content_from_url", "text_content: ${fetch");
   }
