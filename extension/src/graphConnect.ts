@@ -6,7 +6,7 @@
  */
 
 import { downstream } from "./flowGraph";
-import { ACTIVATE, REFERENCE } from "./graphModel";
+import { ACTIVATE } from "./graphModel";
 import type { FlowEdit, FlowGraph } from "./protocol";
 
 export type ConnectVerdict = { ok: true; edit: FlowEdit } | { ok: false; reason: string };
@@ -18,7 +18,7 @@ function refuse(reason: string): ConnectVerdict {
 /** The verdict on connecting `source` (a node or `inputs.<name>`) to `target`'s handle `input`. */
 export function connectVerdict(graph: FlowGraph, source: string, target: string, input: string | null | undefined):
   ConnectVerdict {
-  if (target.startsWith("outputs.") || input === REFERENCE) {
+  if (target.startsWith("outputs.")) {
     return refuse(`A flow output's reference is set in the text ('${target}'), not by dragging.`);
   }
   if (target.startsWith("inputs.")) {

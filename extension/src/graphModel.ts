@@ -103,7 +103,8 @@ export interface GraphView {
 export const OUT = "out";
 /** The target handle of a flow output. */
 export const REFERENCE = "reference";
-export const ACTIVATE = "activate";
+/** The target handle of a node's activate condition: not a Python name, so no input of a tool can take it. */
+export const ACTIVATE = "@activate";
 
 const ICONS: Record<string, string> = { python: "Py", llm: "AI", prompt: "Pr", custom_llm: "cAI" };
 
@@ -198,7 +199,7 @@ export function toGraphView(state: GraphState, viewed: Record<string, string> = 
       y: top + ROW_HEIGHT * index + ROW_HEIGHT / 2, set: Object.prototype.hasOwnProperty.call(node.inputs, name),
       required: required.has(name) }));
     if (node.activate) {
-      handles.push({ id: ACTIVATE, label: ACTIVATE, y: HEADER_CENTER, set: true, required: false });
+      handles.push({ id: ACTIVATE, label: "activate", y: HEADER_CENTER, set: true, required: false });
     }
     nodes.push({ id: node.name, type: "flowNode", position: { x: 0, y: 0 }, width: NODE_WIDTH, height: nodeHeight(node),
       data: { ...base("flowNode"), label: node.name, icon: iconFor(node), typeLabel: node.type ?? "?",
@@ -221,13 +222,13 @@ export function toGraphView(state: GraphState, viewed: Record<string, string> = 
     if (!handles.has(edge.source) || edge.source.startsWith("outputs.") || !targetHandles) {
       continue;  // a reference to nothing: the problems say so
     }
-    const targetHandle = edge.target.startsWith("outputs.") ? REFERENCE : edge.port;
+    const activate = edge.activate === true;
+    const targetHandle = edge.target.startsWith("outputs.") ? REFERENCE : activate ? ACTIVATE : edge.port;
     const id = `${edge.source}->${edge.target}:${targetHandle}`;
     if (!targetHandles.has(targetHandle) || seen.has(id)) {
       continue;
     }
     seen.add(id);
-    const activate = edge.port === ACTIVATE;
     const node = activate ? graph.nodes.find((n) => n.name === edge.target) : undefined;
     edges.push({ id, source: edge.source, target: edge.target, sourceHandle: OUT, targetHandle, type: "routed",
       data: { activate, port: edge.port, badge: activate && node?.activate ? `is ${display(node.activate.is)}` : null } });

@@ -183,6 +183,8 @@ export interface GraphEdge {
   target: string;
   /** The target's input (`activate` for an activate condition, `reference` for an output). */
   port: string;
+  /** The edge of the target's activate condition (not of an input that happens to be named `activate`). */
+  activate?: boolean;
 }
 
 /** The answer of `flowline/graph`. */

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
 import { connectVerdict } from "../src/graphConnect";
+import { ACTIVATE } from "../src/graphModel";
 import { webClassification } from "./graphFixtures";
 
 test("a node's output to another node's input is a connect edit, a free parameter included", () => {
@@ -32,9 +33,19 @@ test("a line node may not read an aggregation node; an aggregation node may", ()
 test("outputs, activate handles and connections already made are refused", () => {
   const graph = webClassification();
   assert.match(JSON.stringify(connectVerdict(graph, "score", "outputs.category", "reference")), /set in the text/);
-  assert.match(JSON.stringify(connectVerdict(graph, "score", "convert_to_dict", "activate")), /activate condition/);
+  assert.match(JSON.stringify(connectVerdict(graph, "score", "convert_to_dict", ACTIVATE)), /activate condition/);
   assert.match(JSON.stringify(connectVerdict(graph, "classify_with_llm", "convert_to_dict", "input_str")),
     /already reads/);
   assert.match(JSON.stringify(connectVerdict(graph, "inputs.url", "fetch_text_content_from_url", "url")),
     /already reads/);
+});
+
+test("a node's input named activate or reference takes a connection like any other", () => {
+  const graph = webClassification();
+  const convert = graph.nodes.find((n) => n.name === "convert_to_dict");
+  assert.ok(convert);
+  convert.parameters = [...convert.parameters, { name: "activate", annotation: null, default: null, required: false },
+    { name: "reference", annotation: null, default: null, required: false }];
+  assert.equal(connectVerdict(graph, "inputs.url", "convert_to_dict", "activate").ok, true);
+  assert.equal(connectVerdict(graph, "inputs.url", "convert_to_dict", "reference").ok, true);
 });

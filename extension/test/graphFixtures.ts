@@ -45,7 +45,7 @@ export function webClassification(): FlowGraph {
       { source: "summarize_text_content", target: "classify_with_llm", port: "text_content" },
       { source: "prepare_examples", target: "classify_with_llm", port: "examples" },
       { source: "classify_with_llm", target: "convert_to_dict", port: "input_str" },
-      { source: "prepare_examples", target: "convert_to_dict", port: "activate" },
+      { source: "prepare_examples", target: "convert_to_dict", port: "activate", activate: true },
       { source: "convert_to_dict", target: "score", port: "results" },
       { source: "convert_to_dict", target: "outputs.category", port: "reference" },
       { source: "convert_to_dict", target: "outputs.evidence", port: "reference" },

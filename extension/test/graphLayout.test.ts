@@ -3,7 +3,7 @@ import { test } from "node:test";
 import ELK from "elkjs/lib/elk.bundled.js";
 import { ELK_OPTIONS, elkGraph, type ElkGraphOut, layoutKey, movedNodes, placement, type Placement, type Point, portId,
   roundedPath, routeFits, STABLE_OPTIONS, stabilize } from "../src/graphLayout";
-import { toGraphView } from "../src/graphModel";
+import { ACTIVATE, toGraphView } from "../src/graphModel";
 import type { FlowGraph } from "../src/protocol";
 import { node, webClassification } from "./graphFixtures";
 
@@ -36,7 +36,7 @@ test("the ELK graph: fixed ports at the handles, inputs first, outputs last, pre
   const convert = fresh.children.find((c) => c.id === "convert_to_dict");
   assert.deepEqual(convert?.ports.map((p) => [p.id, p.x, p.layoutOptions["elk.port.side"]]), [
     [portId("convert_to_dict", "out"), 240, "EAST"], [portId("convert_to_dict", "input_str"), 0, "WEST"],
-    [portId("convert_to_dict", "strict"), 0, "WEST"], [portId("convert_to_dict", "activate"), 0, "WEST"]]);
+    [portId("convert_to_dict", "strict"), 0, "WEST"], [portId("convert_to_dict", ACTIVATE), 0, "WEST"]]);
   assert.equal(convert?.layoutOptions["elk.portConstraints"], "FIXED_POS");
   assert.deepEqual(fresh.edges[0], { id: "inputs.url->fetch_text_content_from_url:url",
     sources: [portId("inputs.url", "out")], targets: [portId("fetch_text_content_from_url", "url")] });

@@ -34,7 +34,7 @@ test("a node has a handle per tool parameter and per other input, in rows below 
 test("an activate condition is a dashed edge with a badge; an aggregation node has its badge", () => {
   const view = toGraphView({ graph: webClassification(), runs: {}, problems: {} });
   const activate = view.edges.find((e) => e.targetHandle === ACTIVATE);
-  assert.deepEqual(activate?.data, { activate: true, port: ACTIVATE, badge: "is true" });
+  assert.deepEqual(activate?.data, { activate: true, port: "activate", badge: "is true" });
   const convert = view.nodes.find((n) => n.id === "convert_to_dict");
   assert.equal(convert?.data.activate, "if ${prepare_examples.output} is true");
   assert.equal(view.nodes.find((n) => n.id === "score")?.data.aggregation, true);
@@ -90,4 +90,19 @@ test("the next variant id is the first free variant_N", () => {
     "variant_2");
   assert.equal(nextVariantId(node("a", { type: "llm", use_variants: true, variant_ids: ["variant_0", "variant_2"] })),
     "variant_1");
+});
+
+test("an input named activate or reference is an input like any other, beside the node's activate condition", () => {
+  const graph = webClassification();
+  const convert = graph.nodes.find((n) => n.name === "convert_to_dict");
+  assert.ok(convert);
+  convert.inputs = { ...convert.inputs, activate: "${inputs.url}", reference: 5 };
+  graph.edges.push({ source: "inputs.url", target: "convert_to_dict", port: "activate", activate: false });
+  const view = toGraphView({ graph, runs: {}, problems: {} });
+  const handles = view.nodes.find((n) => n.id === "convert_to_dict")?.data.handles.map((h) => [h.id, h.label]);
+  assert.deepEqual(handles, [["input_str", "input_str"], ["strict", "strict"], ["activate", "activate"],
+    ["reference", "reference"], [ACTIVATE, "activate"]]);
+  const into = view.edges.filter((e) => e.target === "convert_to_dict").map((e) => [e.source, e.targetHandle, e.data?.activate]);
+  assert.deepEqual(into, [["classify_with_llm", "input_str", false], ["prepare_examples", ACTIVATE, true],
+    ["inputs.url", "activate", false]]);
 });

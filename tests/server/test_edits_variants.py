@@ -164,7 +164,7 @@ def test_edits_of_a_use_variants_nodes_inputs_land_in_its_default_variant() -> N
         ["deployment_name", "max_tokens", "temperature", "text"]]
     edges = graph(flow, read=read_disk)["edges"]
     assert {"source": "prepare_examples", "target": "summarize_text_content", "port": "examples",
-            "path": ""} in edges
+            "path": "", "activate": False} in edges
     result = applied({"kind": "setNodeField", "node": "summarize_text_content", "field": "api",
                       "value": "completion"}, text)
     assert shown(result, WEB)["summarize_text_content"]["api"] == "completion"

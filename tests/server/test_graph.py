@@ -129,3 +129,21 @@ def test_a_use_variants_node_shows_its_default_variant_and_lists_every_variant()
     assert {(e["source"], e["target"]) for e in shape["edges"]} >= {
         ("fetch_text_content_from_url", "summarize_text_content"), ("summarize_text_content", "classify_with_llm")}
     assert all(n["variants"] == [] for n in shape["nodes"] if n["name"] != "summarize_text_content")
+
+
+def test_an_activate_condition_edge_is_marked_apart_from_an_input_named_activate() -> None:
+    text = """\
+inputs:
+  go: {type: bool}
+outputs: {}
+nodes:
+- name: gate
+  type: python
+  source: {type: code, path: gate.py}
+  inputs: {activate: "${inputs.go}"}
+  activate: {when: "${inputs.go}", is: true}
+"""
+    flow, _ = load_flow_text(text, Path("flow.dag.yaml"))
+    shape = graph(flow, lambda path: None)
+    edges = [(e["source"], e["target"], e["port"], e["activate"]) for e in shape["edges"]]  # type: ignore[index, union-attr]
+    assert edges == [("inputs.go", "gate", "activate", False), ("inputs.go", "gate", "activate", True)]

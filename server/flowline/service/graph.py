@@ -19,12 +19,14 @@ def _span(span: Span) -> dict[str, int]:
             "end_col": span.end_col}
 
 
-def _edges_from(target: str, port: str, value: Value) -> list[dict[str, Any]]:
+def _edges_from(target: str, port: str, value: Value, activate: bool = False) -> list[dict[str, Any]]:
+    """The edge of a reference ``value`` to ``target``'s ``port``; ``activate`` marks the edge of an activate
+    condition (its port is ``activate``, which a tool may also name an input)."""
     ref = value.reference
     if ref is None:
         return []
     source = "inputs." + ref.name if ref.kind == "input" else ref.name
-    return [{"source": source, "target": target, "port": port, "path": ref.path}]
+    return [{"source": source, "target": target, "port": port, "path": ref.path, "activate": activate}]
 
 
 def parameters(flow: Flow, node: Node, read: Reader, tools: ToolSource | None = None) -> list[dict[str, Any]]:
@@ -89,7 +91,7 @@ def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = (),
         for item in shown.inputs:
             edges += _edges_from(node.name, item.name, item.value)
         if node.activate is not None:
-            edges += _edges_from(node.name, "activate", node.activate.when)
+            edges += _edges_from(node.name, "activate", node.activate.when, activate=True)
     for output in flow.outputs:
         if output.reference is not None:
             edges += _edges_from("outputs." + output.name, "reference", output.reference)
