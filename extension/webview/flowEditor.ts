@@ -104,13 +104,15 @@ mountInspector(shell.details, { post, edit, status, selected: () => selected, re
 
 /** A free name for a node dropped from the palette: the name typed in the toolbar, else `<kind>_<n>`. */
 function droppedName(message: GraphMessage, kind: string): string | null {
-  const typed = (shell.toolbar.querySelector("input[name='node-name']") as HTMLInputElement | null)?.value.trim() ?? "";
-  if (typed) {
+  const field = shell.toolbar.querySelector<HTMLInputElement>("input[name='node-name']");
+  const typed = field?.value.trim() ?? "";
+  if (field && typed) {
     const problem = nodeNameProblem(message.graph, typed);
     if (problem) {
       status(problem);
       return null;
     }
+    field.value = "";  // used: the next drop takes a name of its own
     return typed;
   }
   const base = (kind.startsWith("package:") ? kind.slice(kind.lastIndexOf(".") + 1) : kind).toLowerCase()
@@ -203,6 +205,10 @@ function renderToolbar(message: GraphMessage): void {
     return;
   }
   toolbarKey = key;
+  // The field or button that had the keyboard keeps it across the redraw (its name or action names it).
+  const active = document.activeElement;
+  const focused = active instanceof HTMLElement && shell.toolbar.contains(active)
+    ? active.getAttribute("name") ?? active.dataset.action ?? "" : "";
   const name = el("input", { name: "node-name", placeholder: "new node name", "aria-label": "New node name",
     spellcheck: "false" });
   const kinds = nodeKinds(message.graph);
@@ -256,6 +262,9 @@ function renderToolbar(message: GraphMessage): void {
       button("Show text", () => post({ type: "reveal", id: selected ?? "" }), { "data-action": "show-text" })),
     el("div", { class: "toolbar-add" }, palette, add),
   );
+  if (focused) {
+    shell.toolbar.querySelector<HTMLElement>(`[name="${focused}"], [data-action="${focused}"]`)?.focus();
+  }
 }
 
 function render(): void {

@@ -9,7 +9,7 @@ import { BaseEdge, type Edge, EdgeLabelRenderer, type EdgeProps, getSmoothStepPa
   Position } from "@xyflow/react";
 import { createContext, useContext } from "react";
 import { type Point, roundedPath, routeFits } from "../src/graphLayout";
-import { HEADER_CENTER, OUT, REFERENCE, type ViewData, type ViewEdge } from "../src/graphModel";
+import { ACTIVATE, HEADER_CENTER, OUT, REFERENCE, type ViewData, type ViewEdge } from "../src/graphModel";
 
 export type FlowNode = Node<ViewData>;
 export type FlowEdge = Edge<ViewEdge["data"]>;
@@ -88,10 +88,10 @@ export function FlowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
     </div>
     <Variants node={id} data={data} />
     <div className="row run" title={data.run?.error ?? ""}>{data.run ? data.run.text : ""}</div>
-    {data.handles.filter((h) => h.id !== "activate").map((h) => <div key={h.id}
+    {data.handles.filter((h) => h.id !== ACTIVATE).map((h) => <div key={h.id}
       className={`row port${h.set ? " set" : ""}${h.required && !h.set ? " required" : ""}`}>{h.label}</div>)}
     {data.handles.map((h) => <Handle key={h.id} type="target" position={Position.Left} id={h.id} style={{ top: h.y }}
-      className={h.id === "activate" ? "activate" : ""} title={h.label} />)}
+      className={h.id === ACTIVATE ? "activate" : ""} title={h.label} />)}
     <Handle type="source" position={Position.Right} id={OUT} style={{ top: HEADER_CENTER }} title="output" />
   </div>;
 }

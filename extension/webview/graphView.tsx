@@ -168,6 +168,7 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
       event.preventDefault();
       event.stopPropagation();
       setSearching(true);
+      wrapper.current?.querySelector<HTMLInputElement>(".graph-search input")?.focus();  // already open
       return;
     }
     const target = event.target as HTMLElement;
@@ -263,7 +264,12 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
     {searching ? <SearchBox ids={ids} onPick={(id) => {
       callbacks.select(id);
       centerOn(id);
-    }} onClose={() => setSearching(false)} /> : null}
+    }} onClose={() => {
+      setSearching(false);
+      if (selected) {
+        focusNode(selected);  // the keyboard goes back to the graph, on the node found
+      }
+    }} /> : null}
   </div>;
 }
 

@@ -188,7 +188,7 @@ function runsWhen(node: GraphNode, choices: string): HTMLElement[] {
       value: null }), { "data-action": "remove-activate" }) : null);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!when.value.trim()) {
+    if (!/^\$\{[^}]+\}$/.test(when.value.trim())) {
       host.status("An activate condition needs a reference to test, such as ${inputs.x} or ${node.output}.");
       when.focus();
       return;
@@ -209,7 +209,7 @@ function runsWhen(node: GraphNode, choices: string): HTMLElement[] {
 
 function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
   const run = message.runs[node.name];
-  const rename = el("input", { class: "rename", "aria-label": "Node name", spellcheck: "false" });
+  const rename = el("input", { id: "node-rename", class: "rename", "aria-label": "Node name", spellcheck: "false" });
   rename.value = node.name;
   rename.dataset.original = node.name;
   const renameForm = el("form", { class: "rename-form" }, rename, el("button", { type: "submit" }, "Rename"));
@@ -234,17 +234,29 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
   const names = [...node.parameters.map((p) => p.name),
     ...Object.keys(node.inputs).filter((k) => !node.parameters.some((p) => p.name === k))]
     .filter((name) => !model.has(name));  // an LLM node's model settings have their own section
-  const newName = el("input", { "aria-label": "New input name", placeholder: "name", spellcheck: "false" });
-  const newValue = el("input", { "aria-label": "New input value", placeholder: "value or ${...}", list: choices,
+  const newName = el("input", { id: "new-input-name", "aria-label": "New input name", placeholder: "name",
     spellcheck: "false" });
+  const newValue = el("input", { id: "new-input-value", "aria-label": "New input value", placeholder: "value or ${...}",
+    list: choices, spellcheck: "false" });
   const addInput = el("form", { class: "add-input" }, newName, newValue, el("button", { type: "submit" }, "Add"));
   addInput.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (newName.value.trim()) {
-      host.edit({ kind: "setInput", node: node.name, input: newName.value.trim(), value: literal(newValue.value) });
-      newName.value = "";
-      newValue.value = "";
+    const input = newName.value.trim();
+    if (!input) {
+      return;
     }
+    const problem = !/^[A-Za-z_][A-Za-z0-9_]*$/.test(input)
+      ? `'${input}' is not a valid input name: a tool takes its inputs as Python parameters (letters, digits, _).`
+      : Object.prototype.hasOwnProperty.call(node.inputs, input) || node.parameters.some((p) => p.name === input)
+        ? `'${node.name}' already has an input '${input}': set it in its row above.` : null;
+    if (problem) {
+      host.status(problem);
+      newName.focus();
+      return;
+    }
+    host.edit({ kind: "setInput", node: node.name, input, value: literal(newValue.value) });
+    newName.value = "";
+    newValue.value = "";
   });
   const source = node.source ? el("a", { href: "#", class: "source" }, node.source) : null;
   source?.addEventListener("click", (event) => {

@@ -205,6 +205,22 @@ async function noNodesOverlap(): Promise<void> {
   }
 }
 
+test("the inspector's new input is checked: a Python name, not one the node has", async () => {
+  await box("shout").locator(".name").click();
+  const before = (await sent()).length;
+  for (const [name, reason] of [["bad name", /not a valid input name/], ["text", /already has an input 'text'/]] as const) {
+    await page.locator("#new-input-name").fill(name);
+    await page.locator("#new-input-value").fill("1");
+    await page.locator("#new-input-value").press("Enter");
+    assert.match(await page.locator(".status").textContent() ?? "", reason);
+  }
+  assert.equal((await sent()).length, before);
+  await page.locator("#new-input-name").fill("loud");
+  await page.locator("#new-input-value").press("Enter");
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 4,
+    edit: { kind: "setInput", node: "shout", input: "loud", value: 1 } });
+});
+
 test("a node added from the toolbar is selected and centred in view once the graph has it", async () => {
   for (let i = 0; i < 6; i += 1) {
     await page.locator(".react-flow__controls-zoomin").click();  // zoomed in: most of the graph is out of view
@@ -213,6 +229,7 @@ test("a node added from the toolbar is selected and centred in view once the gra
   await page.locator("select[name='node-type']").selectOption("python");
   await page.locator("input[name='node-name']").press("Enter");
   assert.deepEqual((await sent()).at(-1), { type: "edit", version: 4, edit: { kind: "addNode", name: "tidy", type: "python" } });
+  const typingAt = () => page.evaluate(() => document.activeElement?.getAttribute("name"));
   // The extension selects the new node (the text's cursor goes to it) while its layout is still running.
   await page.evaluate(([graph, select]) => {
     window.postMessage(graph, "*");
@@ -222,6 +239,7 @@ test("a node added from the toolbar is selected and centred in view once the gra
   edges: [...message.graph.edges, { source: "shout", target: "tidy", port: "text" }] } },
   { type: "select", id: "tidy" }] as const);
   await page.locator(".box.selected[data-id='tidy']").waitFor();
+  assert.equal(await typingAt(), "node-name");  // the toolbar, drawn again for the new graph, keeps the keyboard
   // React Flow moves the view in an effect after it draws the node: wait for the node to come to the centre.
   await page.waitForFunction(() => {
     const host = document.querySelector(".graph-host")?.getBoundingClientRect();
@@ -360,6 +378,9 @@ test("the inspector switches aggregation and sets or removes an activate conditi
   await page.locator("#activate-is").press("Enter");
   assert.match(await page.locator(".status").textContent() ?? "", /needs a reference to test/);
   assert.equal((await sent()).length, before);
+  await page.locator("#activate-when").fill("inputs.name");  // not a reference
+  await page.locator("#activate-is").press("Enter");
+  assert.equal((await sent()).length, before);
   await page.locator("#activate-when").fill("${inputs.name}");
   await page.locator("#activate-is").press("Enter");
   assert.deepEqual((await sent()).at(-1), { type: "edit", version: 4,
@@ -368,7 +389,7 @@ test("the inspector switches aggregation and sets or removes an activate conditi
   const shout = message.graph.nodes[1];
   await send({ ...message, graph: { ...message.graph, version: 5,
     nodes: [message.graph.nodes[0], { ...shout, activate: { when: "${inputs.name}", is: true } }],
-    edges: [...message.graph.edges, { source: "inputs.name", target: "shout", port: "activate" }] } });
+    edges: [...message.graph.edges, { source: "inputs.name", target: "shout", port: "activate", activate: true }] } });
   await box("shout").locator(".badge.activate").waitFor();
   assert.equal(await page.locator("#activate-when").inputValue(), "${inputs.name}");
   assert.equal(await page.locator("#activate-is").inputValue(), "true");
@@ -414,6 +435,9 @@ test("Ctrl+F finds a node by name and selects it", async () => {
   assert.equal(await page.locator(".graph-search .count").textContent(), "1 of 1");
   await page.keyboard.press("Escape");
   assert.equal(await page.locator(".graph-search").count(), 0);
+  assert.equal(await focusedId(), "shout");  // the keyboard is back in the graph, on the node found
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(await focusedId(), "greet");
 });
 
 test("a node dropped from the palette is added where it was dropped", async () => {
@@ -432,6 +456,13 @@ test("a node dropped from the palette is added where it was dropped", async () =
   assert.ok(b && Math.abs(b.y + b.height / 2 - (pane.y + pane.height - 60)) < 60, "not where it was dropped");
   await send(message);
   await box("llm_1").waitFor({ state: "detached" });
+  // A name typed in the toolbar names the next node dropped, once.
+  await page.locator("input[name='node-name']").fill("dropped_one");
+  await page.locator(".palette-item[data-kind='prompt']").dragTo(page.locator(".react-flow__pane"),
+    { targetPosition: { x: pane.width / 2, y: pane.height - 60 } });
+  assert.deepEqual((await sent()).at(-1), { type: "edit", version: 4,
+    edit: { kind: "addNode", name: "dropped_one", type: "prompt" } });
+  assert.equal(await page.locator("input[name='node-name']").inputValue(), "");
 });
 
 test("run statuses update as a run streams: running (spinner), completed with duration and tokens, bypassed", async () => {
