@@ -61,6 +61,17 @@ export function nodeNameProblem(graph: FlowGraph, name: string, current?: string
   return null;
 }
 
+/** A name a node's new input may take: a Python identifier (a tool takes its inputs as parameters) it has not got. */
+export function inputNameProblem(node: GraphNode, name: string): string | null {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    return `'${name}' is not a valid input name: a tool takes its inputs as Python parameters (letters, digits, _).`;
+  }
+  if (Object.prototype.hasOwnProperty.call(node.inputs, name) || node.parameters.some((p) => p.name === name)) {
+    return `'${node.name}' already has an input '${name}': set it in its row above.`;
+  }
+  return null;
+}
+
 /** The code tool types a new node may have; the package tools come from the server. */
 export const CODE_NODE_TYPES = ["python", "llm", "prompt"];
 

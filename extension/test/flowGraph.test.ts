@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { addNodeEdit, downstream, literal, nodeAtLine, nodeKinds, nodeNameProblem,
+import { addNodeEdit, downstream, inputNameProblem, literal, nodeAtLine, nodeKinds, nodeNameProblem,
   referenceChoices } from "../src/flowGraph";
 import type { FlowGraph, GraphNode } from "../src/protocol";
 
@@ -84,4 +84,14 @@ test("the add-node menu offers the code types, then the package tools by name, a
     { kind: "addNode", name: "ask", type: "custom_llm", tool: "acme.llm.ask" });
   assert.deepEqual(addNodeEdit(withTools, "p", "prompt"), { kind: "addNode", name: "p", type: "prompt" });
   assert.deepEqual(nodeKinds(graph).map((k) => k.value), ["python", "llm", "prompt"]);
+});
+
+test("a new input's name: a Python name the node has neither as an input nor as a tool parameter", () => {
+  const shout = { ...node("shout", { inputs: { text: "${greet.output}" } }),
+    parameters: [{ name: "times", annotation: "int", default: "1", required: false }] };
+  assert.equal(inputNameProblem(shout, "loud"), null);
+  assert.match(inputNameProblem(shout, "bad name") ?? "", /not a valid input name/);
+  assert.match(inputNameProblem(shout, "2x") ?? "", /not a valid input name/);
+  assert.match(inputNameProblem(shout, "text") ?? "", /already has an input 'text'/);
+  assert.match(inputNameProblem(shout, "times") ?? "", /already has an input 'times'/);
 });

@@ -227,12 +227,12 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
   // The minimap draws every node again: when the nodes themselves change (another flow, a node added or
   // removed; not a status or a value), it comes a frame after the graph, which then shows sooner
   // (a 300-node flow: about a quarter of a second).
-  const drawing = useMemo(() => ids.join("\n"), [ids]);
+  const nodeSet = useMemo(() => ids.join("\n"), [ids]);
   const [minimapFor, setMinimapFor] = useState("");
   useEffect(() => {
-    const frame = requestAnimationFrame(() => setMinimapFor(drawing));
+    const frame = requestAnimationFrame(() => setMinimapFor(nodeSet));
     return () => cancelAnimationFrame(frame);
-  }, [drawing]);
+  }, [nodeSet]);
   return <div className="graph" ref={wrapper} onKeyDownCapture={onKeyDownCapture}
     onDragOver={(event) => {
       if (event.dataTransfer.types.includes(PALETTE_TYPE)) {
@@ -256,7 +256,7 @@ function Surface({ view, placement, selected, viewport, fit, center, callbacks }
       elevateEdgesOnSelect attributionPosition="top-right"
       colorMode="system" aria-label="Flow graph">
       <Background gap={20} size={1} />
-      {view.nodes.length > MINIMAP_FROM && minimapFor === drawing
+      {view.nodes.length > MINIMAP_FROM && minimapFor === nodeSet
         ? <MiniMap<FlowNode> pannable zoomable nodeColor={nodeColor} ariaLabel="Minimap of the flow" />
         : null}
       <Controls showInteractive={false} aria-label="Zoom and fit" />

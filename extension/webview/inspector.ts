@@ -6,7 +6,7 @@
  */
 
 import type { FromFlowEditor, NodeProblem, ToFlowEditor } from "../src/editorMessages";
-import { literal, nodeNameProblem, referenceChoices } from "../src/flowGraph";
+import { inputNameProblem, literal, nodeNameProblem, referenceChoices } from "../src/flowGraph";
 import { display } from "../src/inputs";
 import { apiChoices, type Choice, connectionChoices, connectionHint, listedProblems, modelMissing, type ModelParameters,
   modelParameters, parameterValue, placeholderFor } from "../src/llmFields";
@@ -245,10 +245,7 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
     if (!input) {
       return;
     }
-    const problem = !/^[A-Za-z_][A-Za-z0-9_]*$/.test(input)
-      ? `'${input}' is not a valid input name: a tool takes its inputs as Python parameters (letters, digits, _).`
-      : Object.prototype.hasOwnProperty.call(node.inputs, input) || node.parameters.some((p) => p.name === input)
-        ? `'${node.name}' already has an input '${input}': set it in its row above.` : null;
+    const problem = inputNameProblem(node, input);
     if (problem) {
       host.status(problem);
       newName.focus();
