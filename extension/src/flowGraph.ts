@@ -42,7 +42,8 @@ export function literal(text: string): unknown {
   const trimmed = text.trim();
   if (/^(-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|null)$/.test(trimmed) || /^[[{]/.test(trimmed)) {
     try {
-      return JSON.parse(trimmed) as unknown;
+      const value = JSON.parse(trimmed) as unknown;
+      return typeof value === "number" && !Number.isFinite(value) ? text : value;  // 1e400 is no number YAML keeps
     } catch {
       return text;
     }

@@ -95,3 +95,9 @@ test("a new input's name: a Python name the node has neither as an input nor as 
   assert.match(inputNameProblem(shout, "text") ?? "", /already has an input 'text'/);
   assert.match(inputNameProblem(shout, "times") ?? "", /already has an input 'times'/);
 });
+
+test("a number too large for a double stays the text typed", () => {
+  assert.equal(literal("1e400"), "1e400");
+  assert.equal(literal("-1e400"), "-1e400");
+  assert.equal(literal("1e300"), 1e300);
+});

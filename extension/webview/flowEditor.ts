@@ -134,7 +134,11 @@ const callbacks: GraphCallbacks = {
   },
   remove: (id) => post({ type: "remove", node: id, version: current?.graph.version ?? null }),
   clearEdge(edge) {
-    if (edge.data && !edge.target.startsWith("outputs.") && !edge.data.activate) {
+    if (edge.target.startsWith("outputs.")) {
+      status(`An output's reference is set in the text: Show text, then edit ${edge.target}'s reference.`);
+    } else if (edge.data?.activate) {
+      status(`'${edge.target}'s activate condition is removed in the inspector (Remove).`);
+    } else if (edge.data) {
       edit({ kind: "clearInput", node: edge.target, input: edge.data.port });
     }
   },

@@ -365,6 +365,7 @@ test("a selected edge is deleted with Delete (its reference cleared); an output'
   const before = (await sent()).length;
   await clickEdge("shout->outputs.greeting:reference");
   await page.keyboard.press("Delete");
+  assert.match(await page.locator(".status").textContent() ?? "", /An output's reference is set in the text/);
   assert.equal((await sent()).length, before);
 });
 

@@ -512,21 +512,27 @@ step("the visual editor on web-classification: fit, connect two nodes by draggin
       "convert_to_dict"]) {
       await node(name).locator(".box.status-Completed").waitFor({ timeout: 180_000 });
     }
-    // The visual editor's group maximized for a picture of the whole graph (docs/images/visual-editor.png), then
-    // back beside the text.
+    // A picture of the whole graph (docs/images/visual-editor.png): the visual editor's group maximized, the panel
+    // hidden and the inspector folded; then everything back as it was.
+    const text = bench.page.locator(".editor-group-container:not(.active) .monaco-editor");  // the group beside
+    const panel = bench.page.locator("#workbench\\.parts\\.panel");
     await bench.command("View: Toggle Maximize Editor Group");
-    await editor.locator(".graph-host").evaluate((host) => new Promise<void>((resolve) => {
-      const wide = () => host.getBoundingClientRect().width > 900;
-      const observer = new ResizeObserver(() => wide() && (observer.disconnect(), resolve()));
-      observer.observe(host);
-    }));
+    await text.waitFor({ state: "hidden", timeout: 15_000 });
+    await bench.command("View: Hide Panel");
+    await panel.waitFor({ state: "hidden", timeout: 15_000 });
+    await editor.locator("[data-action='toggle-inspector']").click();
+    await editor.locator(".inspector.collapsed").waitFor();
     const viewport = editor.locator(".react-flow__viewport");
     const before = await viewport.evaluate((element) => (element as HTMLElement).style.transform);
     await editor.locator("[data-action='fit']").click();
     await viewport.and(editor.locator(`.react-flow__viewport:not([style*="${before}"])`)).waitFor();  // fitted anew
     await bench.shot("24-graph-run-completed");
+    await editor.locator("[data-action='toggle-inspector']").click();
+    await editor.locator(".inspector:not(.collapsed)").waitFor();
+    await bench.command("View: Toggle Panel Visibility");
+    await panel.waitFor({ timeout: 15_000 });
     await bench.command("View: Toggle Maximize Editor Group");
-    await bench.editor().waitFor();
+    await text.waitFor({ timeout: 15_000 });
   } finally {
     await restoreSample(relative, original, "name: fetch_text_content_from_url", "text_content: ${fetch");
   }
