@@ -62,12 +62,15 @@ export function nodeNameProblem(graph: FlowGraph, name: string, current?: string
   return null;
 }
 
-/** A name a node's new input may take: a Python identifier (a tool takes its inputs as parameters) it has not got. */
+/**
+ * A name a node's new input may take: a Python identifier (a tool takes its inputs as parameters) the node has not
+ * set yet (a tool parameter left unset may be named: that sets it).
+ */
 export function inputNameProblem(node: GraphNode, name: string): string | null {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     return `'${name}' is not a valid input name: a tool takes its inputs as Python parameters (letters, digits, _).`;
   }
-  if (Object.prototype.hasOwnProperty.call(node.inputs, name) || node.parameters.some((p) => p.name === name)) {
+  if (Object.prototype.hasOwnProperty.call(node.inputs, name)) {
     return `'${node.name}' already has an input '${name}': set it in its row above.`;
   }
   return null;
