@@ -217,7 +217,7 @@ def test_promptflow_tools_common_helpers_give_what_promptflow_tools_gives(tmp_pa
      "normalize_connection_config, parse_chat, process_function_call, render_jinja_template, to_bool); "),
     ("import promptflow as pf; pf.load_flow",
      "AttributeError: 'load_flow' of promptflow is not available in Flowline (its stand-in for promptflow has "
-     "ToolProvider, log_metric, tool); "),
+     "PFClient, ToolProvider, log_metric, tool); "),
 ])
 def test_an_import_the_stand_in_cannot_serve_is_one_line_at_its_place(tmp_path: Path, line: str,
                                                                       message: str) -> None:

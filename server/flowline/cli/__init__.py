@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowline.cli import connection, flow, local_llm, lsp, run, tool
+from flowline.cli import connection, flow, local_llm, lsp, run, script, tool
 from flowline.cli.args import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="flowline", description="Author, run and validate Prompt-flow-style flows.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     groups = parser.add_subparsers(dest="group", parser_class=Parser)
-    for group in (flow, connection, run, tool, lsp, local_llm):
+    for group in (flow, connection, run, tool, lsp, local_llm, script):
         group.add_parser(groups)
     return parser
 

@@ -19,10 +19,17 @@ class Connection:
     """The fields promptflow 1.18.5's class of this type gives as a mapping, in its order, with the value
     an unset one has there (``dict(OpenAIConnection)`` holds ``organization: None``)."""
 
-    def __init__(self, name: str, configs: dict[str, Any] | None = None, secrets: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, configs: dict[str, Any] | None = None, secrets: dict[str, str] | None = None,
+                 **fields: Any) -> None:
+        """``fields`` are the type's named fields, as promptflow's classes take them
+        (``AzureOpenAIConnection(name="azure", api_key="...", api_base="https://...")``): those in
+        :attr:`SECRET_FIELDS` are secrets, the others configs; a field left ``None`` is not set."""
         self.name = name
         self.configs: dict[str, Any] = dict(configs or {})
         self.secrets: dict[str, str] = dict(secrets or {})
+        for key, value in fields.items():
+            if value is not None:
+                (self.secrets if key in self.SECRET_FIELDS else self.configs)[key] = value
 
     def __getattr__(self, key: str) -> Any:
         # Only reached when normal lookup fails: expose fields as attributes, as Prompt flow's classes do.

@@ -35,7 +35,9 @@ _COLUMNS = ("name", "flow", "data", "status", "created", "duration_ms", "lines_t
             "lines_failed", "metrics", "parent_run", "variant", "folder", "reason")
 # The process running the run, for telling a Running run from one whose process is gone (not printed).
 _PROCESS = ("pid", "process_start")
-_STORED = _COLUMNS + _PROCESS
+# What the user calls and files a run under (the SDK's display_name, tags, archive); not printed by the CLI.
+_LABELS = ("display_name", "tags", "archived")
+_STORED = _COLUMNS + _PROCESS + _LABELS
 _SCHEMA = f"CREATE TABLE IF NOT EXISTS runs ({', '.join(c + ' TEXT' for c in _STORED)}, PRIMARY KEY (name))"
 
 
@@ -75,6 +77,9 @@ class RunRecord:
     """The process running (or that ran) the run."""
     process_start: str | None = None
     """When that process started (:func:`process_start`), so a later process with its pid is not taken for it."""
+    display_name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    archived: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON (what `run show` and `run list` print)."""
@@ -90,7 +95,8 @@ def _record(row: sqlite3.Row) -> RunRecord:
         lines_total=int(row["lines_total"] or 0), lines_completed=int(row["lines_completed"] or 0),
         lines_failed=int(row["lines_failed"] or 0), metrics=json.loads(row["metrics"] or "{}"),
         parent_run=row["parent_run"], variant=row["variant"], folder=Path(row["folder"]), reason=row["reason"],
-        pid=int(row["pid"]) if row["pid"] is not None else None, process_start=row["process_start"])
+        pid=int(row["pid"]) if row["pid"] is not None else None, process_start=row["process_start"],
+        display_name=row["display_name"], tags=json.loads(row["tags"] or "{}"), archived=row["archived"] == "1")
 
 
 def _boot_id() -> str:
@@ -160,7 +166,9 @@ class RunStore:
 
     def put(self, record: RunRecord) -> None:
         """Insert or replace a run's index row."""
-        values = {**record.to_json(), "pid": record.pid, "process_start": record.process_start}
+        values = {**record.to_json(), "pid": record.pid, "process_start": record.process_start,
+                  "display_name": record.display_name, "tags": json.dumps(record.tags),
+                  "archived": "1" if record.archived else "0"}
         values["metrics"] = json.dumps(record.metrics, default=str)
         with self._db() as db:
             db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_STORED)}) VALUES "
@@ -175,12 +183,26 @@ class RunStore:
             raise RunStoreError(f"Run '{name}' does not exist; `flowline run list` shows the runs.")
         return self._settled(_record(row))
 
-    def list(self, max_results: int | None = None) -> list[RunRecord]:
-        """Runs, newest first (see :meth:`_settled` for a Running run whose process is gone)."""
-        query = "SELECT * FROM runs ORDER BY created DESC"
+    def list(self, max_results: int | None = None, archived: bool | None = False) -> list[RunRecord]:
+        """Runs, newest first (see :meth:`_settled` for a Running run whose process is gone): those not archived
+        (``archived=False``), only the archived ones (``True``) or all (``None``)."""
+        where = "" if archived is None else f" WHERE COALESCE(archived, '0') = '{1 if archived else 0}'"
+        query = f"SELECT * FROM runs{where} ORDER BY created DESC"
         with self._db() as db:
             rows = db.execute(query + (f" LIMIT {int(max_results)}" if max_results else "")).fetchall()
         return [self._settled(_record(r)) for r in rows]
+
+    def label(self, name: str, *, display_name: str | None = None, tags: dict[str, str] | None = None,
+              archived: bool | None = None) -> RunRecord:
+        """Set a run's display name, replace its tags (as promptflow 1.18.5's ``runs.update`` does), archive or
+        restore it; what is ``None`` stays. Raises :class:`RunStoreError` for a run that does not exist."""
+        record = self.get(name)
+        hidden = archived if archived is not None else record.archived
+        with self._db() as db:
+            db.execute("UPDATE runs SET display_name = ?, tags = ?, archived = ? WHERE name = ?",
+                       (display_name if display_name is not None else record.display_name,
+                        json.dumps(tags if tags is not None else record.tags), "1" if hidden else "0", name))
+        return self.get(name)
 
     def _settled(self, record: RunRecord) -> RunRecord:
         """``record``; but a Running run whose process is gone (killed, or the machine restarted) is Failed,

@@ -63,6 +63,8 @@ class RunSpec:
     connections: dict[str, dict[str, str]] = field(default_factory=dict)
     llm_cache: str | None = None
     worker_processes: int | None = None
+    display_name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def spec_from_yaml(path: Path) -> RunSpec:
@@ -92,6 +94,8 @@ def spec_from_yaml(path: Path) -> RunSpec:
         name=data.get("name"),
         environment_variables=_run_file_environment(path, data.get("environment_variables")),
         connections=connections,
+        display_name=str(data["display_name"]) if data.get("display_name") else None,
+        tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
     )
 
 
@@ -409,7 +413,7 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
               reason: str | None = None) -> RunRecord:
         record = RunRecord(name, str(flow.directory.resolve()), str(spec.data or ""), status, created, duration,
                            total, completed, failed, metrics, spec.run, spec.variant, folder.path, reason=reason,
-                           pid=pid, process_start=started_at)
+                           pid=pid, process_start=started_at, display_name=spec.display_name, tags=dict(spec.tags))
         store.put(record)
         return record
 

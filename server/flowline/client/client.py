@@ -1,0 +1,200 @@
+"""``flowline.Client``: the lifecycle of a flow from Python (test, batch run, details, metrics, report).
+Flows run as the CLI in a child process (:mod:`flowline.client.process`); runs are read from the run
+store. Runs made here are the CLI's runs (one store).
+
+Each method names the promptflow 1.18.5 ``PFClient`` method it mirrors; heavy modules load on first use,
+so ``import flowline`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flowline.client.operations import ConnectionOperations, FlowOperations, RunOperations, run_name
+from flowline.client.run import Run
+
+# Arguments of promptflow's methods that mean nothing on one machine: accepted with one warning each.
+_IGNORED = frozenset({"runtime", "resources", "identity", "compute", "init", "code", "config", "credential",
+                      "user_agent", "job_name", "instance_type"})
+
+
+def _rest(method: str, kwargs: Mapping[str, Any]) -> None:
+    """Warn once per promptflow-only argument; ``TypeError`` (as Python words it) for any other."""
+    for key in kwargs:
+        if key not in _IGNORED:
+            raise TypeError(f"Client.{method}() got an unexpected keyword argument '{key}'")
+        warnings.warn(f"Client.{method}(): '{key}' has no meaning for local runs and is ignored.", UserWarning,
+                      stacklevel=3)
+
+
+def _flow_path(flow: str | Path) -> Path:
+    from flowline.flow.build import resolve_flow_path
+
+    path = resolve_flow_path(Path(flow))
+    if not path.is_file():
+        raise ValueError(f"No flow found at '{flow}': expected a folder with flow.dag.yaml, or the file itself.")
+    return path
+
+
+class Client:
+    """Tests, runs and inspects flows; the runs and connections are those of ``flowline run`` and
+    ``flowline connection`` (``FLOWLINE_HOME``, else ``~/.flowline``). promptflow's ``PFClient``.
+
+    ``runs``, ``connections`` and ``flows`` hold the operations on each (``Client().runs.list()``...).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        _rest("__init__", kwargs)
+        self.runs = RunOperations()
+        self.connections = ConnectionOperations()
+        self.flows = FlowOperations()
+
+    def test(self, flow: str | Path, inputs: Mapping[str, Any] | None = None, node: str | None = None,
+             variant: str | None = None, environment_variables: Mapping[str, str] | None = None,
+             stream: bool = False, **kwargs: Any) -> Any:
+        """Run a flow (or one ``node`` of it) once with ``inputs`` and return its outputs: a dict of the flow's
+        outputs (a node's test: the node's output). promptflow's ``PFClient.test``. It runs in a child process
+        (:mod:`flowline.client.process`): a tool edited since the last test is loaded afresh; what the tools
+        print comes to ``sys.stderr``.
+
+        ``variant`` is ``'${node.variant_id}'``. With ``stream=True``, an output that a streaming node (an LLM
+        node, or a Python node returning a generator) gives directly is an iterator over the chunks it produced.
+
+        Raises :class:`FlowValidationError` when the flow (for a node: that node and those it reads) has errors,
+        :class:`FlowRunError` when the flow or the node failed or a tool cannot load, ``ValueError`` for a bad
+        request (no such node or variant, a missing input)."""
+        _rest("test", kwargs)
+        import json
+        import tempfile
+
+        from flowline.client import process
+
+        path = _flow_path(flow)
+        self.flows.check(path, node)
+        with tempfile.TemporaryDirectory(prefix="flowline-test-") as folder:
+            given = Path(folder) / "inputs.json"
+            given.write_text(json.dumps(dict(inputs or {}), default=str), encoding="utf-8")
+            args = ["flow", "test", "--flow", str(path), "--inputs", str(given)]
+            args += ["--node", node] if node else []
+            args += ["--variant", variant] if variant else []
+            args += [] if stream else ["--no-stream"]
+            if environment_variables:
+                args += ["--environment-variables", *(f"{k}={v}" for k, v in environment_variables.items())]
+            outcome = process.flow_test(args, sys.stderr)
+        end = outcome.end
+        if end is None or end.get("status") != "Completed":
+            raise process.test_error(outcome)
+        outputs = end.get("output")
+        if not stream or not isinstance(outputs, dict):
+            return outputs
+        return {name: iter(outcome.tokens[node_name]) if (node_name := self.flows.streamed_node(path, name))
+                in outcome.tokens else value for name, value in outputs.items()}
+
+    def run(self, flow: str | Path | None = None, data: str | Path | None = None, run: str | Run | None = None,
+            column_mapping: Mapping[str, Any] | None = None, variant: str | None = None,
+            connections: Mapping[str, Mapping[str, str]] | None = None,
+            environment_variables: Mapping[str, str] | None = None, name: str | None = None,
+            display_name: str | None = None, tags: Mapping[str, str] | None = None,
+            resume_from: str | Run | None = None,
+            stream: bool = False, **kwargs: Any) -> Run:
+        """Run a flow over ``data`` (a .jsonl/.json/.csv/.tsv file or folder), or over the lines of another
+        ``run`` (an evaluation), and store the run; returns it once every line ran. promptflow's
+        ``PFClient.run``. It runs as ``flowline run create`` in a child process.
+
+        ``column_mapping`` maps flow inputs to ``${data.col}``, ``${run.outputs.col}``, ``${run.inputs.col}`` or
+        literals; ``connections`` overrides nodes' connections (``{"node": {"connection": "name"}}``);
+        ``resume_from`` re-runs only the failed or missing lines of a run. With ``stream=True`` the progress is
+        printed as the lines run.
+
+        Raises :class:`FlowValidationError` for a flow with errors, ``ValueError`` when the run cannot start
+        otherwise (no flow or data, a bad mapping, a name taken). Lines that fail do not raise: the run says how
+        many failed (and a run whose tool cannot load is a Failed run with the reason)."""
+        _rest("run", kwargs)
+        import json
+        import tempfile
+
+        from flowline.client import process
+
+        if flow is None and resume_from is None:
+            raise ValueError("Client.run() needs flow (or resume_from).")
+        spec: dict[str, Any] = {}
+        if flow is not None:
+            path = _flow_path(flow)
+            self.flows.check(path)
+            spec["flow"] = str(path.parent.absolute())
+        if data is not None:
+            spec["data"] = str(Path(data).absolute())
+        labels = {"run": run_name(run) if run is not None else None, "variant": variant, "name": name,
+                  "display_name": display_name, "column_mapping": dict(column_mapping or {}) or None,
+                  "tags": {str(k): str(v) for k, v in (tags or {}).items()} or None,
+                  "environment_variables": {k: str(v) for k, v in (environment_variables or {}).items()} or None,
+                  "connections": {n: dict(v) for n, v in (connections or {}).items()} or None}
+        spec.update({k: v for k, v in labels.items() if v is not None})
+        with tempfile.TemporaryDirectory(prefix="flowline-run-") as folder:
+            args: list[str] = []
+            if spec.get("flow"):
+                run_file = Path(folder) / "run.yml"
+                run_file.write_text(json.dumps(spec), encoding="utf-8")  # JSON is YAML
+                args += ["--file", str(run_file)]
+            elif set(spec) - {"name", "display_name", "tags"}:
+                raise ValueError("Client.run(resume_from=...) takes the resumed run's flow, data and settings; give "
+                                 "only a name, display_name and tags, or a flow to run anew.")
+            else:
+                args += ["--name", name] if name else []
+            args += ["--resume-from", run_name(resume_from)] if resume_from is not None else []
+            code, record, stderr = process.run_create(args, sys.stdout if stream else None)
+        if code == 130:
+            raise KeyboardInterrupt(process.usage_message(stderr))
+        if record is None:
+            raise ValueError(process.usage_message(stderr))
+        if not spec.get("flow") and (display_name or tags):  # a resumed run: labelled once stored
+            return self.runs.update(str(record["name"]), display_name=display_name, tags=dict(tags) if tags else None)
+        return self.runs.get(str(record["name"]))
+
+    def stream(self, run: str | Run) -> Run:
+        """Print a stored run's log (the tools' output and how the run went) and return it. promptflow's
+        ``PFClient.stream``. Raises ``ValueError`` for a run that does not exist."""
+        found = self.runs.get(run)
+        log = found.output_path / "logs.txt"
+        if log.is_file():
+            sys.stdout.write(log.read_text(encoding="utf-8", errors="replace"))
+        sys.stdout.write(f"{found}\n")
+        return found
+
+    def get_details(self, run: str | Run, max_results: int = 100, all_results: bool = False) -> Any:
+        """Each line of a run: a pandas ``DataFrame`` (when pandas is installed) with promptflow's columns,
+        ``inputs.<name>`` … and ``outputs.<name>`` …, one row per line in line order; without pandas a list
+        of dicts with those keys. promptflow's ``PFClient.get_details``: the first ``max_results`` lines (100),
+        or all with ``all_results=True``. A failed line has its outputs ``None``."""
+        from flowline.client.details import details_rows, frame
+
+        found = self.runs.record(run)
+        rows = details_rows(found, None if all_results else max_results)
+        return frame(rows)
+
+    def get_metrics(self, run: str | Run) -> dict[str, Any]:
+        """What the run's aggregation nodes logged with ``log_metric``: ``{name: value}``. promptflow's
+        ``PFClient.get_metrics``."""
+        return self.runs.get(run).metrics
+
+    def visualize(self, runs: str | Run | list[str | Run], html_path: str | Path | None = None) -> Path:
+        """Write an offline HTML report of the runs side by side (their lines, inputs, outputs and metrics) and
+        return its path (default: beside the first run's folder). promptflow's ``PFClient.visualize`` (which
+        also opens a browser: here the path is returned, to open or to show in a notebook)."""
+        from flowline.runs.report import write_report
+
+        chosen = runs if isinstance(runs, list) else [runs]
+        if not chosen:
+            raise ValueError("Client.visualize() needs at least one run.")
+        records = [self.runs.record(r) for r in chosen]
+        return write_report(records, Path(html_path) if html_path is not None else None)
+
+    def __repr__(self) -> str:
+        from flowline.home import flowline_home
+
+        return f"Client(home={str(flowline_home())!r})"
+

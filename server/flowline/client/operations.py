@@ -1,0 +1,196 @@
+"""The SDK's operations on runs, flows and connections (``Client().runs``, ``.flows``, ``.connections``),
+thin over the run store, validation and the connection store. promptflow's ``RunOperations``,
+``FlowOperations`` and ``ConnectionOperations``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowline.client.errors import FlowValidationError, ProblemInfo, problem_infos
+from flowline.client.run import Run
+
+if TYPE_CHECKING:
+    from flowline.connections.model import Connection
+    from flowline.runs.store import RunRecord, RunStore
+
+
+def run_name(run: str | Run) -> str:
+    """A run's name, from its name or its :class:`Run`; ``TypeError`` for anything else."""
+    if isinstance(run, Run):
+        return run.name
+    if isinstance(run, str):
+        return run
+    raise TypeError(f"A run is named by its name (str) or given as a Run, not {type(run).__name__}.")
+
+
+class RunOperations:
+    """The stored runs: those of ``flowline run`` and of :meth:`Client.run` alike."""
+
+    def _store(self) -> RunStore:
+        from flowline.runs.store import RunStore
+
+        return RunStore()
+
+    def record(self, run: str | Run) -> RunRecord:
+        """The store's record of a run; ``ValueError`` when there is none."""
+        from flowline.runs.store import RunStoreError
+
+        try:
+            return self._store().get(run_name(run))
+        except RunStoreError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def get(self, run: str | Run) -> Run:
+        """A run by name (read afresh: a :class:`Run` is a snapshot). promptflow's ``runs.get``; ``ValueError``
+        when there is no such run."""
+        return Run.from_record(self.record(run))
+
+    def list(self, max_results: int | None = 50, *, archived_only: bool = False, include_archived: bool = False,
+             **kwargs: Any) -> list[Run]:
+        """Runs, newest first: the ``max_results`` latest (``None``: all) of those not archived, of the archived
+        only, or of all. promptflow's ``runs.list`` (its ``list_view_type`` is taken too:
+        ``ACTIVE_ONLY``, ``ARCHIVED_ONLY``, ``ALL``)."""
+        view = kwargs.pop("list_view_type", None)
+        if kwargs:
+            raise TypeError(f"runs.list() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        view_name = str(getattr(view, "name", view or "")).upper()
+        archived: bool | None = False
+        if archived_only or view_name == "ARCHIVED_ONLY":
+            archived = True
+        elif include_archived or view_name == "ALL":
+            archived = None
+        return [Run.from_record(r) for r in self._store().list(max_results, archived=archived)]
+
+    def _label(self, run: str | Run, **labels: Any) -> Run:
+        from flowline.runs.store import RunStoreError
+
+        try:
+            return Run.from_record(self._store().label(run_name(run), **labels))
+        except RunStoreError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def archive(self, run: str | Run) -> Run:
+        """Hide a run from ``list`` (its folder stays; :meth:`restore` brings it back). promptflow's
+        ``runs.archive``."""
+        return self._label(run, archived=True)
+
+    def restore(self, run: str | Run) -> Run:
+        """Bring an archived run back into ``list``. promptflow's ``runs.restore``."""
+        return self._label(run, archived=False)
+
+    def update(self, run: str | Run, display_name: str | None = None, tags: dict[str, str] | None = None,
+               **kwargs: Any) -> Run:
+        """Set a run's display name and replace its tags with ``tags`` (promptflow 1.18.5 replaces them too).
+        promptflow's ``runs.update`` (its ``description`` is not kept here: warned and ignored)."""
+        if "description" in kwargs:
+            import warnings
+
+            kwargs.pop("description")
+            warnings.warn("runs.update(): 'description' is not kept by Flowline and is ignored.", UserWarning,
+                          stacklevel=2)
+        if kwargs:
+            raise TypeError(f"runs.update() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        return self._label(run, display_name=display_name,
+                           tags={str(k): str(v) for k, v in tags.items()} if tags is not None else None)
+
+
+class FlowOperations:
+    """Flows on disk."""
+
+    def validate(self, flow: str | Path, node: str | None = None) -> list[ProblemInfo]:
+        """Every problem of a flow (errors and warnings) with its file, line and column (1-based), as
+        ``flowline flow validate`` lists them; an empty list for a flow without any. With ``node``, only the
+        problems that stop that node from running alone. promptflow's ``flows.validate`` (which returns a
+        result object; here the problems themselves)."""
+        from flowline.connections.store import ConnectionStore
+        from flowline.flow.build import resolve_flow_path
+        from flowline.flow.scope import problems_for_node
+        from flowline.flow.validate import validate_file
+
+        path = resolve_flow_path(Path(flow))
+        types = ConnectionStore().types()
+        loaded, problems = validate_file(path, connections=frozenset(types), connection_types=types)
+        if node:
+            problems = problems_for_node(loaded, problems, node)
+        return problem_infos(problems, path)
+
+    def check(self, flow: str | Path, node: str | None = None) -> None:
+        """Raise :class:`FlowValidationError` when the flow (with ``node``: that node and those it reads) has
+        errors."""
+        problems = self.validate(flow, node)
+        if any(p.severity == "error" for p in problems):
+            from flowline.flow.build import resolve_flow_path
+
+            raise FlowValidationError(resolve_flow_path(Path(flow)), problems)
+
+    def streamed_node(self, flow: str | Path, output: str) -> str | None:
+        """The node whose tokens output ``output`` streams (an LLM or generator node it reads directly), else
+        ``None``."""
+        from flowline.engine.prepare import streaming_nodes
+        from flowline.flow.build import load_flow_text, resolve_flow_path
+
+        path = resolve_flow_path(Path(flow))
+        loaded, _ = load_flow_text(path.read_text(encoding="utf-8"), path)
+        found = next((o for o in loaded.outputs if o.name == output), None)
+        ref = found.reference.reference if found is not None and found.reference else None
+        return ref.name if ref is not None and ref.kind == "node" and ref.name in streaming_nodes(loaded) else None
+
+
+class ConnectionOperations:
+    """The stored connections (secrets encrypted at rest; never in a printed form of a connection)."""
+
+    def _store(self) -> Any:
+        from flowline.connections.store import ConnectionStore
+
+        return ConnectionStore()
+
+    def list(self) -> list[Connection]:
+        """Every stored connection, by name. promptflow's ``connections.list`` (its secrets come masked; here
+        too: a listed connection's secrets read ``******``; :meth:`get` with ``with_secrets=True`` reads them)."""
+        return [self.get(name) for name in self._store().names()]
+
+    def get(self, name: str, with_secrets: bool = False) -> Connection:
+        """A stored connection; its secrets masked unless ``with_secrets``. promptflow's ``connections.get``.
+        ``ValueError`` when there is no such connection."""
+        from flowline.connections.model import MASK
+        from flowline.connections.store import ConnectionStoreError
+
+        try:
+            connection: Connection = self._store().load(name, resolve_env=with_secrets)
+        except ConnectionStoreError as exc:
+            raise ValueError(str(exc)) from exc
+        if not with_secrets:
+            connection.secrets = {k: MASK for k in connection.secrets}
+        return connection
+
+    def create_or_update(self, connection: Connection) -> Connection:
+        """Store a connection (replacing one of its name), secrets encrypted; returns it as stored, secrets
+        masked. A secret given as ``******`` keeps the stored value (so a connection read with masked secrets
+        can be changed and saved back), as promptflow does. promptflow's ``connections.create_or_update``."""
+        from flowline.connections.model import MASK
+        from flowline.connections.store import ConnectionStoreError
+
+        store = self._store()
+        if any(v == MASK for v in connection.secrets.values()):
+            try:
+                stored = store.load(connection.name, resolve_env=False)
+            except ConnectionStoreError as exc:
+                raise ValueError(f"Connection '{connection.name}' has masked secrets (******) and is not stored "
+                                 "yet: give the secrets' values.") from exc
+            secrets = {k: stored.secrets.get(k, v) if v == MASK else v for k, v in connection.secrets.items()}
+            connection = type(connection)(connection.name, connection.configs, secrets)  # the caller's stays masked
+        try:
+            store.save(connection)
+        except ConnectionStoreError as exc:
+            raise ValueError(str(exc)) from exc
+        return self.get(connection.name)
+
+    def delete(self, name: str) -> None:
+        """Delete a stored connection. promptflow's ``connections.delete``; ``ValueError`` when there is none."""
+        from flowline.connections.store import ConnectionStoreError
+
+        try:
+            self._store().delete(name)
+        except ConnectionStoreError as exc:
+            raise ValueError(str(exc)) from exc

@@ -1,0 +1,214 @@
+"""`flowline.Client`, the Python SDK, against real flows: test, run, details, metrics, runs and errors.
+
+conformance_sdk/expected.json was recorded from promptflow 1.18.5 by bench/pf_sdk_reference.py (the same
+calls on conformance_batch's flows through ``promptflow.client.PFClient``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import flowline
+import pytest
+from conftest import SAMPLES, run_cli, write_flow
+
+BATCH = Path(__file__).resolve().parent / "conformance_batch"
+EXPECTED = json.loads((Path(__file__).resolve().parent / "conformance_sdk" / "expected.json").read_text())
+
+
+def _flow(node: str, text: str) -> str:
+    """A flow of one Python node ``node`` whose input ``text`` is ``text``."""
+    return (f"inputs:\n  text:\n    type: string\noutputs:\n  out:\n    type: string\n"
+            f"    reference: ${{{node}.output}}\nnodes:\n- name: {node}\n  type: python\n  source:\n"
+            f"    type: code\n    path: {node}.py\n  inputs:\n    text: {text}\n")
+
+
+def _tool(name: str, returns: str) -> str:
+    return f"from flowline import tool\n\n\n@tool\ndef {name}(text: str) -> str:\n    return {returns}\n"
+
+
+def _base(client: flowline.Client, **extra: Any) -> flowline.Run:
+    return client.run(flow=BATCH / "classify", data=BATCH / "data.jsonl", column_mapping={"text": "${data.text}"},
+                      name="sdk_base", **extra)
+
+
+def test_test_run_details_and_metrics_answer_as_promptflow_does() -> None:
+    client = flowline.Client()
+    assert client.test(BATCH / "classify", inputs={"text": "hello world"}) == EXPECTED["test"]
+    base = _base(client, display_name="base run", tags={"k": "v"})
+    assert (base.status, base.lines_completed, base.lines_failed) == ("Completed", 4, 1)
+    assert (base.display_name, base.tags) == ("base run", {"k": "v"})
+    assert set(EXPECTED["run_properties_keys"]) <= set(base.properties)
+    details = client.get_details(base)
+    assert list(details.columns) == EXPECTED["details_columns"]
+    assert json.loads(details.to_json(orient="records")) == EXPECTED["details_records"]
+    evaluation = client.run(flow=BATCH / "evaluate", data=BATCH / "data.jsonl", run=base, name="sdk_eval",
+                            column_mapping={"groundtruth": "${data.answer}", "prediction": "${run.outputs.category}"})
+    assert client.get_metrics(evaluation) == EXPECTED["metrics"]
+    assert list(client.get_details("sdk_eval").columns) == EXPECTED["eval_columns"]
+    updated = client.runs.update(base, display_name="renamed", tags={"x": "y"})
+    assert {"display_name": updated.display_name, "tags": updated.tags} == EXPECTED["updated"]
+
+
+def test_sdk_runs_and_cli_runs_are_the_same_runs() -> None:
+    client = flowline.Client()
+    _base(client)
+    shown = run_cli("run", "show", "--name", "sdk_base")
+    assert shown.code == 0 and shown.json()["lines_failed"] == 1
+    made = run_cli("run", "create", "--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"),
+                   "--column-mapping", "text=${data.text}", "--name", "cli_run")
+    assert made.code in (0, 1), made.stderr
+    assert [r.name for r in client.runs.list()] == ["cli_run", "sdk_base"]
+    assert client.get_details("cli_run", max_results=2)["inputs.line_number"].tolist() == [0, 1]
+
+
+def test_details_without_pandas_are_a_list_of_the_same_rows() -> None:
+    client = flowline.Client()
+    _base(client)
+    script = ("import sys, json; sys.modules['pandas'] = None\n"  # `import pandas` now fails, as without it
+              "import flowline\n"
+              "rows = flowline.Client().get_details('sdk_base', all_results=True)\n"
+              "print(json.dumps([type(rows).__name__, rows]))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    kind, rows = json.loads(done.stdout)
+    assert kind == "list"
+    assert [list(r) for r in rows] == [EXPECTED["details_columns"]] * 5
+    assert rows == EXPECTED["details_records"]
+
+
+def test_archive_restore_and_list_views() -> None:
+    client = flowline.Client()
+    _base(client)
+    client.runs.archive("sdk_base")
+    assert client.runs.list() == []
+    assert [r.name for r in client.runs.list(archived_only=True)] == ["sdk_base"]
+    assert [r.name for r in client.runs.list(list_view_type="ALL")] == ["sdk_base"]
+    assert client.runs.get("sdk_base").archived is True
+    client.runs.restore("sdk_base")
+    assert [r.name for r in client.runs.list()] == ["sdk_base"]
+    with pytest.raises(ValueError, match="Run 'nope' does not exist"):
+        client.runs.get("nope")
+
+
+def test_a_flow_with_errors_raises_flow_validation_error_with_positions(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path / "broken", {"flow.dag.yaml": _flow("shout", "${inputs.txt}"),
+                                            "shout.py": _tool("shout", "text.upper()")})
+    client = flowline.Client()
+    with pytest.raises(flowline.FlowValidationError) as raised:
+        client.test(flow, inputs={"text": "a"})
+    problem = next(p for p in raised.value.problems if p.severity == "error")
+    assert (Path(problem.file).name, problem.line, problem.code) == ("flow.dag.yaml", 15, "unknown-input")
+    assert "flow.dag.yaml:15:20: error: Input 'text' of node 'shout' references unknown flow input 'txt'" \
+        in str(raised.value)
+    with pytest.raises(flowline.FlowValidationError):
+        client.run(flow=flow, data=BATCH / "data.jsonl")
+    assert client.flows.validate(SAMPLES / "hello") == []
+
+
+def test_a_failed_test_raises_flow_run_error_with_the_node_and_the_user_line() -> None:
+    with pytest.raises(flowline.FlowRunError) as raised:
+        flowline.Client().test(BATCH / "classify", inputs={"text": "boom"})
+    error = raised.value
+    assert (error.node, error.type, error.message) == ("classify", "ValueError", "cannot classify 'boom'")
+    assert (Path(error.file or "").name, error.line) == ("classify.py", 7)
+
+
+def test_bad_requests_raise_type_and_value_errors_and_cloud_arguments_warn() -> None:
+    client = flowline.Client()
+    with pytest.raises(ValueError, match="no node 'nope'"):
+        client.test(SAMPLES / "hello", node="nope")
+    with pytest.raises(ValueError, match="No flow found at"):
+        client.test("no/such/flow")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colum_mapping'"):
+        client.run(flow=BATCH / "classify", data=BATCH / "data.jsonl", colum_mapping={})
+    with pytest.raises(ValueError, match="already exists"):
+        _base(client)
+        _base(client)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert client.test(SAMPLES / "hello", inputs={"name": "x"}, runtime="cloud") == {"greeting": "Hello, x!",
+                                                                                            "length": 9}
+    assert [str(w.message) for w in caught] == [
+        "Client.test(): 'runtime' has no meaning for local runs and is ignored."]
+
+
+def test_a_node_test_takes_the_values_of_what_the_node_reads() -> None:
+    client = flowline.Client()
+    assert client.test(SAMPLES / "hello", node="shout", inputs={"greet.output": " hi "}) == {"text": "hi", "length": 2}
+
+
+def test_a_tool_edited_between_two_tests_is_loaded_afresh(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path / "edited", {"flow.dag.yaml": _flow("echo", "${inputs.text}"),
+                                            "echo.py": _tool("echo", "text")})
+    client = flowline.Client()
+    assert client.test(flow, inputs={"text": "a"}) == {"out": "a"}
+    (flow / "echo.py").write_text(_tool("echo", "text * 2"))
+    assert client.test(flow, inputs={"text": "a"}) == {"out": "aa"}
+    assert Path.cwd() != flow  # the caller's working directory is its own
+
+
+def test_resume_and_visualize(tmp_path: Path) -> None:
+    client = flowline.Client()
+    base = _base(client)
+    resumed = client.run(resume_from=base, name="sdk_resumed")
+    assert (resumed.status, resumed.lines_total) == ("Completed", 5)
+    report = client.visualize([base, "sdk_resumed"], html_path=tmp_path / "report.html")
+    assert report == (tmp_path / "report.html").resolve() and "sdk_resumed" in report.read_text()
+
+
+def test_import_flowline_does_not_load_the_sdk() -> None:
+    script = "import sys, flowline; print(any(m.startswith('flowline.client') for m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_a_promptflow_script_runs_unchanged_with_flowline_exec_and_prints_what_promptflow_prints() -> None:
+    """conformance_sdk/script/expected.txt: the RESULT lines script.py printed when run with promptflow 1.18.5
+    (``HOME=$(mktemp -d) PF_DISABLE_TELEMETRY=true PF_DISABLE_TRACING=true ~/.cache/flowline/pf-venv/bin/python
+    tests/server/conformance_sdk/script/script.py | grep RESULT``)."""
+    folder = Path(__file__).resolve().parent / "conformance_sdk" / "script"
+    done = run_cli("exec", str(folder / "script.py"))
+    assert done.code == 0, done.stderr
+    printed = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert printed == (folder / "expected.txt").read_text().splitlines()
+    # The stand-in is this command's alone: plain Python still has no `promptflow`.
+    plain = subprocess.run([sys.executable, "-c", "import promptflow"], capture_output=True, text=True)
+    assert plain.returncode == 1 and "No module named 'promptflow'" in plain.stderr
+
+
+def test_exec_passes_arguments_and_exit_codes_and_refuses_a_missing_script(tmp_path: Path) -> None:
+    script = tmp_path / "args.py"
+    script.write_text("import sys\nprint(sys.argv[1:], __name__)\nsys.exit(3)\n")
+    done = run_cli("exec", str(script), "--flag", "x")
+    assert (done.code, done.stdout) == (3, "['--flag', 'x'] __main__\n")
+    missing = run_cli("exec", str(tmp_path / "nope.py"))
+    assert (missing.code, missing.stderr) == (2, f"flowline: error: exec: no script at '{tmp_path / 'nope.py'}'.\n")
+
+
+def test_connections_round_trip_with_secrets_never_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    # promptflow.entities as `flowline exec` serves it (imported by its own name: this process keeps no stand-in).
+    from flowline.compat.promptflow.entities import AzureOpenAIConnection, CustomConnection
+
+    client = flowline.Client()
+    made = AzureOpenAIConnection(name="azure", api_key="sk-very-secret", api_base="https://example.test",
+                                 api_version="2024-02-01")
+    stored = client.connections.create_or_update(made)
+    client.connections.create_or_update(CustomConnection(name="custom", configs={"a": "1"}, secrets={"k": "s3cr3t"}))
+    assert [c.name for c in client.connections.list()] == ["azure", "custom"]
+    assert stored.secrets == {"api_key": "******"} and stored.configs["api_base"] == "https://example.test"
+    assert client.connections.get("azure", with_secrets=True).secrets == {"api_key": "sk-very-secret"}
+    read = client.connections.get("azure")  # masked; changed and saved back, the secret stays
+    read.configs["api_base"] = "https://other.test"
+    client.connections.create_or_update(read)
+    assert client.connections.get("azure", with_secrets=True).secrets == {"api_key": "sk-very-secret"}
+    assert read.secrets == {"api_key": "******"}  # the caller's object keeps the mask
+    print(made, stored, read, client.connections.list(), client)
+    client.connections.delete("custom")
+    with pytest.raises(ValueError, match="Connection 'custom' does not exist"):
+        client.connections.get("custom")
+    printed = capsys.readouterr()
+    assert "sk-very-secret" not in printed.out + printed.err and "s3cr3t" not in printed.out + printed.err
