@@ -241,10 +241,38 @@ function overlaps(a: Point, as: Size, b: Point, bs: Size, gap: number): boolean 
 }
 
 /**
- * A new layout that moves no node of the previous one: nodes known before stay where they were, a
- * new node takes ELK's place for it, shifted by how much ELK shifted the known nodes (the median),
- * then down until it overlaps nothing. Routes between two nodes that kept their place stay as they
- * were; a new edge takes ELK's route, shifted alike (the drawing checks that a route still fits).
+ * Moves nodes down, each just clear of the boxes above it that it overlaps, until no two overlap (a node
+ * that grew, with a new input row, would otherwise cover the one below it). Nodes that overlap nothing
+ * keep their places; the topmost of two that overlap keeps its own.
+ */
+export function clearOverlaps(positions: Map<string, Point>, sizes: ReadonlyMap<string, Size>, gap = 16): void {
+  const none = { width: 0, height: 0 };
+  for (let pass = 0; pass < positions.size; pass += 1) {
+    let moved = false;
+    const ordered = [...positions].sort(([, a], [, b]) => a.y - b.y || a.x - b.x);
+    for (let i = 0; i < ordered.length; i += 1) {
+      const [upper, above] = ordered[i];
+      const upperSize = sizes.get(upper) ?? none;
+      for (let j = i + 1; j < ordered.length; j += 1) {
+        const [lower, below] = ordered[j];
+        if (overlaps(above, upperSize, below, sizes.get(lower) ?? none, 0)) {
+          below.y = above.y + upperSize.height + gap;
+          moved = true;
+        }
+      }
+    }
+    if (!moved) {
+      return;
+    }
+  }
+}
+
+/**
+ * A new layout that moves no node of the previous one unless it must: nodes known before stay where they
+ * were, a new node takes ELK's place for it, shifted by how much ELK shifted the known nodes (the median),
+ * then down until it overlaps nothing; a known node that grew pushes down the nodes it would cover
+ * (`clearOverlaps`). Routes between two nodes that kept their place stay as they were; a new edge takes
+ * ELK's route, shifted alike (the drawing checks that a route still fits).
  */
 export function stabilize(previous: Placement, next: Placement, sizes: ReadonlyMap<string, Size>, gap = 16):
   Placement {
@@ -262,7 +290,7 @@ export function stabilize(previous: Placement, next: Placement, sizes: ReadonlyM
   for (const id of next.positions.keys()) {
     const before = previous.positions.get(id);
     if (before) {
-      positions.set(id, before);
+      positions.set(id, { ...before });  // copied: clearOverlaps may move it, the previous placement stays
     }
   }
   const none = { width: 0, height: 0 };
@@ -281,6 +309,7 @@ export function stabilize(previous: Placement, next: Placement, sizes: ReadonlyM
     }
     positions.set(id, place);
   }
+  clearOverlaps(positions, sizes, gap);
   const routes = new Map<string, Point[]>();
   for (const [id, route] of next.routes) {
     routes.set(id, previous.routes.get(id) ?? route.map((p) => ({ x: p.x - shift.x, y: p.y - shift.y })));

@@ -86,6 +86,18 @@ test("with the previous layout, a new input row or an added node moves no other 
   }
 });
 
+test("a node that grew pushes down the nodes it would cover; the others keep their places", () => {
+  const previous = { positions: new Map([["a", { x: 0, y: 0 }], ["b", { x: 0, y: 70 }], ["c", { x: 300, y: 70 }],
+    ["d", { x: 0, y: 140 }]]), routes: new Map<string, Point[]>() };
+  const sizes = new Map([["a", { width: 240, height: 100 }], ["b", { width: 240, height: 50 }],
+    ["c", { width: 240, height: 50 }], ["d", { width: 240, height: 50 }]]);  // a grew from 50 to 100
+  const next = stabilize(previous, { positions: new Map([...previous.positions].map(([k, v]) => [k, { ...v }])),
+    routes: new Map() }, sizes);
+  assert.deepEqual(Object.fromEntries(next.positions), { a: { x: 0, y: 0 }, b: { x: 0, y: 116 },
+    c: { x: 300, y: 70 }, d: { x: 0, y: 182 } });
+  assert.deepEqual(previous.positions.get("b"), { x: 0, y: 70 });  // the previous placement is not changed
+});
+
 test("positions diff, layout key and route checks", () => {
   const a = new Map([["x", { x: 0, y: 0 }], ["y", { x: 10, y: 10 }]]);
   const b = new Map([["x", { x: 0, y: 1 }], ["y", { x: 30, y: 10 }], ["z", { x: 0, y: 0 }]]);

@@ -248,6 +248,13 @@ test("a node added from the toolbar is selected and centred in view once the gra
       added.y + added.height / 2 - (host.y + host.height / 2)) < 40;
   }, undefined, { timeout: 10_000 });
   await noNodesOverlap();
+  // Its tool file written, the node has its parameters: it grows, and covers nothing.
+  const parameters = ["a", "b", "c", "d", "e"].map((name) => ({ name, annotation: "str", default: null, required: true }));
+  await send({ ...message, graph: { ...message.graph, version: 6, nodes: [...message.graph.nodes,
+    node("tidy", { inputs: { text: "${shout.output}" }, parameters })],
+  edges: [...message.graph.edges, { source: "shout", target: "tidy", port: "text" }] } });
+  await box("tidy").locator(".row.port").nth(5).waitFor();
+  await noNodesOverlap();
   await send(message);
   await box("tidy").waitFor({ state: "detached" });
   await page.locator("[data-action='fit']").click();
