@@ -154,11 +154,18 @@ export class Workbench {
     await this.quickOpen(relative);
     await this.page.locator(".editor-group-container.active .breadcrumbs-control", { hasText: folderOf(relative) })
       .filter({ hasText: fileOf(relative) }).waitFor({ timeout: 30_000 });
-    // An editor group keeps the panes it has shown, hidden; only the visible one is the file's.
-    const shown = this.page.locator(".editor-group-container.active")
-      .locator(".monaco-editor, [id^='webview-editor-element']").filter({ visible: true });
-    await shown.first().waitFor({ timeout: 30_000 });
-    if (await shown.first().evaluate((element) => element.id.startsWith("webview-editor-element"))) {
+    // Which editor it opened: a text editor in the active group (a group keeps the panes it has shown, hidden),
+    // or a custom editor's webview (drawn over the group, outside it).
+    const opened = await this.page.waitForFunction(() => {
+      const shown = (element: Element) => element.getBoundingClientRect().width > 0;
+      if (Array.from(document.querySelectorAll(".editor-group-container.active .monaco-editor")).some(shown)) {
+        return "text";
+      }
+      const webviews = Array.from(document.querySelectorAll<HTMLIFrameElement>("iframe.webview.ready"))
+        .filter((frame) => !frame.src.includes("purpose=webviewView"));
+      return webviews.some(shown) ? "visual" : null;
+    }, undefined, { timeout: 30_000, polling: 100 });
+    if (await opened.jsonValue() === "visual") {
       await this.command("View: Reopen Editor with Text Editor");
     }
     await this.editor().click({ position: { x: 400, y: 10 } });
