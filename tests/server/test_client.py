@@ -14,7 +14,8 @@ from typing import Any
 
 import flowline
 import pytest
-from conftest import SAMPLES, run_cli, write_flow
+from conftest import SAMPLES, llm_flow, run_cli, write_flow
+from openai_server import FakeOpenAI
 
 BATCH = Path(__file__).resolve().parent / "conformance_batch"
 EXPECTED = json.loads((Path(__file__).resolve().parent / "conformance_sdk" / "expected.json").read_text())
@@ -212,3 +213,45 @@ def test_connections_round_trip_with_secrets_never_printed(capsys: pytest.Captur
         client.connections.get("custom")
     printed = capsys.readouterr()
     assert "sk-very-secret" not in printed.out + printed.err and "s3cr3t" not in printed.out + printed.err
+
+
+def test_streamed_outputs_are_iterators_with_stream_and_whole_without(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path / "words", {"flow.dag.yaml": _flow("words", "${inputs.text}"), "words.py": (
+        "from flowline import tool\n\n\n@tool\ndef words(text: str):\n    for word in text.split():\n"
+        "        yield word + ' '\n")})
+    client = flowline.Client()
+    streamed = client.test(flow, inputs={"text": "one two three"}, stream=True)
+    assert not isinstance(streamed["out"], str)
+    assert list(streamed["out"]) == ["one ", "two ", "three "]
+    assert client.test(flow, inputs={"text": "one two three"}) == {"out": "one two three "}
+
+
+def test_run_stream_prints_the_progress_and_stream_prints_the_log(capsys: pytest.CaptureFixture[str]) -> None:
+    client = flowline.Client()
+    base = _base(client, stream=True)
+    progress = capsys.readouterr().out
+    assert "run 'sdk_base': Completed, 4 completed, 1 failed of 5 lines" in progress
+    client.stream(base)
+    log = capsys.readouterr().out
+    assert "line 2 Failed: ValueError: cannot classify 'boom'" in log
+    assert log.endswith("Run 'sdk_base': Completed, 4 completed, 1 failed of 5 lines\n")
+
+
+def test_an_llm_flow_streams_its_answer_and_runs_over_data_with_a_connection_override(
+        server: FakeOpenAI, flow_dir: Path, tmp_path: Path) -> None:
+    """Against the local OpenAI-compatible server (tests/server/openai_server.py), through the real `openai` client."""
+    llm_flow(flow_dir, "user:\n{{ question }}\n", connection="missing")
+    client = flowline.Client()
+    # A connection this machine lacks is a warning when validating, and a refused request when running.
+    with pytest.raises(ValueError, match="Connection 'missing' does not exist"):
+        client.test(flow_dir, inputs={"question": "one two"})
+    llm_flow(flow_dir, "user:\n{{ question }}\n")
+    answer = client.test(flow_dir, inputs={"question": "one two three"}, stream=True)["answer"]
+    assert list(answer) == ["echo:", " one", " two", " three"]
+    data = tmp_path / "questions.jsonl"
+    data.write_text('{"q": "first"}\n{"q": "second"}\n')
+    run = client.run(flow=flow_dir, data=data, column_mapping={"question": "${data.q}"},
+                     connections={"ask": {"connection": "test"}}, environment_variables={"UNUSED": "1"})
+    assert (run.status, run.lines_completed) == ("Completed", 2)
+    assert client.get_details(run)["outputs.answer"].tolist() == ["echo: first", "echo: second"]
+    assert server.api_key not in json.dumps(run.properties) + str(run)

@@ -13,19 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import create_connection, position, run_cli, write_flow
+from conftest import create_connection, llm_flow, position, run_cli, write_flow
 from openai_server import FakeOpenAI
-
-
-def llm_flow(folder: Path, template: str, inputs: str = "", extra_inputs: str = "", outputs: str = "",
-             files: dict[str, str] | None = None, api: str = "chat", connection: str = "test") -> Path:
-    """A flow with one llm node `ask` (template prompt.jinja2) whose output is the flow output `answer`."""
-    flow = (f"inputs:\n{inputs or '  question: {type: string, default: hi}'}\n"
-            f"outputs:\n  answer: {{reference: '${{ask.output}}'}}\n{outputs}"
-            f"nodes:\n- name: ask\n  type: llm\n  source: {{type: code, path: prompt.jinja2}}\n"
-            f"  connection: {connection}\n  api: {api}\n"
-            f"  inputs:\n    deployment_name: test-model\n    question: ${{inputs.question}}\n{extra_inputs}")
-    return write_flow(folder, {"flow.dag.yaml": flow, "prompt.jinja2": template, **(files or {})})
 
 
 def messages(server: FakeOpenAI, index: int = -1) -> list[dict]:

@@ -156,12 +156,21 @@ class Client:
         return self.runs.get(str(record["name"]))
 
     def stream(self, run: str | Run) -> Run:
-        """Print a stored run's log (the tools' output and how the run went) and return it. promptflow's
-        ``PFClient.stream``. Raises ``ValueError`` for a run that does not exist."""
+        """Print a stored run's log (what its tools printed), the error of each failed line and how the run
+        went, and return it. promptflow's ``PFClient.stream``. Raises ``ValueError`` for a run that does not
+        exist."""
+        from flowline.runs.store import RunFolder
+
         found = self.runs.get(run)
         log = found.output_path / "logs.txt"
         if log.is_file():
             sys.stdout.write(log.read_text(encoding="utf-8", errors="replace"))
+        for number, line in sorted(RunFolder(found.output_path).lines().items()):
+            error = line.get("error")
+            if line.get("status") != "Completed" and isinstance(error, dict):
+                where = f" ({error['file']}:{error['line']})" if error.get("file") and error.get("line") else ""
+                sys.stdout.write(f"line {number} {line.get('status')}: {error.get('type')}: {error.get('message')}"
+                                 f"{where}\n")
         sys.stdout.write(f"{found}\n")
         return found
 
