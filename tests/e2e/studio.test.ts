@@ -61,6 +61,28 @@ async function restoreSample(relative: string, original: string, shown: string, 
   await bench.dirtyTab().waitFor({ state: "detached" });
 }
 
+/**
+ * Waits until no two nodes of the visual editor overlap (a node just added has its place once its layout
+ * has run); fails with every node's box when they still do.
+ */
+async function nodesApart(editor: ReturnType<Workbench["flowEditor"]>): Promise<void> {
+  const boxes = () => editor.locator(".react-flow__node").evaluateAll((all) => all.map((n) => {
+    const r = n.getBoundingClientRect();
+    return { id: (n as HTMLElement).dataset.id ?? "", left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+  }));
+  type Box = Awaited<ReturnType<typeof boxes>>[number];
+  const overlap = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  let last: Box[] = [];
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    last = await boxes();
+    if (!last.some((a, i) => last.some((b, j) => i < j && overlap(a, b)))) {
+      return;
+    }
+    await editor.locator(".react-flow__node").first().waitFor();  // polled again: the layout may still be running
+  }
+  assert.fail(`nodes overlap: ${JSON.stringify(last)}`);
+}
+
 /** A sample's text as the workspace has it before a step changes it. */
 function sample(relative: string): string {
   return readFileSync(join(session.workspace, relative), "utf-8");
@@ -136,6 +158,7 @@ step("the visual editor: the graph with run statuses; an input set there and a n
     await editor.locator("input[name='node-name']").fill("tidy");
     await editor.locator("input[name='node-name']").press("Enter");
     await editor.locator(".box[data-id='tidy']").waitFor({ timeout: 10_000 });
+    await nodesApart(editor);
     await editor.locator(".box[data-id='shout'] .name").click();  // selects it (and shows it beside, keeping the focus)
     await editor.locator("[data-action='show-in-text']").click();  // shows the node in the flow's text editor
     await bench.cursorStatus().filter({ hasText: "Ln 24," }).waitFor({ timeout: 10_000 });
