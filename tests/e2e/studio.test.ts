@@ -168,6 +168,9 @@ step("the visual editor: the graph with run statuses; an input set there and a n
     assert.match(text, /excited: true/);
     assert.match(text, /- name: tidy\n  type: python\n/);
     assert.match(await fileOnceItHas(tool, "@tool"), /def tidy\(text: str = ""\) -> str:/);  // created and saved
+  } catch (error) {
+    await bench.shot("failed-visual-editor-before-restore");  // the moment itself: the restore below changes it
+    throw error;
   } finally {
     rmSync(tool, { force: true });
     await restoreSample("hello/flow.dag.yaml", original, "excited: ${inputs.excited}", "name: tidy");
