@@ -91,8 +91,9 @@ class Client:
         outputs = end.get("output")
         if not stream or not isinstance(outputs, dict):
             return outputs
-        return {name: iter(outcome.tokens[node_name]) if (node_name := self.flows.streamed_node(path, name))
-                in outcome.tokens else value for name, value in outputs.items()}
+        streamed = self.flows.streamed_outputs(path)  # the flow read once, not once per output
+        return {name: iter(outcome.tokens[streamed[name]]) if streamed.get(name) in outcome.tokens else value
+                for name, value in outputs.items()}
 
     def run(self, flow: str | Path | None = None, data: str | Path | None = None, run: str | Run | None = None,
             column_mapping: Mapping[str, Any] | None = None, variant: str | None = None,

@@ -124,17 +124,17 @@ class FlowOperations:
 
             raise FlowValidationError(resolve_flow_path(Path(flow)), problems)
 
-    def streamed_node(self, flow: str | Path, output: str) -> str | None:
-        """The node whose tokens output ``output`` streams (an LLM or generator node it reads directly), else
-        ``None``."""
+    def streamed_outputs(self, flow: str | Path) -> dict[str, str]:
+        """Each output that streams a node's tokens (an LLM or generator node it reads directly), with that
+        node's name."""
         from flowline.engine.prepare import streaming_nodes
         from flowline.flow.build import load_flow_text, resolve_flow_path
 
         path = resolve_flow_path(Path(flow))
         loaded, _ = load_flow_text(path.read_text(encoding="utf-8"), path)
-        found = next((o for o in loaded.outputs if o.name == output), None)
-        ref = found.reference.reference if found is not None and found.reference else None
-        return ref.name if ref is not None and ref.kind == "node" and ref.name in streaming_nodes(loaded) else None
+        streaming = streaming_nodes(loaded)
+        refs = {o.name: o.reference.reference for o in loaded.outputs if o.reference and o.reference.reference}
+        return {name: ref.name for name, ref in refs.items() if ref.kind == "node" and ref.name in streaming}
 
 
 class ConnectionOperations:
