@@ -434,6 +434,41 @@ test("Fit shows the whole graph; the zoom buttons zoom; the viewport is kept in 
   assert.ok(await scale() > fitted);
 });
 
+test("the graph never scrolls: a node out of view is panned to, so pointer positions match what is drawn", async () => {
+  // Scrolled (as focus() or scrollIntoView() scroll an overflow: hidden box), React Flow's container draws the graph
+  // away from where its pane takes the pointer until React Flow scrolls it back on the next frame.
+  const outside = () => {
+    const view = document.querySelector(".react-flow")!.getBoundingClientRect();
+    return Array.from(document.querySelectorAll<HTMLElement>(".react-flow__node")).find((n) => {
+      const b = n.getBoundingClientRect();
+      return b.right > view.right || b.bottom > view.bottom || b.left < view.left || b.top < view.top;
+    })?.dataset.id ?? null;
+  };
+  for (let i = 0; i < 3; i += 1) {
+    await page.locator(".react-flow__controls-zoomin").click();  // 1.2 × each: nodes by the edges leave the view
+  }
+  const id = await (await page.waitForFunction(outside)).jsonValue();
+  assert.ok(id);
+  const scrolled = await page.evaluate((name) => {
+    const node = document.querySelector<HTMLElement>(`.react-flow__node[data-id="${name}"] .name, .react-flow__node[data-id="${name}"]`)!;
+    node.scrollIntoView();
+    const offsets: number[] = [];
+    for (let e: Element | null = node; e; e = e.parentElement) {
+      offsets.push(e.scrollTop, e.scrollLeft);
+    }
+    return offsets.some((offset) => offset !== 0);
+  }, id);
+  assert.equal(scrolled, false);
+  await page.locator("[data-action='fit']").click();
+  await page.waitForFunction(() => {
+    const view = document.querySelector(".react-flow")!.getBoundingClientRect();
+    return Array.from(document.querySelectorAll(".react-flow__node")).every((n) => {
+      const b = n.getBoundingClientRect();
+      return b.right <= view.right + 1 && b.bottom <= view.bottom + 1 && b.left >= view.left - 1 && b.top >= view.top - 1;
+    });
+  });
+});
+
 test("Ctrl+F finds a node by name and selects it", async () => {
   await wrapper("greet").focus();
   await page.keyboard.press("Control+f");

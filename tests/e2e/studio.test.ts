@@ -159,6 +159,11 @@ step("the visual editor: the graph with run statuses; an input set there and a n
     await editor.locator("input[name='node-name']").press("Enter");
     await editor.locator(".box[data-id='tidy']").waitFor({ timeout: 10_000 });
     await nodesApart(editor);
+    // The new node is centred; in this narrow column shout now lies under the inspector: fit it into view.
+    const viewport = editor.locator(".react-flow__viewport");
+    const centred = await viewport.evaluate((element) => (element as HTMLElement).style.transform);
+    await editor.locator("[data-action='fit']").click();
+    await viewport.and(editor.locator(`.react-flow__viewport:not([style*="${centred}"])`)).waitFor();
     await editor.locator(".box[data-id='shout'] .name").click();  // selects it (and shows it beside, keeping the focus)
     await editor.locator("[data-action='show-in-text']").click();  // shows the node in the flow's text editor
     await bench.cursorStatus().filter({ hasText: "Ln 24," }).waitFor({ timeout: 10_000 });
