@@ -8,10 +8,12 @@ from typing import Any
 
 from flowline.tools import ToolProvider, log_metric, tool
 
-__all__ = ["Client", "FlowRunError", "FlowValidationError", "Run", "ToolProvider", "log_metric", "tool"]
+__all__ = ["Client", "ConnectionNotFoundError", "FlowRunError", "FlowValidationError", "ProblemInfo",
+           "RequestError", "Run", "RunNotFoundError", "ToolProvider", "UserError", "log_metric", "tool"]
 __version__ = "0.1.0"
 
-_SDK = frozenset({"Client", "FlowRunError", "FlowValidationError", "Run"})
+_SDK = frozenset({"Client", "ConnectionNotFoundError", "FlowRunError", "FlowValidationError", "ProblemInfo",
+                  "RequestError", "Run", "RunNotFoundError", "UserError"})
 
 
 def __getattr__(name: str) -> Any:

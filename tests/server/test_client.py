@@ -255,3 +255,48 @@ def test_an_llm_flow_streams_its_answer_and_runs_over_data_with_a_connection_ove
     assert (run.status, run.lines_completed) == ("Completed", 2)
     assert client.get_details(run)["outputs.answer"].tolist() == ["echo: first", "echo: second"]
     assert server.api_key not in json.dumps(run.properties) + str(run)
+
+
+def test_a_tool_that_ends_the_process_names_its_node_and_a_run_of_it_is_returned_failed(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path / "exits", {"flow.dag.yaml": _flow("quit", "${inputs.text}"),
+                                           "quit.py": "import os\n\n" + _tool("quit", "os._exit(4)")})
+    client = flowline.Client()
+    with pytest.raises(flowline.FlowRunError) as raised:
+        client.test(flow, inputs={"text": "a"})
+    assert (raised.value.node, raised.value.type) == ("quit", "ProcessCrashError")
+    assert "exited with code 4 while node 'quit' ran" in raised.value.message
+    (tmp_path / "d.jsonl").write_text('{"text": "a"}\n')
+    run = client.run(flow=flow, data=tmp_path / "d.jsonl")  # stored Failed with the reason, not an exception
+    assert run.status == "Failed" and "os._exit(4)" in (run.reason or "")
+    assert run.name.startswith("exits_variant_0_")
+
+
+def test_mistakes_raise_user_errors_in_the_sdks_words_and_unknown_inputs_warn(tmp_path: Path) -> None:
+    client = flowline.Client()
+    with pytest.warns(UserWarning, match=r"inputs\['nam'\]: the flow has no input 'nam'"):
+        client.test(SAMPLES / "hello", inputs={"nam": "x"})
+    _base(client)
+    with pytest.raises(flowline.RequestError, match=r"choose another name\b") as taken:
+        _base(client)
+    assert isinstance(taken.value, flowline.UserError) and "--" not in str(taken.value)
+    with pytest.raises(flowline.RunNotFoundError):
+        client.runs.get("no_such_run")
+    with pytest.raises(flowline.RequestError, match="has no node 'zzz'"):
+        client.flows.validate(SAMPLES / "hello", node="zzz")
+    for call, message in [(lambda: client.test(SAMPLES / "hello", inputs=["a"]), "inputs must be a dict, not list"),
+                          (lambda: _base(client, tags=["a"]), "tags must be a dict, not list"),
+                          (lambda: client.connections.create_or_update({"name": "x"}), "takes a connection")]:
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert client.runs.list(max_results=0) == []
+    assert [r.name for r in client.runs.list(max_results=1)] == ["sdk_base"]
+
+
+def test_exec_serves_promptflows_exception_classes_for_scripts_to_catch(tmp_path: Path) -> None:
+    script = tmp_path / "catch.py"
+    script.write_text("from promptflow.client import PFClient\nfrom promptflow.exceptions import UserErrorException\n"
+                      "from promptflow._sdk._errors import ConnectionNotFoundError\n"
+                      "try:\n    PFClient().connections.get('nope')\nexcept UserErrorException as error:\n"
+                      "    print(type(error).__name__, isinstance(error, ConnectionNotFoundError))\n")
+    done = run_cli("exec", str(script))
+    assert (done.code, done.stdout) == (0, "ConnectionNotFoundError True\n"), done.stderr

@@ -771,6 +771,57 @@ def test_run_environment_variables_replace_the_flows_and_secrets_are_never_store
         2, f"flowline: error: {run_file}: environment_variables.DEBUG is not a string; write it in quotes.\n")
 
 
+LEAKY_FLOW = {"flow.dag.yaml": """
+    inputs:
+      text: {type: string}
+    outputs:
+      out:
+        type: string
+        reference: ${t.output}
+    nodes:
+    - name: t
+      type: python
+      source: {type: code, path: t.py}
+      inputs:
+        text: ${inputs.text}
+        conn: leaky
+    """, "t.py": """
+    from flowline import tool
+    from flowline.connections import CustomConnection
+
+
+    @tool
+    def t(text: str, conn: CustomConnection) -> str:
+        print("the token is", conn.secrets["token"])
+        if text == "fail":
+            raise RuntimeError(f"refused with {conn.secrets['token']}")
+        return text
+    """}
+
+
+@pytest.mark.parametrize("how", [[], ["--worker-processes", "2"]], ids=["threads", "processes"])
+def test_a_secret_a_tool_prints_or_raises_with_is_masked_in_the_run_folder(tmp_path: Path, flow_dir: Path,
+                                                                            how: list[str]) -> None:
+    """Tools' prints and exception texts reach logs.txt, the line and node records: the flow's connection
+    secrets are masked there (promptflow 1.18.5 writes them as they are; Flowline never stores a secret)."""
+    from conftest import create_connection
+
+    create_connection(tmp_path, "name: leaky\ntype: custom\nsecrets: {token: tok-leaky-0042}\n")
+    write_flow(flow_dir, LEAKY_FLOW)
+    data = _text_data(tmp_path, "ok", "fail")
+    record = create("--flow", str(flow_dir), "--data", str(data), "--name", "leaky", *how)
+    assert (record["lines_completed"], record["lines_failed"]) == (1, 1)
+    rows = details("leaky")
+    assert rows[1]["error"]["message"] == "refused with ******"
+    runs = Path(os.environ["FLOWLINE_HOME"]) / ".runs" / "leaky"
+    assert "the token is ******" in (runs / "logs.txt").read_text()
+    assert [p for p in runs.rglob("*") if p.is_file() and b"tok-leaky" in p.read_bytes()] == []
+    tested = run_cli("flow", "test", "--flow", str(flow_dir), "--inputs", "text=fail", "--events", "-")
+    assert tested.code == 1
+    assert "tok-leaky" not in tested.stdout + tested.stderr
+    assert "refused with ******" in tested.stdout
+
+
 def test_resume_from_alone_reuses_the_run_and_refuses_other_data_or_flow(tmp_path: Path, flow_dir: Path) -> None:
     """promptflow 1.18.5 (observed) refuses data, flow, column mapping, variant, connections and
     environment variables with --resume-from ("'resume_from' is not supported to be used with the with

@@ -148,6 +148,15 @@ def test_text_output_is_file_line_col(tmp_path: Path) -> None:
                              "unknown node 'nope'. [unknown-node]\n")
 
 
+def test_a_yaml_syntax_error_is_the_only_problem_of_its_line(tmp_path: Path) -> None:
+    """`${n.output` cut at the error reads as the literal `$`: no output-literal warning about the cut."""
+    text = "inputs:\n  x: {type: string}\noutputs:\n  o: {type: string, reference: ${n.output}\n" + node(
+        "n", "x: ${inputs.x}")
+    folder = write_flow(tmp_path / "flow", {"flow.dag.yaml": text, "t.py": TOOL})
+    result = run_cli("flow", "validate", "--source", str(folder), "--json")
+    assert [p["code"] for p in result.json()] == ["yaml-syntax"]
+
+
 def test_valid_samples_have_no_problems(tmp_path: Path) -> None:
     from conftest import SAMPLES, create_connection
 

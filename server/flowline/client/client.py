@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flowline.client.errors import RequestError
 from flowline.client.operations import ConnectionOperations, FlowOperations, RunOperations, run_name
 from flowline.client.run import Run
 
@@ -31,13 +32,40 @@ def _rest(method: str, kwargs: Mapping[str, Any]) -> None:
                       stacklevel=3)
 
 
+def _mapping(method: str, argument: str, value: Any) -> Mapping[str, Any]:
+    """``value`` (``None``: empty) when it is a mapping; ``TypeError`` naming the argument otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"Client.{method}(): {argument} must be a dict, not {type(value).__name__}.")
+    return value
+
+
+def _warn(stderr: str) -> None:
+    """The child's warnings (an input the flow does not have...) as Python warnings of the caller's call."""
+    from flowline.client import process
+
+    for text in process.warnings_of(stderr):
+        warnings.warn(text, UserWarning, stacklevel=3)
+
+
 def _flow_path(flow: str | Path) -> Path:
     from flowline.flow.build import resolve_flow_path
 
     path = resolve_flow_path(Path(flow))
     if not path.is_file():
-        raise ValueError(f"No flow found at '{flow}': expected a folder with flow.dag.yaml, or the file itself.")
+        raise RequestError(f"No flow found at '{flow}': expected a folder with flow.dag.yaml, or the file itself.")
     return path
+
+
+def _default_name(flow_folder: Path, variant: str | None) -> str:
+    """The name ``run create`` would give the run (:func:`flowline.runs.names.default_name`)."""
+    from datetime import datetime
+
+    from flowline.runs.names import default_name
+
+    variant_id = variant.strip("${}").split(".", 1)[-1] if variant else None
+    return default_name(flow_folder.name, variant_id, datetime.now())
 
 
 class Client:
@@ -73,18 +101,21 @@ class Client:
 
         from flowline.client import process
 
+        given_inputs = _mapping("test", "inputs", inputs)
+        given_environment = _mapping("test", "environment_variables", environment_variables)
         path = _flow_path(flow)
         self.flows.check(path, node)
         with tempfile.TemporaryDirectory(prefix="flowline-test-") as folder:
             given = Path(folder) / "inputs.json"
-            given.write_text(json.dumps(dict(inputs or {}), default=str), encoding="utf-8")
+            given.write_text(json.dumps(dict(given_inputs), default=str), encoding="utf-8")
             args = ["flow", "test", "--flow", str(path), "--inputs", str(given)]
             args += ["--node", node] if node else []
             args += ["--variant", variant] if variant else []
             args += [] if stream else ["--no-stream"]
-            if environment_variables:
-                args += ["--environment-variables", *(f"{k}={v}" for k, v in environment_variables.items())]
+            if given_environment:
+                args += ["--environment-variables", *(f"{k}={v}" for k, v in given_environment.items())]
             outcome = process.flow_test(args, sys.stderr)
+        _warn(outcome.stderr)
         end = outcome.end
         if end is None or end.get("status") != "Completed":
             raise process.test_error(outcome)
@@ -121,19 +152,26 @@ class Client:
         from flowline.client import process
 
         if flow is None and resume_from is None:
-            raise ValueError("Client.run() needs flow (or resume_from).")
+            raise RequestError("Client.run() needs flow (or resume_from).")
+        given = {argument: _mapping("run", argument, value) for argument, value in (
+            ("column_mapping", column_mapping), ("tags", tags), ("environment_variables", environment_variables),
+            ("connections", connections))}
+        for node, setting in given["connections"].items():
+            _mapping("run", f"connections['{node}']", setting)
         spec: dict[str, Any] = {}
         if flow is not None:
             path = _flow_path(flow)
             self.flows.check(path)
             spec["flow"] = str(path.parent.absolute())
+            # Named here, so a run whose process a tool ends (os._exit) can still be returned, Failed.
+            name = name or _default_name(path.parent, variant)
         if data is not None:
             spec["data"] = str(Path(data).absolute())
         labels = {"run": run_name(run) if run is not None else None, "variant": variant, "name": name,
-                  "display_name": display_name, "column_mapping": dict(column_mapping or {}) or None,
-                  "tags": {str(k): str(v) for k, v in (tags or {}).items()} or None,
-                  "environment_variables": {k: str(v) for k, v in (environment_variables or {}).items()} or None,
-                  "connections": {n: dict(v) for n, v in (connections or {}).items()} or None}
+                  "display_name": display_name, "column_mapping": dict(given["column_mapping"]) or None,
+                  "tags": {str(k): str(v) for k, v in given["tags"].items()} or None,
+                  "environment_variables": {k: str(v) for k, v in given["environment_variables"].items()} or None,
+                  "connections": {n: dict(v) for n, v in given["connections"].items()} or None}
         spec.update({k: v for k, v in labels.items() if v is not None})
         with tempfile.TemporaryDirectory(prefix="flowline-run-") as folder:
             args: list[str] = []
@@ -142,16 +180,19 @@ class Client:
                 run_file.write_text(json.dumps(spec), encoding="utf-8")  # JSON is YAML
                 args += ["--file", str(run_file)]
             elif set(spec) - {"name", "display_name", "tags"}:
-                raise ValueError("Client.run(resume_from=...) takes the resumed run's flow, data and settings; give "
+                raise RequestError("Client.run(resume_from=...) takes the resumed run's flow, data and settings; give "
                                  "only a name, display_name and tags, or a flow to run anew.")
             else:
                 args += ["--name", name] if name else []
             args += ["--resume-from", run_name(resume_from)] if resume_from is not None else []
             code, record, stderr = process.run_create(args, sys.stdout if stream else None)
+        _warn(stderr)
         if code == 130:
             raise KeyboardInterrupt(process.usage_message(stderr))
         if record is None:
-            raise ValueError(process.usage_message(stderr))
+            if code != 2 and name is not None and self.runs.exists(name):
+                return self.runs.get(name)  # stored as Failed with the reason (a tool ended the process)
+            raise RequestError(process.usage_message(stderr))
         if not spec.get("flow") and (display_name or tags):  # a resumed run: labelled once stored
             return self.runs.update(str(record["name"]), display_name=display_name, tags=dict(tags) if tags else None)
         return self.runs.get(str(record["name"]))
@@ -179,7 +220,7 @@ class Client:
         """Each line of a run: a pandas ``DataFrame`` (when pandas is installed) with promptflow's columns,
         ``inputs.<name>`` … and ``outputs.<name>`` …, one row per line in line order; without pandas a list
         of dicts with those keys. promptflow's ``PFClient.get_details``: the first ``max_results`` lines (100),
-        or all with ``all_results=True``. A failed line has its outputs ``None``."""
+        or all with ``all_results=True``. A failed line's outputs read ``(Failed)``, as promptflow shows them."""
         from flowline.client.details import details_rows, frame
 
         found = self.runs.record(run)
@@ -199,7 +240,7 @@ class Client:
 
         chosen = runs if isinstance(runs, list) else [runs]
         if not chosen:
-            raise ValueError("Client.visualize() needs at least one run.")
+            raise RequestError("Client.visualize() needs at least one run.")
         records = [self.runs.record(r) for r in chosen]
         return write_report(records, Path(html_path) if html_path is not None else None)
 

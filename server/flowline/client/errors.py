@@ -1,4 +1,6 @@
-"""The SDK's errors: a flow that has problems, a test whose flow or node failed."""
+"""The SDK's errors: a flow that has problems, a test whose flow or node failed, a request refused (no such
+run or connection, a bad argument). All are :class:`UserError`, which promptflow's ``UserErrorException``
+names for scripts written for promptflow."""
 
 from __future__ import annotations
 
@@ -29,7 +31,24 @@ def problem_infos(problems: Sequence[Any], flow_file: Path) -> list[ProblemInfo]
                         p.code, p.message) for p in problems]
 
 
-class FlowValidationError(ValueError):
+class UserError(Exception):
+    """Something the caller can fix: the base of the SDK's errors (promptflow's ``UserErrorException``)."""
+
+
+class RequestError(UserError, ValueError):
+    """A request the SDK refuses (a bad argument, a run name taken, data that cannot be read); the message says
+    what to change."""
+
+
+class RunNotFoundError(RequestError):
+    """No stored run has that name (promptflow's ``RunNotFoundError``)."""
+
+
+class ConnectionNotFoundError(RequestError):
+    """No stored connection has that name (promptflow's ``ConnectionNotFoundError``)."""
+
+
+class FlowValidationError(UserError, ValueError):
     """A flow has errors and was not run. ``problems`` lists every problem (errors and warnings) with its
     position; ``str()`` shows them one per line, as ``flowline flow validate`` prints them."""
 
@@ -41,7 +60,7 @@ class FlowValidationError(ValueError):
         super().__init__(f"The flow {flow} has {len(errors)} error(s); fix them before running:\n{listed}")
 
 
-class FlowRunError(RuntimeError):
+class FlowRunError(UserError, RuntimeError):
     """A test run failed: ``node`` (the node that failed, or ``None`` for the flow itself), the exception's
     ``type`` and ``message``, and where in the user's code it was raised (``file``, ``line``), when known.
     promptflow 1.18.5 raises its ``UserErrorException`` family here; the message names the same facts."""

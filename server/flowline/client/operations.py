@@ -7,7 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowline.client.errors import FlowValidationError, ProblemInfo, problem_infos
+from flowline.client.errors import (
+    ConnectionNotFoundError,
+    FlowValidationError,
+    ProblemInfo,
+    RequestError,
+    RunNotFoundError,
+    problem_infos,
+)
 from flowline.client.run import Run
 
 if TYPE_CHECKING:
@@ -33,17 +40,25 @@ class RunOperations:
         return RunStore()
 
     def record(self, run: str | Run) -> RunRecord:
-        """The store's record of a run; ``ValueError`` when there is none."""
+        """The store's record of a run; :class:`RunNotFoundError` (a ``ValueError``) when there is none."""
         from flowline.runs.store import RunStoreError
 
         try:
             return self._store().get(run_name(run))
         except RunStoreError as exc:
-            raise ValueError(str(exc)) from exc
+            raise RunNotFoundError(str(exc)) from exc
+
+    def exists(self, run: str | Run) -> bool:
+        """Whether a run of that name is stored."""
+        try:
+            self.record(run)
+        except RunNotFoundError:
+            return False
+        return True
 
     def get(self, run: str | Run) -> Run:
-        """A run by name (read afresh: a :class:`Run` is a snapshot). promptflow's ``runs.get``; ``ValueError``
-        when there is no such run."""
+        """A run by name (read afresh: a :class:`Run` is a snapshot). promptflow's ``runs.get``;
+        :class:`RunNotFoundError` (a ``ValueError``) when there is no such run."""
         return Run.from_record(self.record(run))
 
     def list(self, max_results: int | None = 50, *, archived_only: bool = False, include_archived: bool = False,
@@ -68,7 +83,7 @@ class RunOperations:
         try:
             return Run.from_record(self._store().label(run_name(run), **labels))
         except RunStoreError as exc:
-            raise ValueError(str(exc)) from exc
+            raise RunNotFoundError(str(exc)) from exc
 
     def archive(self, run: str | Run) -> Run:
         """Hide a run from ``list`` (its folder stays; :meth:`restore` brings it back). promptflow's
@@ -112,6 +127,9 @@ class FlowOperations:
         types = ConnectionStore().types()
         loaded, problems = validate_file(path, connections=frozenset(types), connection_types=types)
         if node:
+            if loaded is not None and loaded.node(node) is None:
+                names = ", ".join(n.name for n in loaded.nodes) or "none"
+                raise RequestError(f"The flow {path} has no node '{node}' (its nodes: {names}).")
             problems = problems_for_node(loaded, problems, node)
         return problem_infos(problems, path)
 
@@ -152,14 +170,15 @@ class ConnectionOperations:
 
     def get(self, name: str, with_secrets: bool = False) -> Connection:
         """A stored connection; its secrets masked unless ``with_secrets``. promptflow's ``connections.get``.
-        ``ValueError`` when there is no such connection."""
+        :class:`ConnectionNotFoundError` (a ``ValueError``) when there is no such connection."""
         from flowline.connections.model import MASK
         from flowline.connections.store import ConnectionStoreError
 
+        store = self._store()
         try:
-            connection: Connection = self._store().load(name, resolve_env=with_secrets)
+            connection: Connection = store.load(name, resolve_env=with_secrets)
         except ConnectionStoreError as exc:
-            raise ValueError(str(exc)) from exc
+            raise (RequestError if name in store.names() else ConnectionNotFoundError)(str(exc)) from exc
         if not with_secrets:
             connection.secrets = {k: MASK for k in connection.secrets}
         return connection
@@ -168,29 +187,34 @@ class ConnectionOperations:
         """Store a connection (replacing one of its name), secrets encrypted; returns it as stored, secrets
         masked. A secret given as ``******`` keeps the stored value (so a connection read with masked secrets
         can be changed and saved back), as promptflow does. promptflow's ``connections.create_or_update``."""
-        from flowline.connections.model import MASK
+        from flowline.connections.model import MASK, Connection
         from flowline.connections.store import ConnectionStoreError
 
+        if not isinstance(connection, Connection):
+            raise TypeError("connections.create_or_update() takes a connection (OpenAIConnection, "
+                            f"AzureOpenAIConnection, CustomConnection, ...), not {type(connection).__name__}.")
         store = self._store()
         if any(v == MASK for v in connection.secrets.values()):
             try:
                 stored = store.load(connection.name, resolve_env=False)
             except ConnectionStoreError as exc:
-                raise ValueError(f"Connection '{connection.name}' has masked secrets (******) and is not stored "
+                raise RequestError(f"Connection '{connection.name}' has masked secrets (******) and is not stored "
                                  "yet: give the secrets' values.") from exc
             secrets = {k: stored.secrets.get(k, v) if v == MASK else v for k, v in connection.secrets.items()}
             connection = type(connection)(connection.name, connection.configs, secrets)  # the caller's stays masked
         try:
             store.save(connection)
         except ConnectionStoreError as exc:
-            raise ValueError(str(exc)) from exc
+            raise RequestError(str(exc)) from exc
         return self.get(connection.name)
 
     def delete(self, name: str) -> None:
-        """Delete a stored connection. promptflow's ``connections.delete``; ``ValueError`` when there is none."""
+        """Delete a stored connection. promptflow's ``connections.delete``; :class:`ConnectionNotFoundError` (a
+        ``ValueError``) when there is none."""
         from flowline.connections.store import ConnectionStoreError
 
+        store = self._store()
         try:
-            self._store().delete(name)
+            store.delete(name)
         except ConnectionStoreError as exc:
-            raise ValueError(str(exc)) from exc
+            raise (RequestError if name in store.names() else ConnectionNotFoundError)(str(exc)) from exc

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -18,10 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from flowline.client.errors import FlowRunError
+from flowline.client.errors import FlowRunError, RequestError
 
-# `flowline flow test` exits 2 for a request it refuses (its message on stderr), 1 for a failed run.
-_USAGE = 2
+# `flowline flow test` exits 2 for a request it refuses (its message on stderr), 1 for a failed run, 130 when
+# interrupted; any other code is the process ended under it.
+_USAGE, _FAILED, _INTERRUPTED = 2, 1, 130
 _CANNOT_LOAD = re.compile(r"^Node '(?P<node>[^']+)' could not load its tool: (?P<type>[\w.]+): (?P<message>.*?)"
                           r"(?: \((?P<file>.+?):(?P<line>\d+)\))?$", re.M)
 
@@ -32,6 +34,8 @@ class TestOutcome:
 
     end: dict[str, Any] | None = None
     tokens: dict[str, list[str]] = field(default_factory=dict)
+    running: list[str] = field(default_factory=list)
+    """The nodes started and not ended: those running when the child stopped without a ``run_end``."""
     stderr: str = ""
     code: int = 0
 
@@ -60,6 +64,10 @@ def flow_test(args: list[str], log: IO[str]) -> TestOutcome:
                 outcome.tokens.setdefault(str(line.get("node")), []).append(str(line.get("message", "")))
             elif kind == "log":
                 log.write(f"[{line.get('node')}] {line.get('message', '')}\n")
+            elif kind == "node_start":
+                outcome.running.append(str(line.get("node")))
+            elif kind == "node_end" and line.get("node") in outcome.running:
+                outcome.running.remove(str(line.get("node")))
             elif kind == "run_end":
                 outcome.end = line
         reader.join()
@@ -91,8 +99,39 @@ def test_error(outcome: TestOutcome) -> Exception:
     if loaded is not None:
         return FlowRunError(loaded["node"], loaded["type"], loaded["message"], loaded["file"],
                             int(loaded["line"]) if loaded["line"] else None)
-    message = _last_message(outcome.stderr)
-    return ValueError(message) if outcome.code == _USAGE else FlowRunError(None, "FlowlineError", message)
+    node = outcome.running[-1] if outcome.running else None
+    during = f" while node '{node}' ran" if node else ""
+    if outcome.code == _INTERRUPTED:
+        return FlowRunError(node, "KeyboardInterrupt", f"the test was interrupted{during}")
+    if outcome.code not in (_USAGE, _FAILED):
+        how = (f"was ended by {signal.Signals(-outcome.code).name}" if -outcome.code in signal.valid_signals()
+               else f"exited with code {outcome.code}")
+        return FlowRunError(node, "ProcessCrashError", f"the flow's process {how}{during}: a tool ended it "
+                            "(os._exit, a signal) or it ran out of memory")
+    message = python_words(_last_message(outcome.stderr))
+    return RequestError(message) if outcome.code == _USAGE else FlowRunError(node, "FlowlineError", message)
+
+
+# The CLI's options as the SDK's arguments, for the CLI's messages the SDK passes on; an option followed by a
+# key (`--inputs name=...`, `--inputs name: ...`) becomes that key of the argument.
+_OPTION = re.compile(r"--(?P<option>inputs|name|data|column-mapping|connections|variant|resume-from|flow|node|run|"
+                     r"environment-variables|display-name|tags)\b(?: (?P<key>[\w.]+)(?=[:=]))?")
+
+
+def python_words(message: str) -> str:
+    """A message of the CLI with its options named as :class:`~flowline.client.Client` arguments:
+    ``--column-mapping name='${data.x}'`` → ``column_mapping['name']='${data.x}'``, ``--name`` → ``name``."""
+    def argument(match: re.Match[str]) -> str:
+        name = match["option"].replace("-", "_")
+        return f"{name}[{match['key']!r}]" if match["key"] else name
+
+    return _OPTION.sub(argument, message)
+
+
+def warnings_of(stderr: str) -> list[str]:
+    """The CLI's warnings (``flowline: warning: ...`` lines), in the SDK's words."""
+    marker = "flowline: warning: "
+    return [python_words(line.split(marker, 1)[1]) for line in stderr.splitlines() if marker in line]
 
 
 def _last_message(stderr: str) -> str:
@@ -132,4 +171,4 @@ def run_create(args: list[str], progress: IO[str] | None) -> tuple[int, dict[str
 
 def usage_message(stderr: str) -> str:
     """The message of a refused ``run create`` (exit 2)."""
-    return _last_message(stderr) if stderr.strip() else "the run could not start"
+    return python_words(_last_message(stderr)) if stderr.strip() else "the run could not start"

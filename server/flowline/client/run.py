@@ -49,9 +49,7 @@ class Run:
         properties = {"flow_path": record.flow, "output_path": str(record.folder), "data": record.data or None,
                       "variant": record.variant, "run": record.parent_run,
                       "column_mapping": meta.get("column_mapping", {}),
-                      "system_metrics": {"duration": duration, "lines_total": record.lines_total,
-                                         "lines_completed": record.lines_completed,
-                                         "lines_failed": record.lines_failed}}
+                      "system_metrics": _system_metrics(meta.get("tokens") or {}, duration, record)}
         return cls(name=record.name, status=record.status, created_on=record.created, duration=duration,
                    flow=record.flow, data=record.data or None, variant=record.variant, run=record.parent_run,
                    display_name=record.display_name or record.name, tags=dict(record.tags),
@@ -62,3 +60,11 @@ class Run:
     def __str__(self) -> str:
         done = f"{self.lines_completed} completed, {self.lines_failed} failed of {self.lines_total} lines"
         return f"Run {self.name!r}: {self.status}, {done}" + (f": {self.reason}" if self.reason else "")
+
+
+def _system_metrics(tokens: dict[str, int], duration: float | None, record: RunRecord) -> dict[str, Any]:
+    """promptflow 1.18.5's ``run.properties["system_metrics"]`` keys (observed): the tokens, the duration in
+    seconds, ``__pf__.lines.completed`` and ``__pf__.lines.failed`` (its per-node counts are left out)."""
+    return {"total_tokens": tokens.get("total", 0), "prompt_tokens": tokens.get("prompt", 0),
+            "completion_tokens": tokens.get("completion", 0), "duration": duration,
+            "__pf__.lines.completed": record.lines_completed, "__pf__.lines.failed": record.lines_failed}

@@ -21,13 +21,17 @@ _TARGET = "flowline.compat.promptflow"
 _ADVICE = "see README, 'Moving from Prompt flow'; new tools can use 'from flowline import tool'"
 
 
+# Private modules that tool files (``_core``) and scripts (``_sdk._errors``: RunNotFoundError) import.
+_PRIVATE_SERVED = frozenset({"._core", "._sdk", "._sdk._errors"})
+
+
 def served_modules() -> list[str]:
     """The ``promptflow`` modules the stand-in serves, by their promptflow names (read from the files,
     nothing imported)."""
     package = importlib.import_module(_TARGET)
     names = (m.name[len(_TARGET):] for m in pkgutil.walk_packages(package.__path__, _TARGET + "."))
     return [_PREFIX] + sorted(_PREFIX + n for n in names if not n.rpartition(".")[2].startswith("_") or
-                              n == "._core")
+                              n in _PRIVATE_SERVED)
 
 
 # The module is named as Python knows it: the stand-in's own name (the alias is the same module object).

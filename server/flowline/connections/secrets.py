@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from flowline.connections.model import MASK
+from flowline.connections.model import MASK, Connection
 from flowline.connections.store import ConnectionStore, ConnectionStoreError
 from flowline.flow.model import Flow
 from flowline.flow.references import CONNECTION_FIELD
@@ -34,19 +34,24 @@ class Secrets:
         return text
 
 
-def flow_secrets(flow: Flow, environment: Mapping[str, str], store: ConnectionStore) -> Secrets:
-    """The secrets of every stored connection ``flow`` names: its nodes' connections, the literal node inputs
-    that name one (a Python tool's connection parameter), and ``${conn.field}`` in its environment variables
-    or in ``environment`` (those given for the run). A name that is no stored connection, or one that does not
-    load, adds nothing."""
+def flow_connections(flow: Flow, environment: Mapping[str, str], store: ConnectionStore) -> dict[str, Connection]:
+    """Every stored connection ``flow`` names, by name: its nodes' connections, the literal node inputs that
+    name one (a Python tool's connection parameter), and ``${conn.field}`` in its environment variables or in
+    ``environment`` (those given for the run). A name that is no stored connection, or one that does not load,
+    is left out."""
     stored = set(store.names())
-    values: list[str] = []
-    for name in set(_connection_names(flow, environment)) & stored:
+    found: dict[str, Connection] = {}
+    for name in sorted(set(_connection_names(flow, environment)) & stored):
         try:
-            values += store.load(name).secrets.values()
+            found[name] = store.load(name)
         except ConnectionStoreError:
             continue  # a literal input that happens to be a connection's name, and that does not load
-    return Secrets.of(values)
+    return found
+
+
+def flow_secrets(flow: Flow, environment: Mapping[str, str], store: ConnectionStore) -> Secrets:
+    """The secrets of every stored connection ``flow`` names (:func:`flow_connections`)."""
+    return Secrets.of(v for c in flow_connections(flow, environment, store).values() for v in c.secrets.values())
 
 
 def _connection_names(flow: Flow, environment: Mapping[str, str]) -> Iterator[str]:

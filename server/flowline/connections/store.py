@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,18 @@ class ConnectionStore:
 
         key_file = self.home / "secret.key"
         if not key_file.exists():
+            # Written whole under another name, then linked into place: of two processes storing their first
+            # connection at once, one key wins and neither reads a half-written one.
             self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(Fernet.generate_key())
+            fd, draft = tempfile.mkstemp(dir=self.home, prefix=".secret.key.")  # mode 0600
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(Fernet.generate_key())
+                os.link(draft, key_file)
+            except FileExistsError:
+                pass  # another process made it first: its key is the key
+            finally:
+                os.unlink(draft)
         return Fernet(key_file.read_bytes().strip())
 
     def _path(self, name: str) -> Path:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flowline.connections.model import Connection
+from flowline.connections.secrets import Secrets, flow_secrets
 from flowline.connections.store import ConnectionStore, ConnectionStoreError
 from flowline.engine.errors import FlowRunError, NodeError, NodeSetupError, describe
 from flowline.engine.interrupts import noting_ctrl_c
@@ -46,6 +47,8 @@ class Executable:
     streaming: frozenset[str] = frozenset()
     data_folder: Path | None = None
     """Where image paths in a batch run's data are read from (``RunOptions.data_folder``)."""
+    secrets: Secrets = Secrets()
+    """The secrets of the connections the flow names: masked in the tools' prints and in error messages."""
 
     @property
     def line_nodes(self) -> tuple[Node, ...]:
@@ -221,14 +224,18 @@ class _Builder:
         self._store: ConnectionStore | None = None
         self._connections: dict[str, Connection] = {}
 
+    def store(self) -> ConnectionStore:
+        """The connection store of the run's home, opened on first use."""
+        if self._store is None:
+            self._store = ConnectionStore(self.options.home)
+        return self._store
+
     def connection(self, name: str, node: str | None = None) -> Connection:
         """Stored connection ``name``; :class:`FlowRunError` (naming ``node``, which uses it) when the store
         lacks it: validation only warns, as the flow itself is right."""
         if name not in self._connections:
-            if self._store is None:
-                self._store = ConnectionStore(self.options.home)
             try:
-                self._connections[name] = self._store.load(name)
+                self._connections[name] = self.store().load(name)
             except ConnectionStoreError as exc:
                 raise FlowRunError(f"Node '{node}' cannot run: {exc}" if node else str(exc)) from exc
         return self._connections[name]
@@ -371,4 +378,5 @@ def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None
     target = flow.node(only) if only is not None else None
     if options.stream and target is not None and target.type in STREAMED_TYPES:
         streaming = frozenset({target.name})
-    return Executable(flow, nodes, runners, roots, streaming, options.data_folder)
+    secrets = flow_secrets(flow, options.environment, builder.store())
+    return Executable(flow, nodes, runners, roots, streaming, options.data_folder, secrets)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flowline.connections.secrets import Secrets
 from flowline.engine.capture import node_output
 from flowline.engine.errors import describe
 from flowline.engine.events import Emitter, ErrorInfo, Event, now_iso, to_jsonable
@@ -170,7 +171,7 @@ class _Run:
             self.emit("node_end", node.name, status=BYPASSED, start=stamp, end=stamp, duration_ms=0.0)
 
     def fail_before_start(self, node: Node, exc: Exception) -> NodeResult:
-        info = ErrorInfo(type(exc).__name__, str(exc))
+        info = masked(ErrorInfo(type(exc).__name__, str(exc)), self.exe.secrets)
         result = NodeResult(node.name, FAILED, error=info)
         stamp = now_iso()
         self.emit("node_end", node.name, status=FAILED, start=stamp, end=stamp, duration_ms=0.0, error=info)
@@ -190,7 +191,7 @@ class _Run:
             self.emit("node_start", node.name, start=start, inputs=to_jsonable(kwargs))
 
         def log(stream: str, line: str) -> None:
-            self.emit("log", node.name, stream=stream, message=line)
+            self.emit("log", node.name, stream=stream, message=self.exe.secrets.mask(line))
 
         def metric(key: str, value: Any, variant_id: str | None) -> None:
             self.metrics[key] = value
@@ -220,7 +221,7 @@ class _Run:
                       duration_ms=_ms(started))
             raise
         except Exception as exc:
-            info = _error_info(exc, self.exe.roots)
+            info = masked(_error_info(exc, self.exe.roots), self.exe.secrets)
             duration = _ms(started)
             tokens = sum_tokens(usage) or None
             self.emit("node_end", node.name, status=FAILED, start=start, end=now_iso(), duration_ms=duration,
@@ -321,6 +322,15 @@ def _error_info(exc: Exception, roots: tuple[Path, ...]) -> ErrorInfo:
     return describe(exc, roots)
 
 
+def masked(info: ErrorInfo, secrets: Secrets) -> ErrorInfo:
+    """``info`` with the flow's secrets hidden in its message and traceback (a tool may put a key in its
+    exception's text)."""
+    if not secrets.values:
+        return info
+    return replace(info, message=secrets.mask(info.message),
+                   traceback=secrets.mask(info.traceback) if info.traceback else info.traceback)
+
+
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
@@ -381,7 +391,8 @@ async def run_line(exe: Executable, flow_inputs: dict[str, Any], emitter: Emitte
     try:
         outputs = flow_outputs(exe, run)
     except ResolutionError as exc:
-        return LineResult(FAILED, None, run.results, ErrorInfo("OutputError", str(exc)), None, run.metrics)
+        error = masked(ErrorInfo("OutputError", str(exc)), exe.secrets)
+        return LineResult(FAILED, None, run.results, error, None, run.metrics)
     unserializable = unserializable_output(outputs)
     if unserializable is not None:
         return LineResult(FAILED, None, run.results, unserializable, None, run.metrics)

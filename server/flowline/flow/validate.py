@@ -261,7 +261,11 @@ def validate(flow: Flow, read: Reader = read_disk, connections: frozenset[str] |
     for check in (_check_names, _check_types, _check_references, _check_cycles, check_tools, check_llm_nodes,
                   check_templates, _check_variants, _check_chat, _check_includes, check_environment):
         check(ctx)
-    return sorted(ctx.problems, key=lambda p: (str(p.file or ""), p.span))
+    # What the YAML parser read up to a syntax error on a line is cut short there (`${a.output` read as `$`):
+    # other problems on that line of the flow file would be about the cut, not about what the user wrote.
+    broken = {p.span.start_line for p in flow.problems if p.code == "yaml-syntax" and p.file is None}
+    kept = [p for p in ctx.problems if p.code == "yaml-syntax" or p.file is not None or p.span.start_line not in broken]
+    return sorted(kept, key=lambda p: (str(p.file or ""), p.span))
 
 
 def _first_bad_byte(path: Path) -> Span:

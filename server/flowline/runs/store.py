@@ -184,12 +184,14 @@ class RunStore:
         return self._settled(_record(row))
 
     def list(self, max_results: int | None = None, archived: bool | None = False) -> list[RunRecord]:
-        """Runs, newest first (see :meth:`_settled` for a Running run whose process is gone): those not archived
+        """Runs, newest first, at most ``max_results`` (``None``: all; promptflow's ``runs.list(max_results=0)`` is
+        empty, so is this) (see :meth:`_settled` for a Running run whose process is gone): those not archived
         (``archived=False``), only the archived ones (``True``) or all (``None``)."""
         where = "" if archived is None else f" WHERE COALESCE(archived, '0') = '{1 if archived else 0}'"
         query = f"SELECT * FROM runs{where} ORDER BY created DESC"
         with self._db() as db:
-            rows = db.execute(query + (f" LIMIT {int(max_results)}" if max_results else "")).fetchall()
+            rows = db.execute(query + (f" LIMIT {max(int(max_results), 0)}" if max_results is not None else "")
+                              ).fetchall()
         return [self._settled(_record(r)) for r in rows]
 
     def label(self, name: str, *, display_name: str | None = None, tags: dict[str, str] | None = None,

@@ -15,6 +15,7 @@ from typing import IO, Any
 from flowline.engine.errors import FlowRunError, NodeError
 from flowline.engine.image_inputs import rebase
 from flowline.engine.prepare import RunOptions, environment_text, prepare
+from flowline.engine.scheduler import sum_tokens
 from flowline.flow.build import resolve_flow_path
 from flowline.flow.files import UserFileError, read_user_text
 from flowline.flow.model import Flow, Value
@@ -454,6 +455,9 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         raise RunInterrupted(name) from None
     progress.finish()
     folder.write_metrics(outcome.metrics)
+    # The run's tokens (with the resumed run's lines it kept), for the SDK's system metrics.
+    kept = [r.get("tokens") for r in previous_lines.values()]
+    folder.write_meta({**meta, "tokens": sum_tokens([outcome.tokens, *kept])})
     if outcome.aggregation_error is not None:
         folder.add_log(f"aggregation failed: {outcome.aggregation_error.type}: {outcome.aggregation_error.message}")
     folder.close()

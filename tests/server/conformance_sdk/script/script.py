@@ -1,10 +1,13 @@
 """Prompt flow's code-first lifecycle, written as its examples write it: test a flow and one node, run it
-over data with a column mapping and a variant, evaluate that run, read the metrics, compare the runs."""
+over data with a column mapping and a variant, evaluate that run, read the metrics, compare the runs; then
+what scripts read of a run and catch."""
 
 import json
 from pathlib import Path
 
+from promptflow._sdk._errors import RunNotFoundError
 from promptflow.client import PFClient
+from promptflow.exceptions import UserErrorException
 
 
 def show(label, value):
@@ -25,6 +28,13 @@ def main():
     show("metrics", pf.get_metrics(evaluation))
     show("status", [base.status, evaluation.status])
     pf.visualize([base, evaluation])
+    metrics = base.properties["system_metrics"]
+    show("system metrics", {k: metrics[k] for k in ("__pf__.lines.completed", "__pf__.lines.failed", "total_tokens")})
+    try:
+        pf.runs.get("no_such_run")
+    except RunNotFoundError as error:
+        show("missing run", [type(error).__name__, isinstance(error, UserErrorException)])
+    show("no runs", pf.runs.list(max_results=0))
 
 
 if __name__ == "__main__":
