@@ -300,3 +300,38 @@ def test_exec_serves_promptflows_exception_classes_for_scripts_to_catch(tmp_path
                       "    print(type(error).__name__, isinstance(error, ConnectionNotFoundError))\n")
     done = run_cli("exec", str(script))
     assert (done.code, done.stdout) == (0, "ConnectionNotFoundError True\n"), done.stderr
+
+
+def test_details_put_the_inputs_that_took_their_default_after_the_line_number(tmp_path: Path) -> None:
+    """Observed with promptflow 1.18.5 (`get_details` of a flow with inputs a, b, c; c with a default; mapping
+    {b: ${data.y}, a: ${data.x}}): inputs.a, inputs.b, inputs.line_number, inputs.c, outputs.o."""
+    flow = write_flow(tmp_path / "abc", {"flow.dag.yaml": """
+        inputs:
+          a: {type: string}
+          b: {type: string}
+          c: {type: string, default: cc}
+        outputs:
+          o:
+            type: string
+            reference: ${n.output}
+        nodes:
+        - name: n
+          type: python
+          source: {type: code, path: n.py}
+          inputs:
+            a: ${inputs.a}
+            b: ${inputs.b}
+            c: ${inputs.c}
+        """, "n.py": """
+        from flowline import tool
+
+
+        @tool
+        def n(a: str, b: str, c: str) -> str:
+            return a + b + c
+        """})
+    (tmp_path / "d.jsonl").write_text('{"x": "1", "y": "2"}\n')
+    client = flowline.Client()
+    run = client.run(flow=flow, data=tmp_path / "d.jsonl", column_mapping={"b": "${data.y}", "a": "${data.x}"})
+    assert list(client.get_details(run).columns) == ["inputs.a", "inputs.b", "inputs.line_number", "inputs.c",
+                                                     "outputs.o"]

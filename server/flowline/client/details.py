@@ -12,11 +12,18 @@ FAILED = "(Failed)"
 
 
 def details_rows(record: RunRecord, max_results: int | None) -> list[dict[str, Any]]:
-    """One dict per line, in line order: ``inputs.<name>`` of each flow input, ``inputs.line_number``, then
-    ``outputs.<name>`` of each output (``"(Failed)"`` in every output of a line that failed). The first
-    ``max_results`` lines (``None``: all). Mirrors promptflow 1.18.5's columns (recorded by
-    bench/pf_sdk_reference.py): ``inputs.text, inputs.line_number, outputs.category, outputs.length``."""
-    lines = sorted(RunFolder(record.folder).lines().items())
+    """One dict per line, in line order: ``inputs.<name>`` of each flow input the column mapping gave,
+    ``inputs.line_number``, ``inputs.<name>`` of those that took their default, then ``outputs.<name>`` of each
+    output (``"(Failed)"`` in every output of a line that failed). The first ``max_results`` lines (``None``:
+    all). Mirrors promptflow 1.18.5's columns (recorded by bench/pf_sdk_reference.py: ``inputs.text,
+    inputs.line_number, outputs.category, outputs.length``; observed: inputs a, b mapped and c defaulted give
+    ``inputs.a, inputs.b, inputs.line_number, inputs.c``)."""
+    folder = RunFolder(record.folder)
+    try:
+        mapped = set(folder.meta().get("column_mapping") or {})
+    except (OSError, ValueError):
+        mapped = set()
+    lines = sorted(folder.lines().items())
     if max_results is not None:
         lines = lines[:max_results]
     outputs: list[str] = []
@@ -26,8 +33,10 @@ def details_rows(record: RunRecord, max_results: int | None) -> list[dict[str, A
                 outputs.append(key)
     rows = []
     for number, line in lines:
-        row = {f"inputs.{k}": v for k, v in (line.get("inputs") or {}).items() if k != "line_number"}
+        inputs = {k: v for k, v in (line.get("inputs") or {}).items() if k != "line_number"}
+        row = {f"inputs.{k}": v for k, v in inputs.items() if k in mapped}
         row["inputs.line_number"] = number
+        row.update({f"inputs.{k}": v for k, v in inputs.items() if k not in mapped})
         done = line.get("status") == "Completed" and isinstance(line.get("outputs"), dict)
         for key in outputs:
             row[f"outputs.{key}"] = line["outputs"].get(key) if done else FAILED
