@@ -19,7 +19,7 @@ VSIX := flowline-$(VERSION).vsix
 $(STAMP): server/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e 'server[test]'
+	$(PY) -m pip install --quiet -e 'server[test,ray]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 # The test package that registers tools through the `package_tools` entry point (tests/server/test_package_tools.py).

@@ -132,3 +132,33 @@ def create_connection(tmp_path: Path, text: str, *extra: str) -> Result:
     result = run_cli("connection", "create", "--file", str(path), *extra)
     assert result.code == 0, result.stderr
     return result
+
+
+# A flow whose tool prints the secret of connection `leaky` (custom, secret `token`) and raises with it on
+# the input text "fail": for the tests that secrets are masked wherever tools' words go.
+LEAKY_FLOW = {"flow.dag.yaml": """
+    inputs:
+      text: {type: string}
+    outputs:
+      out:
+        type: string
+        reference: ${t.output}
+    nodes:
+    - name: t
+      type: python
+      source: {type: code, path: t.py}
+      inputs:
+        text: ${inputs.text}
+        conn: leaky
+    """, "t.py": """
+    from flowline import tool
+    from flowline.connections import CustomConnection
+
+
+    @tool
+    def t(text: str, conn: CustomConnection) -> str:
+        print("the token is", conn.secrets["token"])
+        if text == "fail":
+            raise RuntimeError(f"refused with {conn.secrets['token']}")
+        return text
+    """}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLES, one_node_flow, run_cli, write_flow
+from conftest import LEAKY_FLOW, SAMPLES, one_node_flow, run_cli, write_flow
 
 BATCH = Path(__file__).resolve().parent / "conformance_batch"
 
@@ -769,34 +769,6 @@ def test_run_environment_variables_replace_the_flows_and_secrets_are_never_store
     refused = run_cli("run", "create", "-f", str(run_file))
     assert (refused.code, refused.stderr) == (
         2, f"flowline: error: {run_file}: environment_variables.DEBUG is not a string; write it in quotes.\n")
-
-
-LEAKY_FLOW = {"flow.dag.yaml": """
-    inputs:
-      text: {type: string}
-    outputs:
-      out:
-        type: string
-        reference: ${t.output}
-    nodes:
-    - name: t
-      type: python
-      source: {type: code, path: t.py}
-      inputs:
-        text: ${inputs.text}
-        conn: leaky
-    """, "t.py": """
-    from flowline import tool
-    from flowline.connections import CustomConnection
-
-
-    @tool
-    def t(text: str, conn: CustomConnection) -> str:
-        print("the token is", conn.secrets["token"])
-        if text == "fail":
-            raise RuntimeError(f"refused with {conn.secrets['token']}")
-        return text
-    """}
 
 
 @pytest.mark.parametrize("how", [[], ["--worker-processes", "2"]], ids=["threads", "processes"])

@@ -8,9 +8,28 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowline.cli.args import EXIT_FAILED, EXIT_OK, Parser, UsageError, environment, pairs
+
+if TYPE_CHECKING:
+    from flowline.runs.on_ray import RaySettings
+
+
+def _ray_settings(args: argparse.Namespace, given: RaySettings | None) -> RaySettings:
+    """``--engine ray`` and its options over run.yml's ``ray:`` settings; ``FLOWLINE_RAY_ADDRESS`` when no
+    address is given."""
+    from flowline.runs.on_ray import RaySettings
+
+    if given is None and args.engine != "ray":
+        raise UsageError("--ray-address, --ray-workers and --lines-per-task need --engine ray (or engine: ray in "
+                         "the run file).")
+    for option, value in (("--ray-workers", args.ray_workers), ("--lines-per-task", args.lines_per_task)):
+        if value is not None and value < 1:
+            raise UsageError(f"{option} must be at least 1.")
+    base = given or RaySettings()
+    return RaySettings(args.ray_address or base.address or os.environ.get("FLOWLINE_RAY_ADDRESS") or None,
+                       args.ray_workers or base.workers, args.lines_per_task or base.lines_per_task)
 
 
 def cmd_run_create(args: argparse.Namespace) -> int:
@@ -39,6 +58,13 @@ def cmd_run_create(args: argparse.Namespace) -> int:
             if args.workers < 1:
                 raise UsageError("--workers must be at least 1.")
             spec.workers = args.workers
+        ray_options = args.ray_address or args.ray_workers is not None or args.lines_per_task is not None
+        if args.engine == "local":
+            if ray_options:
+                raise UsageError("--ray-address, --ray-workers and --lines-per-task need --engine ray.")
+            spec.ray = None
+        elif args.engine == "ray" or spec.ray is not None or ray_options:
+            spec.ray = _ray_settings(args, spec.ray)
         if args.worker_processes is not None:
             if args.worker_processes < 0:
                 raise UsageError("--worker-processes must be 0 (lines run in this process) or more.")
@@ -163,6 +189,12 @@ def add_parser(groups: argparse._SubParsersAction[Parser]) -> None:
                                  "K='${conn.field}' reads a connection")
     create_run.add_argument("--connections", nargs="+", action="extend", metavar="NODE.connection=NAME",
                             help="override a node's connection (or deployment_name) for this run")
+    create_run.add_argument("--engine", choices=("local", "ray"),
+                            help="where the lines run: here (local, the default) or on a Ray cluster (ray)")
+    create_run.add_argument("--ray-address", metavar="ADDR",
+                            help="the Ray cluster (default: FLOWLINE_RAY_ADDRESS, else a Ray started for the run)")
+    create_run.add_argument("--ray-workers", type=int, metavar="N", help="Ray worker processes (default 2)")
+    create_run.add_argument("--lines-per-task", type=int, metavar="K", help="lines in each Ray task (default 50)")
     create_run.add_argument("--llm-cache", choices=("record", "replay"), help="record or replay LLM calls")
     create_run.set_defaults(handler=cmd_run_create)
     listing = run_cmds.add_parser("list", help="stored runs, newest first")

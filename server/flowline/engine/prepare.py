@@ -212,6 +212,8 @@ class RunOptions:
     # A served flow: a tool's KeyboardInterrupt (GeneratorExit, own CancelledError) fails its node instead of
     # being taken as Ctrl-C (see `PythonRunner.contain_interrupts`).
     contain_interrupts: bool = False
+    # Connections given with the run rather than read from the store (a Ray worker has no store): by name.
+    connections: Mapping[str, Connection] = field(default_factory=dict)
 
 
 class _Builder:
@@ -233,6 +235,8 @@ class _Builder:
     def connection(self, name: str, node: str | None = None) -> Connection:
         """Stored connection ``name``; :class:`FlowRunError` (naming ``node``, which uses it) when the store
         lacks it: validation only warns, as the flow itself is right."""
+        if name not in self._connections and name in self.options.connections:
+            self._connections[name] = self.options.connections[name]
         if name not in self._connections:
             try:
                 self._connections[name] = self.store().load(name)
@@ -378,5 +382,6 @@ def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None
     target = flow.node(only) if only is not None else None
     if options.stream and target is not None and target.type in STREAMED_TYPES:
         streaming = frozenset({target.name})
-    secrets = flow_secrets(flow, options.environment, builder.store())
+    given = (v for c in options.connections.values() for v in c.secrets.values())
+    secrets = Secrets.of([*flow_secrets(flow, options.environment, builder.store()).values, *given])
     return Executable(flow, nodes, runners, roots, streaming, options.data_folder, secrets)

@@ -51,6 +51,14 @@ class BatchOutcome:
     aggregation_error: ErrorInfo | None = None
     done: dict[int, Done] = field(default_factory=dict)
 
+    def add(self, part: BatchOutcome) -> None:
+        """Count in the lines of ``part`` (run elsewhere: a worker process, a Ray worker)."""
+        self.completed += part.completed
+        self.failed += part.failed
+        self.metrics.update(part.metrics)
+        self.tokens = sum_tokens([self.tokens, part.tokens])
+        self.done.update(part.done)
+
 
 class Records(Protocol):
     """Where a batch puts its records: a run folder, or memory in a worker process."""

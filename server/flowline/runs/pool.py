@@ -30,7 +30,7 @@ from flowline.engine.events import Emitter, Event, now_iso, to_jsonable
 from flowline.engine.image_files import run_files, writing_images
 from flowline.engine.inputs import resolve_flow_inputs
 from flowline.engine.prepare import Executable, RunOptions, prepare
-from flowline.engine.scheduler import CANCELED, FAILED, sum_tokens
+from flowline.engine.scheduler import CANCELED, FAILED
 from flowline.engine.threads import LeavableThreads
 from flowline.flow.model import Flow
 from flowline.runs.lines import (
@@ -249,11 +249,7 @@ class _Pool:
 
     def merge(self, records: MemoryRecords, part: BatchOutcome) -> None:
         records.replay(self.folder)
-        self.outcome.completed += part.completed
-        self.outcome.failed += part.failed
-        self.outcome.metrics.update(part.metrics)
-        self.outcome.tokens = sum_tokens([self.outcome.tokens, part.tokens])
-        self.outcome.done.update(part.done)
+        self.outcome.add(part)
         for record in records.lines:
             self.on_line(record["status"])
 

@@ -29,6 +29,7 @@ from flowline.runs.exits import noted_exits
 from flowline.runs.lines import DEFAULT_LINE_TIMEOUT, DEFAULT_WORKERS, Done
 from flowline.runs.mapping import Line, MappingError, apply_mapping, complete_mapping, defaulted_columns
 from flowline.runs.names import default_name, name_problem
+from flowline.runs.on_ray import RaySettings
 from flowline.runs.progress import Progress
 from flowline.runs.store import RunFolder, RunRecord, RunStore, RunStoreError, process_start
 
@@ -66,6 +67,8 @@ class RunSpec:
     worker_processes: int | None = None
     display_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    ray: RaySettings | None = None
+    """``--engine ray``: the lines run on a Ray cluster (``None``: here)."""
 
 
 def spec_from_yaml(path: Path) -> RunSpec:
@@ -97,7 +100,30 @@ def spec_from_yaml(path: Path) -> RunSpec:
         connections=connections,
         display_name=str(data["display_name"]) if data.get("display_name") else None,
         tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
+        ray=_ray_settings(path, data.get("engine"), data.get("ray")),
     )
+
+
+def _ray_settings(path: Path, engine: Any, values: Any) -> RaySettings | None:
+    """run.yml's ``engine: ray`` and ``ray: {address, workers, lines_per_task}`` (``None``: the local engine)."""
+    if engine in (None, "local"):
+        if values:
+            raise RunSpecError(f"{path}: 'ray' settings need 'engine: ray'.")
+        return None
+    if engine != "ray":
+        raise RunSpecError(f"{path}: engine is 'local' or 'ray', not {engine!r}.")
+    if values is not None and not isinstance(values, dict):
+        raise RunSpecError(f"{path}: 'ray' is a mapping of address, workers and lines_per_task.")
+    given = dict(values or {})
+    unknown = set(given) - {"address", "workers", "lines_per_task"}
+    if unknown:
+        raise RunSpecError(f"{path}: ray.{sorted(unknown)[0]} is not a setting (address, workers, lines_per_task).")
+    for key in ("workers", "lines_per_task"):
+        if key in given and (not isinstance(given[key], int) or isinstance(given[key], bool) or given[key] < 1):
+            raise RunSpecError(f"{path}: ray.{key} must be a whole number of at least 1.")
+    defaults = RaySettings()
+    return RaySettings(str(given["address"]) if given.get("address") else None,
+                       given.get("workers", defaults.workers), given.get("lines_per_task", defaults.lines_per_task))
 
 
 def _run_file_environment(path: Path, values: Any) -> dict[str, str]:
@@ -338,6 +364,9 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         spec = resumed_spec(spec, store)
     if spec.flow is None:
         raise RunSpecError("run create needs --flow (or -f run.yml, or --resume-from NAME).")
+    if spec.ray is not None and spec.worker_processes:
+        raise RunSpecError("--worker-processes is the local engine's; with --engine ray the lines run in Ray's "
+                           "worker processes (--ray-workers).")
     data_path = str(spec.data.absolute()) if spec.data else None  # for meta.json, so a resume finds it anywhere
     flow_path = resolve_flow_path(spec.flow.absolute())
     if not flow_path.is_file():
@@ -400,7 +429,7 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
             "run": spec.run, "variant": spec.variant, "column_mapping": mapping, "resume_from": spec.resume_from,
             "environment_variables": spec.environment_variables, "connections": spec.connections,
             "workers": workers, "worker_processes": spec.worker_processes or 0, "line_timeout": line_timeout,
-            "llm_cache": spec.llm_cache, "created": created}
+            "llm_cache": spec.llm_cache, "created": created, "engine": "ray" if spec.ray else "local"}
     folder.write_meta(meta)
     folder.snapshot(flow.directory)
     for record in previous_lines.values():
@@ -445,7 +474,7 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         with noted_exits(ended):
             outcome = run_batch(exe, lines, folder, name, workers=workers, line_timeout=line_timeout,
                                 previous=previous_done, on_line=progress.update, processes=spec.worker_processes or 0,
-                                options=options)
+                                options=options, ray=spec.ray)
     except KeyboardInterrupt:
         folder.close()  # first: the lines are counted from the file
         lines_now = folder.lines()

@@ -1,0 +1,195 @@
+"""`flowline run create --engine ray` against a real Ray head on 127.0.0.1 (two worker processes, no dashboard).
+
+The head is started once for the module with `ray start --head` in its own temporary folder (so the secret
+test can read every file Ray wrote); each run names it with --ray-address.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LEAKY_FLOW, create_connection, run_cli, write_flow
+
+ray = pytest.importorskip("ray")
+BATCH = Path(__file__).resolve().parent / "conformance_batch"
+RAY = Path(sys.executable).parent / "ray"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def head() -> Iterator[tuple[str, Path]]:
+    """A Ray head on 127.0.0.1 with two CPUs: its address and its temporary folder (short: Ray's socket paths
+    must fit in 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="flr-"))
+    port = _free_port()
+    # Ray takes 127.0.0.1 for "this machine" and looks up its network address instead, unless told that
+    # this is a one-machine cluster (the variable's name says macOS and Windows, where that is the default).
+    loopback = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, **loopback}
+    started = subprocess.run([str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+                              "--num-cpus=2", "--include-dashboard=false", f"--temp-dir={folder}",
+                              "--disable-usage-stats"], capture_output=True, text=True, env=env, timeout=180)
+    assert started.returncode == 0, started.stderr
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for key, value in loopback.items():
+                patch.setenv(key, value)  # for the runs' processes, which the tests start
+            yield f"127.0.0.1:{port}", folder
+    finally:
+        subprocess.run([str(RAY), "stop", "--force"], capture_output=True, env=env, timeout=180)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _create(address: str, *args: str) -> dict[str, Any]:
+    result = run_cli("run", "create", *args, "--engine", "ray", "--ray-address", address, "--ray-workers", "2")
+    assert result.code == 0, result.stderr
+    record: dict[str, Any] = result.json()
+    return record
+
+
+def _lines(name: str) -> list[dict[str, Any]]:
+    folder = Path(os.environ["FLOWLINE_HOME"]) / ".runs" / name / "flow_artifacts" / "lines.jsonl"
+    return [json.loads(line) for line in folder.read_text().splitlines()]
+
+
+def _comparable(name: str) -> list[tuple[Any, ...]]:
+    return [(r["line_number"], r["status"], r.get("outputs"), (r.get("error") or {}).get("message"))
+            for r in _lines(name)]
+
+
+def test_the_conformance_flows_give_on_ray_what_they_give_locally(head: tuple[str, Path]) -> None:
+    address, _ = head
+    base = ("--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"), "--column-mapping",
+            "text=${data.text}")
+    local = run_cli("run", "create", *base, "--name", "local")
+    assert local.code == 0, local.stderr
+    on_ray = _create(address, *base, "--name", "on_ray", "--lines-per-task", "2")
+    assert (on_ray["lines_completed"], on_ray["lines_failed"]) == (4, 1)
+    assert _comparable("on_ray") == _comparable("local")
+    assert [r["line_number"] for r in _lines("on_ray")] == [0, 1, 2, 3, 4]  # in line order
+    evaluate = ("--flow", str(BATCH / "evaluate"), "--data", str(BATCH / "data.jsonl"), "--column-mapping",
+                "groundtruth=${data.answer}", "prediction=${run.outputs.category}")
+    assert run_cli("run", "create", *evaluate, "--run", "local", "--name", "eval_local").code == 0
+    evaluated = _create(address, *evaluate, "--run", "on_ray", "--name", "eval_ray")
+    assert evaluated["metrics"] == {"accuracy": 0.75, "graded": 4}  # aggregation once, on the driver
+    assert _comparable("eval_ray") == _comparable("eval_local")
+
+
+SLOW = {"flow.dag.yaml": """
+    inputs:
+      x: {type: int}
+    outputs:
+      y:
+        type: int
+        reference: ${slow.output}
+    nodes:
+    - name: slow
+      type: python
+      source: {type: code, path: slow.py}
+      inputs:
+        x: ${inputs.x}
+    """, "slow.py": """
+    import time
+
+    from flowline import tool
+
+
+    @tool
+    def slow(x: int) -> int:
+        time.sleep(0.05)
+        return x * 2
+    """}
+
+
+def _started(address: str, flow: Path, data: Path, name: str, *extra: str) -> subprocess.Popen[str]:
+    """`run create` of ``flow`` over ``data`` on the head, two workers, running in the background."""
+    return subprocess.Popen([sys.executable, "-m", "flowline", "run", "create", "--flow", str(flow), "--data",
+                             str(data), "--name", name, "--engine", "ray", "--ray-address", address, "--ray-workers",
+                             "2", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_lines(child: subprocess.Popen[str], name: str, count: int) -> None:
+    """Until run ``name`` has written ``count`` lines (polling its file: a state, not a time)."""
+    lines = Path(os.environ["FLOWLINE_HOME"]) / ".runs" / name / "flow_artifacts" / "lines.jsonl"
+    while not (lines.is_file() and lines.read_text().count("\n") >= count):
+        assert child.poll() is None, child.communicate()
+        time.sleep(0.05)
+
+
+def _worker_pids() -> list[int]:
+    listed = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in listed.splitlines() if "ray::LineWorker" in line]
+
+
+def test_a_worker_killed_mid_run_has_its_lines_run_again_each_line_once(head: tuple[str, Path],
+                                                                        tmp_path: Path) -> None:
+    address, _ = head
+    flow = write_flow(tmp_path / "slow", SLOW)
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(400)))
+    child = _started(address, flow, data, "killed", "--workers", "4", "--lines-per-task", "20")
+    _wait_for_lines(child, "killed", 40)  # some tasks done, most to come
+    pids = _worker_pids()
+    assert len(pids) == 2, pids
+    os.kill(pids[0], signal.SIGKILL)
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, err
+    record = json.loads(out)
+    assert (record["lines_completed"], record["lines_failed"]) == (400, 0)
+    numbers = [r["line_number"] for r in _lines("killed")]
+    assert sorted(numbers) == list(range(400))  # each line recorded once
+    assert {r["outputs"]["y"] for r in _lines("killed")} == {2 * i for i in range(400)}
+
+
+def test_a_connections_secret_reaches_the_workers_and_no_file(head: tuple[str, Path], tmp_path: Path) -> None:
+    address, temp_dir = head
+    create_connection(tmp_path, "name: leaky\ntype: custom\nsecrets: {token: tok-ray-secret-77}\n")
+    flow = write_flow(tmp_path / "leaky", LEAKY_FLOW)
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "a"}\n{"text": "fail"}\n')
+    record = _create(address, "--flow", str(flow), "--data", str(data), "--name", "leaky")
+    assert (record["lines_completed"], record["lines_failed"]) == (1, 1)
+    assert _lines("leaky")[1]["error"]["message"] == "refused with ******"  # the worker read the secret
+    run_folder = Path(os.environ["FLOWLINE_HOME"]) / ".runs" / "leaky"
+    assert "the token is ******" in (run_folder / "logs.txt").read_text()
+    leaked = [p for root in (temp_dir, run_folder) for p in root.rglob("*")
+              if p.is_file() and not p.is_symlink() and b"tok-ray-secret" in p.read_bytes()]
+    assert leaked == []
+
+
+def test_ctrl_c_cancels_the_tasks_and_the_run_resumes_on_the_local_engine(head: tuple[str, Path],
+                                                                         tmp_path: Path) -> None:
+    address, _ = head
+    flow = write_flow(tmp_path / "slow", SLOW)
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(300)))
+    child = _started(address, flow, data, "stopped", "--workers", "2", "--lines-per-task", "10")
+    _wait_for_lines(child, "stopped", 20)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert "--resume-from stopped" in err
+    stopped = json.loads(run_cli("run", "show", "--name", "stopped").stdout)
+    assert stopped["status"] == "Canceled" and 20 <= stopped["lines_completed"] < 300
+    assert _worker_pids() == []  # the workers were ended with the run
+    resumed = run_cli("run", "create", "--resume-from", "stopped", "--name", "resumed")
+    assert resumed.code == 0, resumed.stderr
+    assert (resumed.json()["lines_completed"], resumed.json()["lines_failed"]) == (300, 0)
+    assert sorted(r["line_number"] for r in _lines("resumed")) == list(range(300))
