@@ -193,3 +193,26 @@ def test_ctrl_c_cancels_the_tasks_and_the_run_resumes_on_the_local_engine(head: 
     assert resumed.code == 0, resumed.stderr
     assert (resumed.json()["lines_completed"], resumed.json()["lines_failed"]) == (300, 0)
     assert sorted(r["line_number"] for r in _lines("resumed")) == list(range(300))
+
+
+def test_run_yml_engine_and_ray_settings_and_what_is_refused(head: tuple[str, Path], tmp_path: Path) -> None:
+    address, _ = head
+    run_file = tmp_path / "run.yml"
+    run_file.write_text(f"flow: {BATCH / 'classify'}\ndata: {BATCH / 'data.jsonl'}\ncolumn_mapping:\n"
+                        f"  text: ${{data.text}}\nengine: ray\nray:\n  address: {address}\n  lines_per_task: 3\n")
+    done = run_cli("run", "create", "-f", str(run_file), "--name", "from_yml")
+    assert done.code == 0, done.stderr
+    meta = json.loads((Path(os.environ["FLOWLINE_HOME"]) / ".runs" / "from_yml" / "meta.json").read_text())
+    assert meta["engine"] == "ray"
+    for args, message in [
+            (("--ray-workers", "2"), "need --engine ray"),
+            (("--engine", "local", "--ray-address", address), "need --engine ray"),
+            (("--engine", "ray", "--worker-processes", "2"), "--worker-processes is the local engine's"),
+            (("--engine", "ray", "--lines-per-task", "0"), "--lines-per-task must be at least 1")]:
+        refused = run_cli("run", "create", "--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"),
+                          *args)
+        assert (refused.code, message in refused.stderr) == (2, True), refused.stderr
+    run_file.write_text(f"flow: {BATCH / 'classify'}\ndata: {BATCH / 'data.jsonl'}\nengine: rays\n")
+    refused = run_cli("run", "create", "-f", str(run_file))
+    assert (refused.code, refused.stderr) == (2, f"flowline: error: {run_file}: engine is 'local' or 'ray', not "
+                                                 "'rays'.\n")
