@@ -20,6 +20,7 @@ import math
 import shutil
 import sys
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -109,7 +110,7 @@ class LineWorker:
         return text
 
     def pid(self) -> int:
-        """This worker's process id (for tests that end it)."""
+        """This worker's process id; the driver's first call, answered once the flow is loaded."""
         import os
 
         return os.getpid()
@@ -186,6 +187,7 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
         write_snapshot(exe.flow, staging / "flow")
         init: dict[str, Any] = {"runtime_env": {"working_dir": str(staging / "flow")}, "log_to_driver": False,
                                 "logging_level": "ERROR", "configure_logging": False}
+        began = time.perf_counter()
         # Ray prints what it notices (a worker that died) on stdout, which carries the run's record: stderr.
         with contextlib.redirect_stdout(sys.stderr):
             if settings.address:
@@ -193,7 +195,8 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
             else:
                 ray.init(num_cpus=settings.workers, include_dashboard=False, **init)
             try:
-                _Driver(ray, exe, folder, run_id, settings, workers, timeout, options, outcome, on_line).run(lines)
+                _Driver(ray, exe, folder, run_id, settings, workers, timeout, options, outcome, on_line,
+                        began).run(lines)
             finally:
                 ray.shutdown()
     finally:
@@ -216,7 +219,8 @@ class _Driver:
 
     def __init__(self, ray: Any, exe: Executable, folder: RunFolder, run_id: str, settings: RaySettings, workers: int,
                  timeout: float | None, options: RunOptions, outcome: BatchOutcome,
-                 on_line: Callable[[str], None]) -> None:
+                 on_line: Callable[[str], None], began: float) -> None:
+        self.began = began
         self.ray = ray
         self.actor_class = ray.remote(num_cpus=1, max_restarts=0)(LineWorker)
         self.args = (exe.flow, replace(options, home=None, data_folder=None), workers, timeout, run_id)
@@ -232,6 +236,7 @@ class _Driver:
         size = self.settings.lines_per_task
         pending = deque(_Task(i, lines[start:start + size]) for i, start in enumerate(range(0, len(lines), size)))
         self.actors = [self.actor_class.remote(*self.args) for _ in range(min(self.settings.workers, len(pending)))]
+        self._note_ready()
         load = [0] * len(self.actors)
         running: dict[Any, tuple[int, Any, _Task]] = {}
         try:
@@ -266,6 +271,16 @@ class _Driver:
         finally:
             for actor in self.actors:
                 self.ray.kill(actor)
+
+    def _note_ready(self) -> None:
+        """Log how long Ray took to give the run its workers, flow loaded (a worker that cannot load the flow
+        says so when its first task fails)."""
+        try:
+            self.ray.get([actor.pid.remote() for actor in self.actors])
+        except self.ray.exceptions.RayActorError:
+            return
+        self.writer.folder.add_log(f"ray: {len(self.actors)} worker process(es) ready in "
+                                   f"{time.perf_counter() - self.began:.2f} s (connected, flow loaded)")
 
     def _arrived(self, task: _Task, records: MemoryRecords, part: BatchOutcome) -> None:
         for record in records.lines:
