@@ -99,6 +99,8 @@ bench: install
 	$(PY) bench/batch.py
 	$(PY) bench/lsp.py
 	$(PY) bench/serve.py
+	$(PY) bench/sdk.py
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache node_modules dist extension/out tests/e2e/out $(VSIX)
