@@ -216,3 +216,13 @@ def test_run_yml_engine_and_ray_settings_and_what_is_refused(head: tuple[str, Pa
     refused = run_cli("run", "create", "-f", str(run_file))
     assert (refused.code, refused.stderr) == (2, f"flowline: error: {run_file}: engine is 'local' or 'ray', not "
                                                  "'rays'.\n")
+
+
+def test_an_address_where_nothing_answers_fails_the_run_at_once_saying_so() -> None:
+    port = _free_port()
+    done = run_cli("run", "create", "--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"),
+                   "--column-mapping", "text=${data.text}", "--engine", "ray", "--ray-address", f"127.0.0.1:{port}",
+                   "--name", "unreachable")
+    assert done.code == 1 and "Traceback" not in done.stderr
+    assert f"Could not reach the Ray cluster at 127.0.0.1:{port}: Connection refused." in done.stderr
+    assert json.loads(run_cli("run", "show", "--name", "unreachable").stdout)["status"] == "Failed"

@@ -45,6 +45,10 @@ RETRIES = 2
 LOAD_ERROR = "PythonLoadError"  # promptflow's error type for tools that cannot load
 
 
+class RayUnreachable(Exception):
+    """The Ray cluster could not be reached (the message says which and why); no line ran."""
+
+
 @dataclass(frozen=True)
 class RaySettings:
     """Where and how wide a run goes: ``address`` of the cluster (``None``: a Ray started on this machine for
@@ -172,6 +176,7 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
     the workers have no connection store). Ctrl-C (``KeyboardInterrupt``) cancels the tasks, ends the
     workers and is raised again, the lines written so far kept. Raises ``ImportError`` without Ray."""
     if settings.address:
+        _answers(settings.address)  # Ray itself waits without end for an address where nothing listens
         _token_auth_when_available()  # before Ray is imported: it reads the mode once
     import ray
 
@@ -190,10 +195,15 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
         began = time.perf_counter()
         # Ray prints what it notices (a worker that died) on stdout, which carries the run's record: stderr.
         with contextlib.redirect_stdout(sys.stderr):
-            if settings.address:
-                ray.init(address=settings.address, **init)
-            else:
-                ray.init(num_cpus=settings.workers, include_dashboard=False, **init)
+            try:
+                if settings.address:
+                    ray.init(address=settings.address, **init)
+                else:
+                    ray.init(num_cpus=settings.workers, include_dashboard=False, **init)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = f"the Ray cluster at {settings.address}" if settings.address else "a Ray on this machine"
+                raise RayUnreachable(f"Could not reach {where}: {_last_line(exc)}. Check the address (`ray status "
+                                     "--address ...` on the cluster) or start one with `ray start --head`.") from None
             try:
                 _Driver(ray, exe, folder, run_id, settings, workers, timeout, options, outcome, on_line,
                         began).run(lines)
@@ -201,6 +211,22 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
                 ray.shutdown()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _answers(address: str) -> None:
+    """Raise :class:`RayUnreachable` at once when nothing accepts a connection at ``address`` (``host:port``
+    or ``ray://host:port``; other forms are left to Ray)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=5):
+            pass
+    except OSError as exc:
+        raise RayUnreachable(f"Could not reach the Ray cluster at {address}: {exc.strerror or exc}. Check the address "
+                             "(`ray status` on the cluster prints it) or start one with `ray start --head`.") from None
 
 
 def _token_auth_when_available() -> None:

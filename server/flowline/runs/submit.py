@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import sys
@@ -29,7 +30,7 @@ from flowline.runs.exits import noted_exits
 from flowline.runs.lines import DEFAULT_LINE_TIMEOUT, DEFAULT_WORKERS, Done
 from flowline.runs.mapping import Line, MappingError, apply_mapping, complete_mapping, defaulted_columns
 from flowline.runs.names import default_name, name_problem
-from flowline.runs.on_ray import RaySettings
+from flowline.runs.on_ray import RaySettings, RayUnreachable
 from flowline.runs.progress import Progress
 from flowline.runs.store import RunFolder, RunRecord, RunStore, RunStoreError, process_start
 
@@ -364,6 +365,9 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         spec = resumed_spec(spec, store)
     if spec.flow is None:
         raise RunSpecError("run create needs --flow (or -f run.yml, or --resume-from NAME).")
+    if spec.ray is not None and importlib.util.find_spec("ray") is None:
+        raise RunSpecError("--engine ray needs Ray on this machine: pip install 'flowline[ray]' (and the same Ray "
+                           "version as the cluster's).")
     if spec.ray is not None and spec.worker_processes:
         raise RunSpecError("--worker-processes is the local engine's; with --engine ray the lines run in Ray's "
                            "worker processes (--ray-workers).")
@@ -482,6 +486,11 @@ def create_run(spec: RunSpec, store: RunStore | None = None, progress_stream: IO
         progress.finish()
         index("Canceled", completed, len(lines_now) - completed, {}, round((time.perf_counter() - started) * 1000))
         raise RunInterrupted(name) from None
+    except RayUnreachable as exc:  # no line ran: the run is stored as Failed, saying why
+        folder.add_log(str(exc))
+        folder.close()
+        progress_stream.write("\n")
+        return index("Failed", len(previous_lines), 0, {}, round((time.perf_counter() - started) * 1000, 3), str(exc))
     progress.finish()
     folder.write_metrics(outcome.metrics)
     # The run's tokens (with the resumed run's lines it kept), for the SDK's system metrics.
