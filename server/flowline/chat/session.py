@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from flowline.chat.history import history_entry, history_problem, message_value, one_line
 from flowline.chat.roles import ChatRoles
-from flowline.connections.secrets import Secrets, flow_secrets
+from flowline.connections.secrets import Secrets
 from flowline.engine.errors import FlowRunError
 from flowline.engine.events import Emitter, Event, to_jsonable
 from flowline.engine.inputs import resolve_flow_inputs
@@ -220,17 +220,15 @@ def open_session(flow: Flow, roles: ChatRoles, given: dict[str, Any], variant: t
 
     Raises :class:`FlowRunError` for a missing or malformed input (before any tool loads), a bad variant
     or an unknown connection; :class:`NodeError` for a tool that does not load."""
-    from flowline.connections.store import ConnectionStore
     from flowline.engine.prepare import prepare
 
     history = _first_history(flow, roles, given)
     exe = prepare(flow, variant, options=options)
-    secrets = flow_secrets(exe.flow, options.environment, ConnectionStore(options.home))
 
     def resolve(values: dict[str, Any]) -> dict[str, Any]:
         return resolve_flow_inputs(exe.flow, values).flow_inputs
 
-    return ChatSession(exe, roles, given, history, resolve, secrets)
+    return ChatSession(exe, roles, given, history, resolve, exe.secrets)
 
 
 _PLACEHOLDER: dict[str | None, Any] = {"list": [], "object": {}, "int": 0, "double": 0.0, "bool": False}

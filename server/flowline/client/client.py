@@ -62,9 +62,13 @@ def _default_name(flow_folder: Path, variant: str | None) -> str:
     """The name ``run create`` would give the run (:func:`flowline.runs.names.default_name`)."""
     from datetime import datetime
 
+    from flowline.flow.variants import VariantError, parse_variant
     from flowline.runs.names import default_name
 
-    variant_id = variant.strip("${}").split(".", 1)[-1] if variant else None
+    try:
+        variant_id = parse_variant(variant)[1] if variant else None
+    except VariantError:
+        variant_id = None  # `run create` refuses the variant, in its own words
     return default_name(flow_folder.name, variant_id, datetime.now())
 
 

@@ -34,24 +34,27 @@ class Secrets:
         return text
 
 
-def flow_connections(flow: Flow, environment: Mapping[str, str], store: ConnectionStore) -> dict[str, Connection]:
+def flow_connections(flow: Flow, environment: Mapping[str, str], store: ConnectionStore,
+                     known: Mapping[str, Connection] | None = None) -> dict[str, Connection]:
     """Every stored connection ``flow`` names, by name: its nodes' connections, the literal node inputs that
     name one (a Python tool's connection parameter), and ``${conn.field}`` in its environment variables or in
-    ``environment`` (those given for the run). A name that is no stored connection, or one that does not load,
-    is left out."""
-    stored = set(store.names())
+    ``environment`` (those given for the run). ``known`` holds connections already loaded (not read again). A
+    name that is no stored connection, or one that does not load, is left out."""
+    known = known or {}
     found: dict[str, Connection] = {}
-    for name in sorted(set(_connection_names(flow, environment)) & stored):
+    for name in sorted(set(_connection_names(flow, environment)) & (set(store.names()) | set(known))):
         try:
-            found[name] = store.load(name)
+            found[name] = known[name] if name in known else store.load(name)
         except ConnectionStoreError:
             continue  # a literal input that happens to be a connection's name, and that does not load
     return found
 
 
-def flow_secrets(flow: Flow, environment: Mapping[str, str], store: ConnectionStore) -> Secrets:
-    """The secrets of every stored connection ``flow`` names (:func:`flow_connections`)."""
-    return Secrets.of(v for c in flow_connections(flow, environment, store).values() for v in c.secrets.values())
+def flow_secrets(flow: Flow, environment: Mapping[str, str], store: ConnectionStore,
+                 known: Mapping[str, Connection] | None = None) -> Secrets:
+    """The secrets of every connection ``flow`` names (:func:`flow_connections`), and of those ``known``."""
+    connections = {**(known or {}), **flow_connections(flow, environment, store, known)}
+    return Secrets.of(v for c in connections.values() for v in c.secrets.values())
 
 
 def _connection_names(flow: Flow, environment: Mapping[str, str]) -> Iterator[str]:

@@ -232,6 +232,10 @@ class _Builder:
             self._store = ConnectionStore(self.options.home)
         return self._store
 
+    def loaded(self) -> dict[str, Connection]:
+        """The connections read so far, by name."""
+        return dict(self._connections)
+
     def connection(self, name: str, node: str | None = None) -> Connection:
         """Stored connection ``name``; :class:`FlowRunError` (naming ``node``, which uses it) when the store
         lacks it: validation only warns, as the flow itself is right."""
@@ -382,6 +386,6 @@ def prepare(flow: Flow, variant: tuple[str, str] | None = None, only: str | None
     target = flow.node(only) if only is not None else None
     if options.stream and target is not None and target.type in STREAMED_TYPES:
         streaming = frozenset({target.name})
-    given = (v for c in options.connections.values() for v in c.secrets.values())
-    secrets = Secrets.of([*flow_secrets(flow, options.environment, builder.store()).values, *given])
+    # The connections the tools were given (loaded once, above) and those given with the run count as read.
+    secrets = flow_secrets(flow, options.environment, builder.store(), {**options.connections, **builder.loaded()})
     return Executable(flow, nodes, runners, roots, streaming, options.data_folder, secrets)

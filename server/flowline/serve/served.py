@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from flowline.chat.history import history_problem
-from flowline.connections.secrets import Secrets, flow_secrets
+from flowline.connections.secrets import Secrets
 from flowline.connections.store import ConnectionStore
 from flowline.engine.errors import FlowRunError, NodeError
 from flowline.engine.events import Emitter, Event
@@ -114,8 +114,7 @@ def load_flow(config: ServeConfig) -> ServedFlow:
         raise ServeLoadError(str(exc)) from exc
     except NodeError as exc:
         raise ServeLoadError(exc.load_failure() + _requirements_hint(flow, exc)) from exc
-    secrets = flow_secrets(executable.flow, config.environment_variables, store)
-    return ServedFlow(executable.flow, executable, secrets, config.request_timeout,
+    return ServedFlow(executable.flow, executable, executable.secrets, config.request_timeout,
                       config.name or executable.flow.directory.name, config.allow_private_urls)
 
 
