@@ -5,7 +5,6 @@ This is the engine's entry point for ``flowline flow test`` and the language ser
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import IO, Any
@@ -24,7 +23,7 @@ from flowline.engine.scheduler import (
     run_line,
     run_single_node,
 )
-from flowline.engine.threads import LeavableThreads
+from flowline.engine.threads import run_interruptible
 from flowline.flow.model import Flow
 
 
@@ -56,7 +55,6 @@ async def _run_once(exe: Executable, resolved: Resolved, node: str | None, emitt
     aggregation node does not fail the test: the line's outputs are the answer (``pf flow test``
     logs the node's error and exits 0 with them). Sync tools run on threads nobody waits for, so Ctrl-C ends
     the test at once even while a tool is still running (see :mod:`flowline.engine.threads`)."""
-    asyncio.get_running_loop().set_default_executor(LeavableThreads())
     if node is not None:
         target = next(n for n in exe.nodes if n.name == node)
         return await run_single_node(exe, target, resolved.flow_inputs, resolved.dependency_outputs, emitter,
@@ -98,7 +96,7 @@ def _flow_test(flow: Flow, given: dict[str, Any], emitter: Emitter, node: str | 
                        extra={"flow": str(flow.path), "unknown_inputs": list(resolved.unknown)}
                        if resolved.unknown else {"flow": str(flow.path)}))
     with routed_output(stray_output):
-        line, aggregated = asyncio.run(_run_once(exe, resolved, node, emitter, run_id))
+        line, aggregated = run_interruptible(_run_once(exe, resolved, node, emitter, run_id))
     duration = round((time.perf_counter() - started) * 1000, 3)
     outputs: Any = to_jsonable(line.outputs)
     if node is not None and outputs is not None:

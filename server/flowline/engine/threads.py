@@ -8,11 +8,15 @@ the exit; the threads here are daemons that are never joined, so such a tool end
 
 from __future__ import annotations
 
+import asyncio
 import queue
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class LeavableThreads(ThreadPoolExecutor):
@@ -71,3 +75,42 @@ class LeavableThreads(ThreadPoolExecutor):
             self._count -= idle
         for _ in range(idle):
             self._jobs.put(None)
+
+
+def run_interruptible(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)`` with sync tools on :class:`LeavableThreads`, where Ctrl-C raises
+    ``KeyboardInterrupt`` at once even while a tool runs.
+
+    ``asyncio.run`` handles SIGINT with a Python-level handler, which runs only when the main thread next
+    executes code. The kernel may hand the signal to a tool's thread instead (sleeping in a system call); the
+    main thread then sleeps on in ``select()`` until some other event, which can be the tool's end, a minute
+    later. The loop's own signal handler also wakes ``select()`` through its self-pipe, whichever thread
+    took the signal. Without it (Windows, or not the main thread) this is plain ``asyncio.run``.
+    """
+
+    async def interruptible() -> T:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(LeavableThreads())
+        task = asyncio.current_task()
+        interrupted = False
+
+        def on_ctrl_c() -> None:
+            nonlocal interrupted
+            interrupted = True
+            if task is not None:
+                task.cancel()
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
+        except (NotImplementedError, RuntimeError, ValueError):
+            return await main
+        try:
+            return await main
+        except asyncio.CancelledError:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    return asyncio.run(interruptible())

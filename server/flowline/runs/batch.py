@@ -7,13 +7,13 @@ dies; lines completed by the run this one resumes are passed in and not run agai
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from flowline.engine.capture import routed_output
 from flowline.engine.events import Emitter
 from flowline.engine.image_files import run_files, writing_images
 from flowline.engine.prepare import Executable, RunOptions
+from flowline.engine.threads import run_interruptible
 from flowline.runs.lines import DEFAULT_WORKERS, BatchOutcome, Done, FolderSink, aggregate, run_lines
 from flowline.runs.mapping import Line
 from flowline.runs.on_ray import RaySettings, run_on_ray
@@ -48,7 +48,7 @@ def _run_batch(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
         else:
             run_in_processes(exe, lines, folder, run_id, processes, workers, line_timeout, options, outcome, on_line)
         with routed_output():
-            asyncio.run(aggregate(exe, emitter, run_id, outcome))
+            run_interruptible(aggregate(exe, emitter, run_id, outcome))
         return
 
     async def everything() -> None:
@@ -56,4 +56,4 @@ def _run_batch(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
         await aggregate(exe, emitter, run_id, outcome)
 
     with routed_output():
-        asyncio.run(everything())
+        run_interruptible(everything())
