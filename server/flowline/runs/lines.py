@@ -21,7 +21,6 @@ from flowline.engine.inputs import InputTypeError, resolve_flow_inputs
 from flowline.engine.nodes import plain
 from flowline.engine.prepare import Executable
 from flowline.engine.scheduler import COMPLETED, FAILED, LineResult, run_aggregation, run_line, sum_tokens
-from flowline.engine.threads import LeavableThreads
 from flowline.runs.exits import running_line
 from flowline.runs.mapping import Line
 from flowline.runs.own_time import OwnClock, own_clock
@@ -226,8 +225,8 @@ class Flusher:
 async def run_lines(exe: Executable, lines: list[Line], emitter: Emitter, run_id: str, workers: int,
                      timeout: float | None, outcome: BatchOutcome, folder: Records,
                      on_line: Callable[[str], None]) -> None:
-    # Sync tools run in threads: as many as lines in flight, so blocking I/O tools overlap too.
-    asyncio.get_running_loop().set_default_executor(LeavableThreads())
+    """Run ``lines``, ``workers`` at a time, on a loop started by ``run_interruptible``: its sync tools run on
+    ``LeavableThreads``, as many threads as lines in flight, so blocking I/O tools overlap too."""
     queue = iter(lines)
     flusher = Flusher(folder)
 
