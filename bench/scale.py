@@ -8,8 +8,9 @@
 Each runs with the local engine, then with `--engine ray` on 1 and on 2 worker processes of a Ray head started
 here on 127.0.0.1 (`ray start --head`, two CPUs), with the same total lines in flight (`--in-flight`: the
 local engine's `--workers`; each Ray worker gets its share). Throughput is lines divided by the run's own
-duration (its record's duration_ms) less, for Ray, the time to reach the cluster and load the flow in the
-workers (logged in the run's logs.txt as "ray: ... ready in X s"), which is printed apart. Each case runs
+duration (its record's duration_ms) less, for Ray, its fixed costs, printed apart: start-up (importing Ray,
+staging the flow, reaching the cluster, loading the flow in the workers: "ray: ... ready in X s" in the run's
+logs.txt) and shut-down ("ray: shut down in X s"). Each case runs
 `--repeat` times; the run of median throughput is shown, with all the throughputs measured.
 """
 
@@ -47,10 +48,12 @@ def _run(env: dict[str, str], flow: Path, data: Path, mapping: str, *engine: str
     assert record["lines_completed"] == record["lines_total"], record
     log = (Path(record["folder"]) / "logs.txt").read_text() if (Path(record["folder"]) / "logs.txt").is_file() else ""
     ready = re.search(r"ray: \d+ worker process\(es\) ready in ([\d.]+) s", log)
+    ended = re.search(r"ray: shut down in ([\d.]+) s", log)
     startup = float(ready.group(1)) if ready else 0.0
-    seconds = record["duration_ms"] / 1000 - startup
+    shutdown = float(ended.group(1)) if ended else 0.0
+    seconds = record["duration_ms"] / 1000 - startup - shutdown
     return {"lines_per_s": round(record["lines_total"] / seconds, 1), "startup_s": round(startup, 2),
-            "run_s": round(seconds, 2)}
+            "shutdown_s": round(shutdown, 2), "run_s": round(seconds, 2)}
 
 
 def _median(repeat: int, *args: Any) -> dict[str, Any]:

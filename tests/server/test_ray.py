@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -84,6 +85,9 @@ def test_the_conformance_flows_give_on_ray_what_they_give_locally(head: tuple[st
     assert (on_ray["lines_completed"], on_ray["lines_failed"]) == (4, 1)
     assert _comparable("on_ray") == _comparable("local")
     assert [r["line_number"] for r in _lines("on_ray")] == [0, 1, 2, 3, 4]  # in line order
+    log = (Path(on_ray["folder"]) / "logs.txt").read_text()  # Ray's fixed costs, apart from the lines'
+    assert re.search(r"ray: 2 worker process\(es\) ready in \d+\.\d\d s", log), log
+    assert re.search(r"ray: shut down in \d+\.\d\d s", log), log
     evaluate = ("--flow", str(BATCH / "evaluate"), "--data", str(BATCH / "data.jsonl"), "--column-mapping",
                 "groundtruth=${data.answer}", "prediction=${run.outputs.category}")
     assert run_cli("run", "create", *evaluate, "--run", "local", "--name", "eval_local").code == 0

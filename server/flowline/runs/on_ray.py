@@ -174,7 +174,11 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
     """Run ``lines`` on Ray and write their records into ``folder``; ``outcome`` gets their counts, metrics,
     tokens and what the aggregation reads. ``options.connections`` holds the flow's connections (loaded here:
     the workers have no connection store). Ctrl-C (``KeyboardInterrupt``) cancels the tasks, ends the
-    workers and is raised again, the lines written so far kept. Raises ``ImportError`` without Ray."""
+    workers and is raised again, the lines written so far kept. Raises ``ImportError`` without Ray.
+
+    The run's log says how long Ray's own parts took, apart from the lines: start-up (importing Ray, staging
+    the flow, reaching the cluster, starting the workers, loading the flow in them) and shut-down."""
+    began = time.perf_counter()
     if settings.address:
         _answers(settings.address)  # Ray itself waits without end for an address where nothing listens
         _token_auth_when_available()  # before Ray is imported: it reads the mode once
@@ -192,7 +196,6 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
         write_snapshot(exe.flow, staging / "flow")
         init: dict[str, Any] = {"runtime_env": {"working_dir": str(staging / "flow")}, "log_to_driver": False,
                                 "logging_level": "ERROR", "configure_logging": False}
-        began = time.perf_counter()
         # Ray prints what it notices (a worker that died) on stdout, which carries the run's record: stderr.
         with contextlib.redirect_stdout(sys.stderr):
             try:
@@ -204,11 +207,14 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
                 where = f"the Ray cluster at {settings.address}" if settings.address else "a Ray on this machine"
                 raise RayUnreachable(f"Could not reach {where}: {_last_line(exc)}. Check the address (`ray status "
                                      "--address ...` on the cluster) or start one with `ray start --head`.") from None
+            driver = _Driver(ray, exe, folder, run_id, settings, workers, timeout, options, outcome, on_line, began)
             try:
-                _Driver(ray, exe, folder, run_id, settings, workers, timeout, options, outcome, on_line,
-                        began).run(lines)
+                driver.run(lines)
             finally:
+                ending = time.perf_counter()
+                driver.end_workers()
                 ray.shutdown()
+                folder.add_log(f"ray: shut down in {time.perf_counter() - ending:.2f} s")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -292,21 +298,25 @@ class _Driver:
                         continue
                     self._arrived(task, records, part)
         except KeyboardInterrupt:
-            self.writer.flush_all()  # the workers are ended below; a resumed run runs the lines they had
+            self.writer.flush_all()  # the workers are ended next; a resumed run runs the lines they had
             raise
-        finally:
-            for actor in self.actors:
-                self.ray.kill(actor)
+
+    def end_workers(self) -> None:
+        """End the run's worker processes (their lines are done, or the run stops)."""
+        for actor in self.actors:
+            self.ray.kill(actor)
 
     def _note_ready(self) -> None:
-        """Log how long Ray took to give the run its workers, flow loaded (a worker that cannot load the flow
-        says so when its first task fails)."""
+        """Log how long Ray took to give the run its workers, from the start of :func:`run_on_ray` (importing
+        Ray, staging the flow, reaching the cluster, loading the flow in the workers; a worker that cannot load
+        the flow says so when its first task fails)."""
         try:
             self.ray.get([actor.pid.remote() for actor in self.actors])
         except self.ray.exceptions.RayActorError:
             return
-        self.writer.folder.add_log(f"ray: {len(self.actors)} worker process(es) ready in "
-                                   f"{time.perf_counter() - self.began:.2f} s (connected, flow loaded)")
+        took = time.perf_counter() - self.began
+        self.writer.folder.add_log(f"ray: {len(self.actors)} worker process(es) ready in {took:.2f} s (Ray loaded, "
+                                   "cluster reached, flow loaded)")
 
     def _arrived(self, task: _Task, records: MemoryRecords, part: BatchOutcome) -> None:
         for record in records.lines:
