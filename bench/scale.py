@@ -1,6 +1,6 @@
 """Batch runs on Ray against the local engine, in one run (by hand).
 
-    .venv/bin/python bench/scale.py [--lines 20000] [--llm-lines 2000] [--in-flight 64] [--repeat 3]
+    .venv/bin/python bench/scale.py [--lines 20000] [--llm-lines 2000] [--in-flight 64] [--repeat 5]
 
 1. Trivial: bench/flows/one_node over N lines.
 2. LLM-bound: bench/flows/llm_one over M lines against bench/slow_openai.py (100 ms per answer, 127.0.0.1).
@@ -11,7 +11,8 @@ local engine's `--workers`; each Ray worker gets its share). Throughput is lines
 duration (its record's duration_ms) less, for Ray, its fixed costs, printed apart: start-up (importing Ray,
 staging the flow, reaching the cluster, loading the flow in the workers: "ray: ... ready in X s" in the run's
 logs.txt) and shut-down ("ray: shut down in X s"). Each case runs
-`--repeat` times; the run of median throughput is shown, with all the throughputs measured.
+`--repeat` times, in rounds (local, Ray on 1, Ray on 2, then again); the run of median throughput is shown,
+with all the throughputs measured.
 """
 
 from __future__ import annotations
@@ -56,21 +57,27 @@ def _run(env: dict[str, str], flow: Path, data: Path, mapping: str, *engine: str
             "shutdown_s": round(shutdown, 2), "run_s": round(seconds, 2)}
 
 
-def _median(repeat: int, *args: Any) -> dict[str, Any]:
-    """The run of median throughput among ``repeat`` runs, with every throughput measured."""
-    runs = sorted((_run(*args) for _ in range(repeat)), key=lambda r: float(r["lines_per_s"]))
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median throughput among ``runs``, with every throughput measured."""
+    runs = sorted(runs, key=lambda r: float(r["lines_per_s"]))
     return {**runs[len(runs) // 2], "all_lines_per_s": [r["lines_per_s"] for r in runs]}
 
 
 def _case(env: dict[str, str], address: str, flow: Path, data: Path, mapping: str, in_flight: int,
           repeat: int) -> dict[str, Any]:
-    local = _median(repeat, env, flow, data, mapping, "--workers", str(in_flight))
-    out: dict[str, Any] = {"local": local}
+    engines: dict[str, tuple[str, ...]] = {"local": ("--workers", str(in_flight))}
     for workers in (1, 2):
-        ray = _median(repeat, env, flow, data, mapping, "--engine", "ray", "--ray-address", address, "--ray-workers",
-                      str(workers), "--workers", str(in_flight // workers))
-        ray["ratio_to_local"] = round(ray["lines_per_s"] / local["lines_per_s"], 2)
-        out[f"ray_{workers}_workers"] = ray
+        engines[f"ray_{workers}_workers"] = ("--engine", "ray", "--ray-address", address, "--ray-workers", str(workers),
+                                             "--workers", str(in_flight // workers))
+    # Rounds of one run of each engine, so that what drifts on the machine over the case weighs on all alike.
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
+    for _ in range(repeat):
+        for name, engine in engines.items():
+            runs[name].append(_run(env, flow, data, mapping, *engine))
+    out = {name: _median(measured) for name, measured in runs.items()}
+    for name in engines:
+        if name != "local":
+            out[name]["ratio_to_local"] = round(out[name]["lines_per_s"] / out["local"]["lines_per_s"], 2)
     return out
 
 
@@ -79,7 +86,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=20000)
     parser.add_argument("--llm-lines", type=int, default=2000)
     parser.add_argument("--in-flight", type=int, default=64)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each case; the median is kept")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each case; the median is kept")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="flowline-scale-"))
     temp = Path(tempfile.mkdtemp(prefix="flr-"))  # short: Ray's socket paths must fit in 107 bytes
