@@ -80,6 +80,9 @@ class Client:
     """
 
     def __init__(self, **kwargs: Any) -> None:
+        """A client of this machine's runs and connections (``FLOWLINE_HOME`` as it is when each call is made).
+        promptflow's ``PFClient()``: its cloud arguments (``config``, ``credential``, ``user_agent``...) are
+        accepted with one ``UserWarning`` each and ignored; any other keyword raises ``TypeError``."""
         _rest("__init__", kwargs)
         self.runs = RunOperations()
         self.connections = ConnectionOperations()
@@ -224,7 +227,10 @@ class Client:
         """Each line of a run: a pandas ``DataFrame`` (when pandas is installed) with promptflow's columns,
         ``inputs.<name>`` … and ``outputs.<name>`` …, one row per line in line order; without pandas a list
         of dicts with those keys. promptflow's ``PFClient.get_details``: the first ``max_results`` lines (100),
-        or all with ``all_results=True``. A failed line's outputs read ``(Failed)``, as promptflow shows them."""
+        or all with ``all_results=True``. A failed line's outputs read ``(Failed)``, as promptflow shows them.
+
+        Raises :class:`RunNotFoundError` (a ``ValueError``) for a run that does not exist, ``TypeError`` for a
+        ``run`` that is neither a name nor a :class:`Run`."""
         from flowline.client.details import details_rows, frame
 
         found = self.runs.record(run)
@@ -233,13 +239,18 @@ class Client:
 
     def get_metrics(self, run: str | Run) -> dict[str, Any]:
         """What the run's aggregation nodes logged with ``log_metric``: ``{name: value}``. promptflow's
-        ``PFClient.get_metrics``."""
+        ``PFClient.get_metrics``. Raises :class:`RunNotFoundError` (a ``ValueError``) for a run that does not
+        exist, ``TypeError`` for a ``run`` that is neither a name nor a :class:`Run`."""
         return self.runs.get(run).metrics
 
     def visualize(self, runs: str | Run | list[str | Run], html_path: str | Path | None = None) -> Path:
         """Write an offline HTML report of the runs side by side (their lines, inputs, outputs and metrics) and
         return its path (default: beside the first run's folder). promptflow's ``PFClient.visualize`` (which
-        also opens a browser: here the path is returned, to open or to show in a notebook)."""
+        also opens a browser: here the path is returned, to open or to show in a notebook).
+
+        Raises :class:`RunNotFoundError` (a ``ValueError``) for a run that does not exist, :class:`RequestError`
+        (a ``ValueError``) for an empty list, ``TypeError`` for a run that is neither a name nor a :class:`Run`,
+        ``OSError`` when the report cannot be written at ``html_path``."""
         from flowline.runs.report import write_report
 
         chosen = runs if isinstance(runs, list) else [runs]

@@ -65,7 +65,7 @@ class RunOperations:
              **kwargs: Any) -> list[Run]:
         """Runs, newest first: the ``max_results`` latest (``None``: all) of those not archived, of the archived
         only, or of all. promptflow's ``runs.list`` (its ``list_view_type`` is taken too:
-        ``ACTIVE_ONLY``, ``ARCHIVED_ONLY``, ``ALL``)."""
+        ``ACTIVE_ONLY``, ``ARCHIVED_ONLY``, ``ALL``). Raises ``TypeError`` for any other keyword argument."""
         view = kwargs.pop("list_view_type", None)
         if kwargs:
             raise TypeError(f"runs.list() got an unexpected keyword argument '{next(iter(kwargs))}'")
@@ -86,18 +86,23 @@ class RunOperations:
             raise RunNotFoundError(str(exc)) from exc
 
     def archive(self, run: str | Run) -> Run:
-        """Hide a run from ``list`` (its folder stays; :meth:`restore` brings it back). promptflow's
-        ``runs.archive``."""
+        """Hide a run from ``list`` (its folder stays; :meth:`restore` brings it back) and return it. promptflow's
+        ``runs.archive``. Raises :class:`RunNotFoundError` (a ``ValueError``) for a run that does not exist,
+        ``TypeError`` for a ``run`` that is neither a name nor a :class:`Run`."""
         return self._label(run, archived=True)
 
     def restore(self, run: str | Run) -> Run:
-        """Bring an archived run back into ``list``. promptflow's ``runs.restore``."""
+        """Bring an archived run back into ``list`` and return it. promptflow's ``runs.restore``. Raises
+        :class:`RunNotFoundError` (a ``ValueError``) for a run that does not exist, ``TypeError`` for a ``run``
+        that is neither a name nor a :class:`Run`."""
         return self._label(run, archived=False)
 
     def update(self, run: str | Run, display_name: str | None = None, tags: dict[str, str] | None = None,
                **kwargs: Any) -> Run:
         """Set a run's display name and replace its tags with ``tags`` (promptflow 1.18.5 replaces them too).
-        promptflow's ``runs.update`` (its ``description`` is not kept here: warned and ignored)."""
+        promptflow's ``runs.update`` (its ``description`` is not kept here: warned and ignored). Raises
+        :class:`RunNotFoundError` (a ``ValueError``) for a run that does not exist, ``TypeError`` for a ``run``
+        that is neither a name nor a :class:`Run` or for any other keyword argument."""
         if "description" in kwargs:
             import warnings
 
@@ -117,7 +122,9 @@ class FlowOperations:
         """Every problem of a flow (errors and warnings) with its file, line and column (1-based), as
         ``flowline flow validate`` lists them; an empty list for a flow without any. With ``node``, only the
         problems that stop that node from running alone. promptflow's ``flows.validate`` (which returns a
-        result object; here the problems themselves)."""
+        result object; here the problems themselves). A flow that is missing or cannot be read is a problem
+        of the list too (code ``flow-not-found``...). Raises :class:`RequestError` (a ``ValueError``) when the
+        flow has no node ``node``."""
         from flowline.connections.store import ConnectionStore
         from flowline.flow.build import resolve_flow_path
         from flowline.flow.scope import problems_for_node
@@ -165,11 +172,14 @@ class ConnectionOperations:
 
     def list(self) -> list[Connection]:
         """Every stored connection, by name. promptflow's ``connections.list`` (its secrets come masked; here
-        too: a listed connection's secrets read ``******``; :meth:`get` with ``with_secrets=True`` reads them)."""
+        too: a listed connection's secrets read ``******``; :meth:`get` with ``with_secrets=True`` reads them).
+        Raises :class:`RequestError` (a ``ValueError``) for a stored connection that cannot be decrypted (stored
+        with another ``secret.key``)."""
         return [self.get(name) for name in self._store().names()]
 
     def get(self, name: str, with_secrets: bool = False) -> Connection:
-        """A stored connection; its secrets masked unless ``with_secrets``. promptflow's ``connections.get``.
+        """A stored connection; its secrets masked unless ``with_secrets``, as promptflow 1.18.5's
+        ``connections.get`` gives them.
         :class:`ConnectionNotFoundError` (a ``ValueError``) when there is no such connection."""
         from flowline.connections.model import MASK
         from flowline.connections.store import ConnectionStoreError
@@ -185,25 +195,42 @@ class ConnectionOperations:
 
     def create_or_update(self, connection: Connection) -> Connection:
         """Store a connection (replacing one of its name), secrets encrypted; returns it as stored, secrets
-        masked. A secret given as ``******`` keeps the stored value (so a connection read with masked secrets
-        can be changed and saved back), as promptflow does. promptflow's ``connections.create_or_update``."""
-        from flowline.connections.model import MASK, Connection
+        masked. A secret given as ``******`` keeps the stored value, so a connection read with masked secrets
+        can be changed and saved back, as in promptflow (1.18.5 refuses ``******`` in an object it did not read;
+        here any object may keep a stored secret). A custom strong-typed connection is stored as a custom one
+        whose configs name its class, as promptflow 1.18.5 stores it: ``get`` returns a ``CustomConnection``.
+        The object given is left as it is. promptflow's ``connections.create_or_update``.
+
+        Raises ``TypeError`` for anything but a connection, :class:`RequestError` (a ``ValueError``) for a
+        masked secret with no stored value or a connection that cannot be stored (an invalid name)."""
+        from flowline.connections.model import CLASSES, MASK, Connection, CustomConnection
         from flowline.connections.store import ConnectionStoreError
+        from flowline.connections.strong_type import CustomStrongTypeConnection, class_configs
 
         if not isinstance(connection, Connection):
             raise TypeError("connections.create_or_update() takes a connection (OpenAIConnection, "
                             f"AzureOpenAIConnection, CustomConnection, ...), not {type(connection).__name__}.")
         store = self._store()
-        if any(v == MASK for v in connection.secrets.values()):
+        secrets = dict(connection.secrets)
+        masked = [k for k, v in secrets.items() if v == MASK]
+        if masked:
             try:
                 stored = store.load(connection.name, resolve_env=False)
             except ConnectionStoreError as exc:
                 raise RequestError(f"Connection '{connection.name}' has masked secrets (******) and is not stored "
-                                 "yet: give the secrets' values.") from exc
-            secrets = {k: stored.secrets.get(k, v) if v == MASK else v for k, v in connection.secrets.items()}
-            connection = type(connection)(connection.name, connection.configs, secrets)  # the caller's stays masked
+                                   "yet: give the secrets' values.") from exc
+            unknown = [k for k in masked if k not in stored.secrets]
+            if unknown:
+                raise RequestError(f"Connection '{connection.name}' has no stored secret {', '.join(unknown)} to "
+                                   "keep for ******: give its value.")
+            secrets.update({k: stored.secrets[k] for k in masked})
+        configs = dict(connection.configs)
+        if isinstance(connection, CustomStrongTypeConnection):
+            configs.update(class_configs(type(connection)))
+        # Stored through its type's own class: a subclass's constructor may take other arguments.
+        kind = CLASSES.get(connection.TYPE, CustomConnection)
         try:
-            store.save(connection)
+            store.save(kind(connection.name, configs, secrets))
         except ConnectionStoreError as exc:
             raise RequestError(str(exc)) from exc
         return self.get(connection.name)

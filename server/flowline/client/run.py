@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from flowline.runs.store import RunFolder, RunRecord
 class Run:
     """A batch run, as ``Client.run`` returns it and ``Client.runs.get`` reads it (promptflow's ``Run`` entity).
 
-    ``status`` is ``Running``, ``Completed``, ``Failed`` or ``Canceled``; ``created_on`` is ISO 8601 local time;
+    ``status`` is ``Running``, ``Completed``, ``Failed`` or ``Canceled``; ``created_on`` is ISO 8601 local time
+    with its UTC offset (``2026-12-01T10:08:45.272486+01:00``: a ``str``, as promptflow 1.18.5 gives it);
     ``duration`` is in seconds (``None`` while running); ``output_path`` is the run's folder (its
     ``flow_outputs/output.jsonl`` holds the outputs of each completed line); ``properties`` holds what it ran
     (flow path, data, variant, parent run, column mapping, output path), as promptflow's ``properties`` do.
@@ -50,7 +52,9 @@ class Run:
                       "variant": record.variant, "run": record.parent_run,
                       "column_mapping": meta.get("column_mapping", {}),
                       "system_metrics": _system_metrics(meta.get("tokens") or {}, duration, record)}
-        return cls(name=record.name, status=record.status, created_on=record.created, duration=duration,
+        # The store keeps local time without an offset (`run list` sorts it as text); promptflow adds it.
+        created_on = datetime.fromisoformat(record.created).astimezone().isoformat()
+        return cls(name=record.name, status=record.status, created_on=created_on, duration=duration,
                    flow=record.flow, data=record.data or None, variant=record.variant, run=record.parent_run,
                    display_name=record.display_name or record.name, tags=dict(record.tags),
                    metrics=RunFolder(record.folder).metrics(), lines_total=record.lines_total,

@@ -83,6 +83,13 @@ class CustomStrongTypeConnection(CustomConnection):
         return made
 
 
+def class_configs(kind: type[CustomStrongTypeConnection]) -> dict[str, str]:
+    """The configs naming a strong-typed connection's class, which promptflow 1.18.5 adds to the custom
+    connection it stores for one: ``{"promptflow.connection.custom_type": "MyConn",
+    "promptflow.connection.module": "my_tools.connections"}``."""
+    return {"promptflow.connection.custom_type": kind.__name__, "promptflow.connection.module": kind.__module__}
+
+
 def as_annotated(connection: Connection, wanted: tuple[type, ...]) -> Connection:
     """``connection`` as the first strong-typed class of ``wanted`` when it is a stored custom connection
     that is none of ``wanted`` yet; otherwise ``connection`` as it is."""
