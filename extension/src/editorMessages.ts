@@ -34,7 +34,11 @@ export type FromFlowEditor =
   | { type: "remove"; node: string; version: number | null }
   /** Shows an element's lines in the text editor beside; `preserveFocus` keeps the keyboard in the graph. */
   | { type: "reveal"; id: string; preserveFocus?: boolean }
-  | { type: "openSource"; node: string }
+  /**
+   * Opens the source file a node shows (`file`, relative to the flow folder: a variant's when one is looked at) at
+   * `line` (from 0: a tool file's `@tool` function), as the graph gives them; without them, the node's own source.
+   */
+  | { type: "openSource"; node: string; file?: string; line?: number }
   | { type: "runFlow" }
   | { type: "runNode"; node: string }
   | { type: "debugFlow" }

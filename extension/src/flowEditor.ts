@@ -12,6 +12,7 @@ import type { FromFlowEditor, NodeProblem, NodeRun, ToFlowEditor } from "./edito
 import { nodeAtLine } from "./flowGraph";
 import type { FlowEdit, FlowGraph, Span } from "./protocol";
 import { openNodeSource } from "./openSource";
+import { FLOW_EDITOR_PAGE } from "./pageHtml";
 import type { FlowlineServer } from "./python";
 import { reportError } from "./report";
 import type { Runs } from "./runs";
@@ -167,7 +168,7 @@ class Session implements vscode.Disposable {
         case "openSource": {
           const node = this.graph?.nodes.find((n) => n.name === message.node);
           if (node) {
-            await openNodeSource(this.document, node, this.panel.viewColumn);
+            await openNodeSource(this.document, node, this.panel.viewColumn, message);
           }
           break;
         }
@@ -245,8 +246,7 @@ export class FlowEditorProvider implements vscode.CustomTextEditorProvider {
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
     const dist = vscode.Uri.joinPath(this.extensionUri, "dist", "webview");
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    panel.webview.html = webviewHtml(panel.webview, dist, "flowEditor", "Flowline visual editor",
-      { styles: ["reactflow"], blobWorkers: true });
+    panel.webview.html = webviewHtml(panel.webview, dist, "flowEditor", "Flowline visual editor", FLOW_EDITOR_PAGE);
     const session = new Session(document, panel, this.server, this.runs, this.log);
     session.listen();
     this.sessions.add(session);

@@ -136,16 +136,43 @@ export function nodeHeight(node: GraphNode): number {
   return inputsTop(node) + ROW_HEIGHT * handleNames(node).length + PAD;
 }
 
-function variantView(node: GraphNode, viewed: string | undefined): VariantView | null {
+/** The variant a `use_variants` node shows: the one the user looks at, else the default (undefined: not one). */
+function shownVariant(node: GraphNode, viewed: string | undefined):
+  { ids: string[]; defaultId: string; shown: string } | undefined {
   const ids = node.variants?.map((v) => v.id) ?? node.variant_ids ?? [];
   if (!node.use_variants || ids.length === 0) {
-    return null;
+    return undefined;
   }
   const defaultId = node.default_variant_id ?? ids[0];
-  const shown = viewed && ids.includes(viewed) ? viewed : defaultId;
+  return { ids, defaultId, shown: viewed && ids.includes(viewed) ? viewed : defaultId };
+}
+
+function variantView(node: GraphNode, viewed: string | undefined): VariantView | null {
+  const chosen = shownVariant(node, viewed);
+  if (!chosen) {
+    return null;
+  }
+  const { ids, defaultId, shown } = chosen;
   const variant = node.variants?.find((v) => v.id === shown);
   return { ids, defaultId, shown, type: variant?.type ?? (shown === defaultId ? node.type : null),
     source: variant ? variant.tool ?? variant.source : shown === defaultId ? node.tool ?? node.source : null };
+}
+
+/**
+ * What double-clicking a node opens: the source file of the definition it shows (the variant looked at, else the
+ * node's own), at the line the graph gives (a tool file's `@tool` function; absent from older servers); null for a
+ * node without a source file (a package tool).
+ */
+export function sourceOf(node: GraphNode, viewed?: string): { file: string; line?: number } | null {
+  const chosen = shownVariant(node, viewed);
+  const shown: Pick<GraphNode, "source" | "source_line"> | undefined = chosen
+    ? node.variants?.find((v) => v.id === chosen.shown) ?? (chosen.shown === chosen.defaultId ? node : undefined)
+    : node;
+  if (!shown?.source) {
+    return null;
+  }
+  const line = shown.source_line;
+  return typeof line === "number" ? { file: shown.source, line } : { file: shown.source };
 }
 
 const SEVERITY_ORDER: NodeProblem["severity"][] = ["error", "warning", "info"];

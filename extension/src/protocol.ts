@@ -104,6 +104,8 @@ export interface GraphVariant {
   type: string | null;
   /** `source.path`, relative to the flow folder. */
   source: string | null;
+  /** The line (from 0) its source opens at: a tool file's `@tool` function, else 0; null without a source file. */
+  source_line?: number | null;
   /** A package variant's `source.tool`; null for others. */
   tool?: string | null;
   /** The variant's inputs as written (references stay `${...}` strings). */
@@ -127,6 +129,11 @@ export interface GraphNode {
   default_variant_id?: string | null;
   /** `source.path`, relative to the flow folder. */
   source: string | null;
+  /**
+   * The line (from 0) the source opens at, where go to definition on the node's name goes: a tool file's `@tool`
+   * function, else 0; null without a source file; absent from servers older than it.
+   */
+  source_line?: number | null;
   activate: { when: unknown; is: unknown } | null;
   /** The node's inputs as written (references stay `${...}` strings). */
   inputs: Record<string, unknown>;

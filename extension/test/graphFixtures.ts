@@ -52,3 +52,32 @@ export function webClassification(): FlowGraph {
     ],
   };
 }
+
+/**
+ * A generated flow of `count` nodes named `<prefix>_<i>`, in layers of 15: each reads one or two nodes of the layer
+ * before (the first layer the flow input `question`); every third is an LLM node; the last three are the outputs.
+ */
+export function generatedFlow(count: number, prefix = "step"): FlowGraph {
+  let seed = 7;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const nodes: GraphNode[] = [];
+  const edges: FlowGraph["edges"] = [];
+  const width = 15;
+  for (let i = 0; i < count; i += 1) {
+    const name = `${prefix}_${i}`;
+    const inputs: Record<string, unknown> = {};
+    const layer = Math.floor(i / width);
+    const sources = layer === 0 ? ["inputs.question"] : [...new Set([0, 1].slice(0, 1 + Math.floor(random() * 2))
+      .map(() => `${prefix}_${(layer - 1) * width + Math.floor(random() * width)}`))];
+    sources.forEach((source, index) => {
+      inputs[`in_${index}`] = source.startsWith("inputs.") ? `\${${source}}` : `\${${source}.output}`;
+      edges.push({ source, target: name, port: `in_${index}` });
+    });
+    nodes.push(node(name, { inputs, type: i % 3 === 0 ? "llm" : "python" }));
+  }
+  const outputs = [0, 1, 2].map((k) => ({ name: `out_${k}`, reference: `\${${prefix}_${count - 1 - k}.output}`, span }));
+  outputs.forEach((o, k) => edges.push({ source: `${prefix}_${count - 1 - k}`, target: `outputs.${o.name}`,
+    port: "reference" }));
+  return { version: 9, inputs: [{ name: "question", type: "string", default: null, description: null,
+    is_chat_history: false, span }], outputs, nodes, edges };
+}

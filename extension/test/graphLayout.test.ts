@@ -5,7 +5,7 @@ import { ELK_OPTIONS, elkGraph, type ElkGraphOut, layoutKey, movedNodes, placeme
   roundedPath, routeFits, STABLE_OPTIONS, stabilize } from "../src/graphLayout";
 import { ACTIVATE, toGraphView } from "../src/graphModel";
 import type { FlowGraph } from "../src/protocol";
-import { node, webClassification } from "./graphFixtures";
+import { generatedFlow, node, webClassification } from "./graphFixtures";
 
 const elk = new ELK();
 
@@ -59,6 +59,35 @@ test("ELK puts inputs left of every node and outputs right of them, and routes e
   const convert = view.nodes.find((n) => n.id === "convert_to_dict");
   const handle = convert?.data.handles.find((h) => h.id === "input_str");
   assert.deepEqual(route.at(-1), { x: x("convert_to_dict"), y: (positions.get("convert_to_dict")?.y ?? 0) + (handle?.y ?? 0) });
+});
+
+/** Whether the segment from `a` to `b` (level or upright) passes inside a box (its border excluded). */
+function crosses(a: Point, b: Point, box: Point & { width: number; height: number }): boolean {
+  const [left, right] = [Math.min(a.x, b.x), Math.max(a.x, b.x)];
+  const [top, bottom] = [Math.min(a.y, b.y), Math.max(a.y, b.y)];
+  return left < box.x + box.width && right > box.x && top < box.y + box.height && bottom > box.y;
+}
+
+test("in a tangled 60-node flow every route bends at right angles and passes through no box but its own two", async () => {
+  const { view, positions, routes } = await laidOut(generatedFlow(60));
+  assert.equal(view.nodes.length, 64);
+  assert.equal(routes.size, view.edges.length);
+  const boxes = view.nodes.map((n) => ({ id: n.id, width: n.width, height: n.height,
+    ...positions.get(n.id) as Point }));
+  const through: string[] = [];
+  for (const edge of view.edges) {
+    const route = routes.get(edge.id) ?? [];
+    for (let i = 1; i < route.length; i += 1) {
+      const [a, b] = [route[i - 1], route[i]];
+      assert.ok(a.x === b.x || a.y === b.y, `${edge.id} has a slanted segment ${JSON.stringify([a, b])}`);
+      for (const box of boxes) {
+        if (box.id !== edge.source && box.id !== edge.target && crosses(a, b, box)) {
+          through.push(`${edge.id} through ${box.id}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(through, []);
 });
 
 test("with the previous layout, a new input row or an added node moves no other node", async () => {

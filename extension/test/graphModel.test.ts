@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { ACTIVATE, HEADER_CENTER, iconFor, nextVariantId, nodeHeight, OUT, REFERENCE, toGraphView }
+import { ACTIVATE, HEADER_CENTER, iconFor, nextVariantId, nodeHeight, OUT, REFERENCE, sourceOf, toGraphView }
   from "../src/graphModel";
 import { node, webClassification } from "./graphFixtures";
 
@@ -54,6 +54,22 @@ test("a use_variants node lists its variants with the default; the viewed one sh
   assert.equal(shown?.data.canAddVariant, true);
   // the variant rows make the node taller than the same node without variants
   assert.ok(nodeHeight(graph.nodes[1]) > nodeHeight({ ...graph.nodes[1], use_variants: false }));
+});
+
+test("a node opens its own source at the line the graph gives; a variant node the source of the variant shown", () => {
+  const graph = webClassification();
+  const [fetch, summarize] = graph.nodes;
+  assert.deepEqual(sourceOf({ ...fetch, source_line: 42 }), { file: "fetch_text_content_from_url.py", line: 42 });
+  assert.deepEqual(sourceOf(fetch), { file: "fetch_text_content_from_url.py" });  // a server older than source_line
+  assert.equal(sourceOf(node("search", { source: null, tool: "acme_tools.search" })), null);
+  const lines = { ...summarize, variants: summarize.variants?.map((v, line) => ({ ...v, source_line: line })) };
+  assert.deepEqual(sourceOf(lines), { file: "summarize_text_content.jinja2", line: 0 });
+  assert.deepEqual(sourceOf(lines, "variant_1"), { file: "summarize_text_content__variant_1.jinja2", line: 1 });
+  assert.deepEqual(sourceOf(lines, "gone"), { file: "summarize_text_content.jinja2", line: 0 });
+  // a server that lists only the variant ids: the default's source is the node's, another's is not known
+  const idsOnly = { ...summarize, variants: undefined };
+  assert.deepEqual(sourceOf(idsOnly), { file: "summarize_text_content.jinja2" });
+  assert.equal(sourceOf(idsOnly, "variant_1"), null);
 });
 
 test("run status, duration and tokens; problems as the worst severity and every message", () => {

@@ -10,7 +10,7 @@ import type { FromFlowEditor, ToFlowEditor } from "../src/editorMessages";
 import { addNodeEdit, nodeKinds, nodeNameProblem } from "../src/flowGraph";
 import { connectVerdict } from "../src/graphConnect";
 import { dropPosition, layoutKey, type Placement, type Point } from "../src/graphLayout";
-import { type GraphView, nextVariantId, NODE_WIDTH, toGraphView } from "../src/graphModel";
+import { type GraphView, nextVariantId, NODE_WIDTH, sourceOf, toGraphView } from "../src/graphModel";
 import type { FlowEdit } from "../src/protocol";
 import { el, type VsCodeApi } from "./dom";
 import { layOut, startElk } from "./elkLayout";
@@ -127,7 +127,10 @@ function droppedName(message: GraphMessage, kind: string): string | null {
 const callbacks: GraphCallbacks = {
   select,
   reveal: (id) => post({ type: "reveal", id, preserveFocus: true }),
-  openSource: (id) => post({ type: "openSource", node: id }),
+  openSource(id) {
+    const node = current?.graph.nodes.find((n) => n.name === id);
+    post({ type: "openSource", node: id, ...node ? sourceOf(node, viewed[id]) : null });
+  },
   openInspector(id) {
     select(id);
     openInspector(true);

@@ -7,6 +7,7 @@
 
 import type { FromFlowEditor, NodeProblem, ToFlowEditor } from "../src/editorMessages";
 import { inputNameProblem, literal, nodeNameProblem, referenceChoices } from "../src/flowGraph";
+import { sourceOf } from "../src/graphModel";
 import { display } from "../src/inputs";
 import { apiChoices, type Choice, connectionChoices, connectionHint, listedProblems, modelMissing, type ModelParameters,
   modelParameters, parameterValue, placeholderFor } from "../src/llmFields";
@@ -258,7 +259,7 @@ function nodeInspector(message: GraphMessage, node: GraphNode): HTMLElement[] {
   const source = node.source ? el("a", { href: "#", class: "source" }, node.source) : null;
   source?.addEventListener("click", (event) => {
     event.preventDefault();
-    host.post({ type: "openSource", node: node.name });
+    host.post({ type: "openSource", node: node.name, ...sourceOf(node) });
   });
   return [
     el("h2", {}, "Node"),

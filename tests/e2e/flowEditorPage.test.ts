@@ -6,15 +6,20 @@
  */
 
 import * as assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
+import ELK from "elkjs/lib/elk.bundled.js";
 import type { Browser, Page } from "playwright-core";
 import type { FromFlowEditor, ToFlowEditor } from "../../extension/src/editorMessages";
 import type { FlowGraph, GraphNode } from "../../extension/src/protocol";
-import { webClassification } from "../../extension/test/graphFixtures";
-import { launchChromium, SCREENSHOTS } from "./codeServer";
-import { openWebviewPage, sentBy } from "./webviewPage";
+import { elkGraph, type ElkGraphOut, placement, type Point } from "../../extension/src/graphLayout";
+import { toGraphView } from "../../extension/src/graphModel";
+import { FLOW_EDITOR_PAGE } from "../../extension/src/pageHtml";
+import { generatedFlow, webClassification } from "../../extension/test/graphFixtures";
+import { launchChromium, ROOT, SCREENSHOTS } from "./codeServer";
+import { openWebviewPageUnderCsp, sentBy, takeCspViolations } from "./webviewPage";
 
 /** A few of the CSS variables VS Code's dark theme gives a webview, so the page looks as it does there. */
 const THEME = `:root { --vscode-font-family: sans-serif; --vscode-font-size: 13px; --vscode-foreground: #ccc;
@@ -66,10 +71,15 @@ const message: ToFlowEditor = {
 
 before(async () => {
   browser = await launchChromium();
-  page = await openWebviewPage(browser, "flowEditor", ["reactflow"], { width: 1400, height: 800 });
-  await page.addStyleTag({ content: THEME });
+  // The page as the extension writes it, under its Content-Security-Policy: what the policy refuses fails the test.
+  page = await openWebviewPageUnderCsp(browser, "flowEditor", "Flowline visual editor", FLOW_EDITOR_PAGE,
+    { width: 1400, height: 800 }, THEME);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await send(message);
+});
+
+afterEach(() => {
+  assert.deepEqual(takeCspViolations(page), []);
 });
 
 after(async () => {
@@ -80,8 +90,24 @@ async function send(next: ToFlowEditor): Promise<void> {
   await page.evaluate((m) => window.postMessage(m, "*"), next);
 }
 
+/** Where ELK puts each box of a graph message laid out afresh: what the page's worker computes, here in Node. */
+async function elkPlaces(shown: Extract<ToFlowEditor, { type: "graph" }>): Promise<Record<string, Point>> {
+  const out = await new ELK().layout(elkGraph(toGraphView(shown)) as never) as ElkGraphOut;
+  return Object.fromEntries(placement(out).positions);
+}
+
 async function sent(): Promise<FromFlowEditor[]> {
   return sentBy<FromFlowEditor>(page);
+}
+
+/** The CSP violations the page reports until there are all of `expected` (a report comes after its violation). */
+async function violationsReported(expected: RegExp[]): Promise<string[]> {
+  const reported: string[] = [];
+  for (let frame = 0; frame < 600 && !expected.every((e) => reported.some((r) => e.test(r))); frame += 1) {
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    reported.push(...takeCspViolations(page));
+  }
+  return reported;
 }
 
 function box(id: string) {
@@ -134,6 +160,26 @@ async function drawnAtTheirSizes(count: number): Promise<void> {
 test("the page asks for the graph, then draws inputs, nodes and outputs left to right with run status", async () => {
   assert.deepEqual((await sent())[0], { type: "ready" });
   await box("shout").waitFor();
+  // ELK's worker ran under the page's policy, which is in force: an inline script and a string run as code (eval)
+  // are refused, and the refusals are seen.
+  assert.match(await page.locator("meta[http-equiv='Content-Security-Policy']").getAttribute("content") ?? "",
+    /^default-src 'none';.* script-src 'nonce-[^']+'; worker-src blob:;$/);
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "document.body.dataset.inline = 'ran'";
+    document.body.append(script);
+    setTimeout("document.body.dataset.evaluated = 'ran'");
+  });
+  // each reported twice: by the page's securitypolicyviolation event and by Chromium's console
+  const expected = [/^script-src-elem refused inline/, /^script-src refused eval/, /^Executing inline script violates/,
+    /^Evaluating a string as JavaScript violates/];
+  const refused = await violationsReported(expected);
+  assert.equal(refused.length, 4, refused.join("\n"));
+  for (const pattern of expected) {
+    assert.ok(refused.some((r) => pattern.test(r)), `${pattern} is not among ${refused.join("\n")}`);
+  }
+  const ran = await page.evaluate(() => [document.body.dataset.inline, document.body.dataset.evaluated].filter(Boolean));
+  assert.deepEqual(ran, []);
   const xs = await Promise.all(["inputs.name", "greet", "shout", "outputs.greeting"]
     .map(async (id) => (await box(id).boundingBox())?.x ?? -1));
   assert.deepEqual([...xs].sort((a, b) => a - b), xs);
@@ -148,6 +194,26 @@ test("the page asks for the graph, then draws inputs, nodes and outputs left to 
   assert.match(await box("shout").locator(".run").textContent() ?? "", /Failed · 1\.0 ms/);
   await drawnAtTheirSizes(4);
   await page.screenshot({ path: join(SCREENSHOTS, "flow-editor-hello.png") });
+});
+
+test("a node with an error is drawn in the error colour, thicker, with every message on hover", async () => {
+  const warned = await box("shout").evaluate((b) => getComputedStyle(b).borderTopColor);
+  await send({ ...message, problems: { shout: [
+    { severity: "warning", message: "Input 'note' is not a parameter of the tool." },
+    { severity: "error", message: "'times' expects an int, got 'loud'.", code: "input-type" }] } });
+  await page.locator(".box.problem-error[data-id='shout']").waitFor();
+  assert.doesNotMatch(await box("shout").getAttribute("class") ?? "", /problem-warning/);  // the worst one shows
+  assert.equal(await box("shout").getAttribute("title"),
+    "Input 'note' is not a parameter of the tool.\n'times' expects an int, got 'loud'.");
+  const border = await box("shout").evaluate((b) => {
+    const style = getComputedStyle(b);
+    return { color: style.borderTopColor, width: style.borderTopWidth };
+  });
+  assert.deepEqual(border, { color: "rgb(241, 76, 76)", width: "2px" });  // the theme's editorError-foreground
+  assert.notEqual(warned, border.color);
+  assert.equal(await box("greet").getAttribute("title"), null);  // a node without problems has no such hover
+  await send(message);
+  await page.locator(".box.problem-warning[data-id='shout']").waitFor();
 });
 
 test("clicking a node shows its lines in the text beside and its inputs (with the tool's parameters) here", async () => {
@@ -331,7 +397,8 @@ test("buttons run and debug; double-click opens a node's tool file", async () =>
   await page.locator("[data-action='show-in-text']").click();
   assert.deepEqual((await sent()).at(-1), { type: "reveal", id: "greet" });
   await box("shout").dblclick();
-  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "shout" });
+  // no source_line in this graph (a server older than it): the extension asks the language server for the line
+  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "shout", file: "shout.py" });
 });
 
 test("dragging from a node's output to another node's free parameter sends a connect edit", async () => {
@@ -350,6 +417,90 @@ test("a connection that would make a cycle is refused on the spot with the reaso
   assert.equal((await sent()).length, before);
   assert.match(await page.locator(".status").textContent() ?? "",
     /Connecting 'shout' to 'greet' would make a cycle: 'shout' already depends on 'greet'\./);
+});
+
+/** A point of the graph's empty pane: no node, edge, control or minimap under it, nor 80 px right and down of it. */
+async function emptySpot(): Promise<Point> {
+  const spot = await page.evaluate(() => {
+    const view = document.querySelector(".react-flow__pane")!.getBoundingClientRect();
+    const empty = (x: number, y: number) => document.elementFromPoint(x, y)?.classList.contains("react-flow__pane");
+    for (let y = view.top + 40; y < view.bottom - 120; y += 20) {
+      for (let x = view.left + 40; x < view.right - 120; x += 20) {
+        if (empty(x, y) && empty(x + 80, y + 80) && empty(x + 40, y + 40)) {
+          return { x, y };
+        }
+      }
+    }
+    return null;
+  });
+  assert.ok(spot, "no empty spot in the pane");
+  return spot;
+}
+
+/** Drags a node by its name `dy` pixels down the screen; waits until it is drawn lower. */
+async function dragNode(id: string, dy: number): Promise<void> {
+  const start = await box(id).locator(".name").boundingBox();
+  assert.ok(start);
+  const [x, y] = [start.x + start.width / 2, start.y + start.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x, y + dy / 2, { steps: 5 });
+  await page.mouse.move(x, y + dy, { steps: 5 });
+  await page.mouse.up();
+  // React Flow starts the drag on the first move, so the node follows the pointer from the second one on
+  await page.waitForFunction(([name, top]) => {
+    const moved = document.querySelector(`.react-flow__node[data-id='${name}'] .name`)?.getBoundingClientRect();
+    return moved !== undefined && moved.y > top;
+  }, [id, start.y + dy / 2] as const);
+}
+
+/** Drags the empty pane by (dx, dy) pixels; waits until the view has moved. */
+async function pan(dx: number, dy: number): Promise<void> {
+  const before = await viewportTransform();
+  const from = await emptySpot();
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(from.x + dx / 2, from.y + dy / 2, { steps: 4 });
+  await page.mouse.move(from.x + dx, from.y + dy, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction((t) => document.querySelector<HTMLElement>(".react-flow__viewport")?.style.transform !== t,
+    before);
+}
+
+/**
+ * Clicks Fit and waits until the view is fitted: the view is panned a little first, so that Fit moves it, and
+ * the wait is for that move with every node inside the view.
+ */
+async function fitted(): Promise<void> {
+  await pan(30, 30);
+  const panned = await viewportTransform();
+  await page.locator("[data-action='fit']").click();
+  await page.waitForFunction((t) => {
+    const view = document.querySelector(".react-flow")!.getBoundingClientRect();
+    return document.querySelector<HTMLElement>(".react-flow__viewport")?.style.transform !== t
+      && Array.from(document.querySelectorAll(".react-flow__node")).every((n) => {
+        const b = n.getBoundingClientRect();
+        return b.right <= view.right + 1 && b.bottom <= view.bottom + 1 && b.left >= view.left - 1
+          && b.top >= view.top - 1;
+      });
+  }, panned);
+}
+
+test("a connection that would let a line node read an aggregation node is refused on the spot with the reason", async () => {
+  const tally = node("tally", { aggregation: true, inputs: { names: "${inputs.name}" } });
+  await send({ ...message, graph: { ...message.graph, version: 5, nodes: [...message.graph.nodes, tally],
+    edges: [...message.graph.edges, { source: "inputs.name", target: "tally", port: "names" }] } });
+  await box("tally").locator(".badge.aggregation").waitFor();
+  await fitted();
+  const before = (await sent()).length;
+  await drag(handle("tally", "out"), handle("shout", "times"));
+  assert.equal((await sent()).length, before);
+  assert.equal(await page.locator(".status").textContent(),
+    "'shout' runs once per line and cannot read the aggregation node 'tally' (it runs once over all lines).");
+  assert.equal(await page.locator(".react-flow__edge[data-id^='tally->']").count(), 0);  // nor drawn
+  await send(message);
+  await box("tally").waitFor({ state: "detached" });
+  await fitted();  // as before: fitted to this graph
 });
 
 /** Clicks the middle of an edge's path (a straight edge has no height, so Playwright would not call it visible). */
@@ -432,6 +583,84 @@ test("Fit shows the whole graph; the zoom buttons zoom; the viewport is kept in 
   }, fitted);
   await page.waitForTimeout(400);
   assert.ok(await scale() > fitted);
+});
+
+/** Each box's place on the graph (React Flow's coordinates, which the layout gives). */
+async function places(): Promise<Record<string, Point>> {
+  return page.locator(".react-flow__node").evaluateAll((all) => Object.fromEntries(all.map((n) => {
+    const [, x, y] = /translate\(([-\d.]+)px, ?([-\d.]+)px\)/.exec((n as HTMLElement).style.transform) ?? [];
+    return [(n as HTMLElement).dataset.id, { x: Number(x), y: Number(y) }];
+  })));
+}
+
+/** Both have the same boxes at the same places, to a hundredth of a pixel (a style prints six digits). */
+function assertNear(actual: Record<string, Point>, expected: Record<string, Point>): void {
+  assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort());
+  for (const [id, at] of Object.entries(expected)) {
+    assert.ok(Math.abs(actual[id].x - at.x) < 0.01 && Math.abs(actual[id].y - at.y) < 0.01,
+      `${id} is at ${JSON.stringify(actual[id])}, not ${JSON.stringify(at)}`);
+  }
+}
+
+/** The view's pan (x, y) and zoom. */
+async function viewportNumbers(): Promise<[number, number, number]> {
+  return page.locator(".react-flow__viewport").evaluate((v) => {
+    const m = new DOMMatrix(getComputedStyle(v).transform);
+    return [m.e, m.f, m.a] as [number, number, number];
+  });
+}
+
+/** The page's state as VS Code keeps it. */
+async function pageState(): Promise<{ viewport?: { x: number; y: number; zoom: number };
+  layout?: { positions: [string, Point][] } }> {
+  return page.evaluate(() => (window as unknown as { acquireVsCodeApi(): { getState(): object } }).acquireVsCodeApi()
+    .getState());
+}
+
+test("dragging the empty pane pans the view; after a reload the view and the layout, a dragged node too, are kept", async () => {
+  await fitted();
+  await dragNode("greet", 100);  // a layout of the user's own, not ELK's
+  const [x, y, zoom] = await viewportNumbers();
+  await pan(80, 60);
+  // the graph moved with the pointer, not zoomed; the page's state has the new viewport (kept when the move ends)
+  const panned = await viewportNumbers();
+  assertNear({ panned: { x: panned[0], y: panned[1] } }, { panned: { x: x + 80, y: y + 60 } });
+  assert.ok(Math.abs(panned[2] - zoom) < 0.0001, `zoomed from ${zoom} to ${panned[2]}`);
+  await page.waitForFunction(([px, py]) => {
+    const state = (window as unknown as { acquireVsCodeApi(): { getState(): { viewport?: { x: number; y: number } } } })
+      .acquireVsCodeApi().getState();
+    return Math.abs((state.viewport?.x ?? NaN) - px) < 0.01 && Math.abs((state.viewport?.y ?? NaN) - py) < 0.01;
+  }, panned);
+  const shown = { viewport: await viewportTransform(), places: await places() };
+  assertNear(Object.fromEntries((await pageState()).layout?.positions ?? []), shown.places);
+  // VS Code reloads a hidden webview's page; the extension sends the graph again when the page is ready.
+  await page.reload();
+  await page.waitForFunction(() => (window as unknown as { sent: { type: string }[] }).sent
+    .some((m) => m.type === "ready"));
+  await send(message);
+  await box("shout").waitFor();
+  assert.equal(await viewportTransform(), shown.viewport);  // not fitted again: the view the user left
+  assert.deepEqual(await places(), shown.places);  // not laid out again: the places the user saw, greet's too
+  assert.notDeepEqual(shown.places.greet, (await elkPlaces(message)).greet);
+});
+
+test("Auto layout lays the graph out afresh: a node dragged away goes back to ELK's place", async () => {
+  await fitted();
+  const elk = await elkPlaces(message);
+  await dragNode("shout", 240);
+  const dragged = (await places()).shout;
+  assert.ok(Math.abs(dragged.y - elk.shout.y) > 50, `not dragged away: ${JSON.stringify([dragged, elk.shout])}`);
+  assertNear({ shout: Object.fromEntries((await pageState()).layout?.positions ?? []).shout }, { shout: dragged });
+  await page.locator("[data-action='auto-layout']").click();
+  await page.waitForFunction((expected) => Array.from(document.querySelectorAll<HTMLElement>(".react-flow__node"))
+    .every((n) => {
+      const [, x, y] = /translate\(([-\d.]+)px, ?([-\d.]+)px\)/.exec(n.style.transform) ?? [];
+      const at = expected[n.dataset.id ?? ""];
+      return at !== undefined && Math.abs(Number(x) - at.x) <= 1 && Math.abs(Number(y) - at.y) <= 1;
+    }), elk);
+  assert.deepEqual(Object.keys(await places()).sort(), Object.keys(elk).sort());
+  assert.deepEqual(Object.fromEntries((await pageState()).layout?.positions ?? []), elk);  // and kept so
+  await fitted();  // the new layout is fitted in view
 });
 
 test("the graph never scrolls: a node out of view is panned to, so pointer positions match what is drawn", async () => {
@@ -677,31 +906,47 @@ test("a use_variants node shows its variants with the default; another can be lo
   assert.equal(await box("fetch_text_content_from_url").locator("[data-action='add-variant']").count(), 0);
 });
 
-/** A generated flow of `count` nodes in layers of 15, each reading one or two nodes of the layer before. */
-function bigFlow(count: number, prefix = "step"): FlowGraph {
-  let seed = 7;
-  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const nodes: GraphNode[] = [];
-  const edges: FlowGraph["edges"] = [];
-  const width = 15;
-  for (let i = 0; i < count; i += 1) {
-    const name = `${prefix}_${i}`;
-    const inputs: Record<string, unknown> = {};
-    const layer = Math.floor(i / width);
-    const sources = layer === 0 ? ["inputs.question"] : [...new Set([0, 1].slice(0, 1 + Math.floor(random() * 2))
-      .map(() => `${prefix}_${(layer - 1) * width + Math.floor(random() * width)}`))];
-    sources.forEach((source, index) => {
-      inputs[`in_${index}`] = source.startsWith("inputs.") ? `\${${source}}` : `\${${source}.output}`;
-      edges.push({ source, target: name, port: `in_${index}` });
-    });
-    nodes.push(node(name, { inputs, type: i % 3 === 0 ? "llm" : "python" }));
-  }
-  const outputs = [0, 1, 2].map((k) => ({ name: `out_${k}`, reference: `\${${prefix}_${count - 1 - k}.output}`, span }));
-  outputs.forEach((o, k) => edges.push({ source: `${prefix}_${count - 1 - k}`, target: `outputs.${o.name}`,
-    port: "reference" }));
-  return { version: 9, inputs: [{ name: "question", type: "string", default: null, description: null,
-    is_chat_history: false, span }], outputs, nodes, edges };
+/** The graph the language server sends for a sample flow (server/flowline/service/graph.py), read from disk. */
+function sampleGraph(sample: string): FlowGraph {
+  const script = ["import json, sys", "from pathlib import Path", "from flowline.flow.build import load_flow_text",
+    "from flowline.service.graph import graph", "path = Path(sys.argv[1])",
+    "flow, _ = load_flow_text(path.read_text(), path)", "print(json.dumps({'version': 1, **graph(flow)}))"].join("\n");
+  return JSON.parse(execFileSync(join(ROOT, ".venv", "bin", "python"), ["-c", script,
+    join(ROOT, "samples", sample, "flow.dag.yaml")], { encoding: "utf-8" })) as FlowGraph;
 }
+
+test("double-click opens the source a node shows: a tool file at its @tool function, a template, a variant's", async () => {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await send({ ...message, runs: {}, problems: {}, graph: sampleGraph("hello") });
+  await handle("shout", "excited").waitFor();  // the sample's own graph is drawn
+  await box("shout").locator(".name").dblclick();
+  const tool = readFileSync(join(ROOT, "samples", "hello", "shout.py"), "utf-8").split("\n");
+  const line = tool.indexOf("@tool") + 1;
+  assert.match(tool[line], /^def shout\(/);
+  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "shout", file: "shout.py", line });
+  await page.locator(".inspector a.source").click();  // the inspector's link to it (the node is selected)
+  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "shout", file: "shout.py", line });
+  await box("greet").locator(".name").dblclick();
+  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "greet", file: "greet.jinja2", line: 0 });
+  // a use_variants node: the variant looked at, not the default
+  await send({ ...message, runs: {}, problems: {}, graph: sampleGraph("web-classification") });
+  const summarize = box("summarize_text_content");
+  await summarize.locator("select.variant-picker").selectOption("variant_1");
+  await summarize.locator(".variant-info", { hasText: "summarize_text_content__variant_1.jinja2" }).waitFor();
+  await summarize.locator(".name").dblclick();
+  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "summarize_text_content",
+    file: "summarize_text_content__variant_1.jinja2", line: 0 });
+  await summarize.locator("select.variant-picker").selectOption("variant_0");
+  await summarize.locator(".name").dblclick();
+  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "summarize_text_content",
+    file: "summarize_text_content.jinja2", line: 0 });
+  const fetch = readFileSync(join(ROOT, "samples", "web-classification", "fetch_text_content_from_url.py"), "utf-8")
+    .split("\n");
+  await box("fetch_text_content_from_url").locator(".name").dblclick();
+  assert.deepEqual((await sent()).at(-1), { type: "openSource", node: "fetch_text_content_from_url",
+    file: "fetch_text_content_from_url.py", line: fetch.indexOf("@tool") + 1 });
+  assert.match(fetch[fetch.indexOf("@tool") + 1], /^def fetch_text_content_from_url\(/);
+});
 
 /** From posting `graph` to every one of its nodes on the screen at its place: React Flow's drawing, ELK's layout
  * in its worker meanwhile, then the nodes moved to their places; and the layout's share (ms). */
@@ -736,10 +981,10 @@ test("a 300-node flow is laid out and drawn within a second, and zooming it stay
   // compiles it then, once per editor; that drawing is printed, not held to the bound. The others cost what
   // every later layout costs; one drawing is noisy on a shared machine, so the median of the three is held to
   // the second.
-  const first = await drawTime(bigFlow(300, "cold"), "cold_299");
+  const first = await drawTime(generatedFlow(300, "cold"), "cold_299");
   const draws = [];
   for (const prefix of ["step", "task", "part"]) {
-    draws.push(await drawTime(bigFlow(300, prefix), `${prefix}_299`));
+    draws.push(await drawTime(generatedFlow(300, prefix), `${prefix}_299`));
   }
   const shown = (d: { ms: number; layoutMs: string | undefined }) => `${Math.round(d.ms)} ms (layout ${d.layoutMs} ms)`;
   console.log(`300-node flows drawn in ${draws.map(shown).join(", ")}; the first, cold: ${shown(first)}`);  // eslint-disable-line no-console

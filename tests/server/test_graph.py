@@ -131,6 +131,21 @@ def test_a_use_variants_node_shows_its_default_variant_and_lists_every_variant()
     assert all(n["variants"] == [] for n in shape["nodes"] if n["name"] != "summarize_text_content")
 
 
+def test_each_node_and_variant_tells_the_line_its_source_opens_at() -> None:
+    from conftest import SAMPLES
+
+    folder = SAMPLES / "web-classification"
+    path = folder / "flow.dag.yaml"
+    flow, _ = load_flow_text(path.read_text(), path)
+    nodes = {n["name"]: n for n in graph(flow)["nodes"]}
+    for name in ("fetch_text_content_from_url", "prepare_examples", "convert_to_dict"):
+        lines = (folder / f"{name}.py").read_text().splitlines()
+        line = nodes[name]["source_line"]
+        assert line == lines.index("@tool") + 1 and lines[line].startswith(f"def {name}("), (name, line)
+    assert nodes["classify_with_llm"]["source_line"] == 0  # a template: its first line
+    assert [v["source_line"] for v in nodes["summarize_text_content"]["variants"]] == [0, 0]
+
+
 def test_an_activate_condition_edge_is_marked_apart_from_an_input_named_activate() -> None:
     text = """\
 inputs:

@@ -12,6 +12,7 @@ from flowline.flow.model import Flow, Node, Value
 from flowline.flow.package_tools import ToolSource
 from flowline.flow.spans import Span
 from flowline.service.complete import template_names, tool_signature
+from flowline.service.navigate import source_location
 
 
 def _span(span: Span) -> dict[str, int]:
@@ -41,14 +42,23 @@ def parameters(flow: Flow, node: Node, read: Reader, tools: ToolSource | None = 
             for n in template_names(flow, node, read)]
 
 
-def _variants(flow: Flow, node: Node) -> dict[str, Any]:
-    """A ``use_variants`` node's variants (``{id, type, source, tool, inputs, connection, api, span}``, in
-    the file's order), their ids and the default (empty for other nodes), for the variant choice."""
+def _source_line(flow: Flow, node: Node, read: Reader) -> int | None:
+    """The line a node's source file opens at, where go to definition on the node goes: a tool file's
+    ``@tool`` function, else the first line; None for a node without a source file (a package tool)."""
+    if node.source is None or not node.source.path:
+        return None
+    return source_location(flow, node.source.path, read).span.start_line
+
+
+def _variants(flow: Flow, node: Node, read: Reader) -> dict[str, Any]:
+    """A ``use_variants`` node's variants (``{id, type, source, source_line, tool, inputs, connection, api,
+    span}``, in the file's order), their ids and the default (empty for other nodes), for the variant choice."""
     entry = flow.variants_of(node.name) if node.use_variants else None
     variants = entry.variants if entry else ()
     return {"variant_ids": [v.id for v in variants],
             "default_variant_id": entry.default_variant_id if entry else None,
-            "variants": [{"id": v.id, **_definition(v.node), "span": _span(v.node.span)} for v in variants]}
+            "variants": [{"id": v.id, **_definition(v.node), "source_line": _source_line(flow, v.node, read),
+                          "span": _span(v.node.span)} for v in variants]}
 
 
 def _definition(node: Node) -> dict[str, Any]:
@@ -70,19 +80,19 @@ def _shown(flow: Flow, node: Node) -> Node:
 
 def graph(flow: Flow, read: Reader = read_disk, connections: Sequence[str] = (),
           tools: ToolSource | None = None) -> dict[str, Any]:
-    """Nodes (with type, inputs, parameters, spans; an LLM node's ``connection``, ``api`` and ``provider``; a
-    package node's ``tool``; a ``use_variants`` node's ``variants``, whose default gives the node its type,
-    tool, inputs, parameters and edges), flow inputs and outputs, edges between them, the stored ``connections`` an LLM
-    node can use, the ``llm_parameters`` such a node may take (``{name, type, description, completion_only}``,
-    the table hover and completion use), so the editor's inspector needs no copy of it, the installed
-    ``package_tools`` (``{id, name, type, description}``) a new node can use, and how a chat flow chats
-    (``chat``: :func:`chat_info`)."""
+    """Nodes (with type, inputs, parameters, spans, the line their source opens at (``source_line``); an LLM
+    node's ``connection``, ``api`` and ``provider``; a package node's ``tool``; a ``use_variants`` node's
+    ``variants``, whose default gives the node its type, tool, inputs, parameters and edges), flow inputs and
+    outputs, edges between them, the stored ``connections`` an LLM node can use, the ``llm_parameters`` such a
+    node may take (``{name, type, description, completion_only}``, the table hover and completion use), so the
+    editor's inspector needs no copy of it, the installed ``package_tools`` (``{id, name, type, description}``)
+    a new node can use, and how a chat flow chats (``chat``: :func:`chat_info`)."""
     nodes, edges = [], []
     for node in flow.nodes:
         shown = _shown(flow, node)
         nodes.append({
-            "name": node.name, **_definition(shown), "aggregation": node.aggregation,
-            "use_variants": node.use_variants, **_variants(flow, node),
+            "name": node.name, **_definition(shown), "source_line": _source_line(flow, shown, read),
+            "aggregation": node.aggregation, "use_variants": node.use_variants, **_variants(flow, node, read),
             "activate": {"when": node.activate.when.value, "is": node.activate.is_.value} if node.activate else None,
             "provider": shown.provider,
             "parameters": parameters(flow, shown, read, tools),

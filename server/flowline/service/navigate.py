@@ -196,16 +196,16 @@ def definition(flow: Flow, line: int, column: int, read: Reader = read_disk) -> 
     for node in _nodes(flow):
         source = node.source
         if source is not None and source.path and source.path_span.contains(line, column):
-            return [_source_location(flow, source.path, read)]
+            return [source_location(flow, source.path, read)]
     node = _node_named_at(flow, line, column)
     if node is not None and node.source is not None and node.source.path:
-        return [_source_location(flow, node.source.path, read)]
+        return [source_location(flow, node.source.path, read)]
     return []
 
 
-def _source_location(flow: Flow, relative: str, read: Reader) -> Location:
+def source_location(flow: Flow, relative: str, read: Reader) -> Location:
     """Where a node's source starts: a tool file's single ``@tool`` function, else (a template, a file
-    with no or several tools, a missing file) the first line."""
+    with no or several tools, a missing file) the first line. The visual editor's graph gives its line."""
     path = resolve_source(flow, relative)
     text = read(path) if path.suffix == ".py" else None
     tools = read_tool_source(text).tools if text is not None else ()
