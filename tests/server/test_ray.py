@@ -160,6 +160,98 @@ def test_a_worker_killed_mid_run_has_its_lines_run_again_each_line_once(head: tu
     numbers = [r["line_number"] for r in _lines("killed")]
     assert sorted(numbers) == list(range(400))  # each line recorded once
     assert {r["outputs"]["y"] for r in _lines("killed")} == {2 * i for i in range(400)}
+    log = (Path(record["folder"]) / "logs.txt").read_text()
+    assert "ray: a worker process died (ActorDiedError); a new one takes its place" in log, log
+
+
+TRICKY = {"flow.dag.yaml": SLOW["flow.dag.yaml"].replace("slow", "tricky"), "tricky.py": """
+    import os
+    import time
+
+    from flowline import tool
+
+
+    @tool
+    def tricky(x: int) -> int:
+        if x == 2:
+            os._exit(1)  # ends its worker process, and the lines beside it with it
+        if x == 4:
+            time.sleep(60)
+        return x * 2
+    """}
+
+
+def test_a_line_that_ends_its_worker_fails_alone_and_a_line_over_its_timeout_times_out(head: tuple[str, Path],
+                                                                                      tmp_path: Path) -> None:
+    """As the local engine with --worker-processes does: only the line that ends its process fails (found by
+    running the lines of the tasks that died one at a time, alone on a worker), and --line-timeout holds."""
+    address, _ = head
+    flow = write_flow(tmp_path / "tricky", TRICKY)
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(6)))
+    record = _create(address, "--flow", str(flow), "--data", str(data), "--name", "tricky", "--lines-per-task", "2",
+                     "--line-timeout", "3")
+    assert (record["lines_completed"], record["lines_failed"]) == (4, 2)
+    lines = _lines("tricky")
+    assert [r["line_number"] for r in lines] == list(range(6))
+    assert [r["outputs"]["y"] for r in lines if r["status"] == "Completed"] == [0, 2, 6, 10]
+    assert lines[2]["error"] == {"type": "ProcessCrashError", "message": "Process crashed while executing line 2: "
+                                 "the Ray worker running it alone died 3 times (ActorDiedError)."}
+    assert lines[4]["error"]["type"] == "LineExecutionTimeoutError"
+    assert "Line 4 execution timeout for exceeding 3 seconds" in lines[4]["error"]["message"]
+
+
+def test_a_flow_that_cannot_load_on_the_workers_fails_its_lines_saying_why(head: tuple[str, Path],
+                                                                          tmp_path: Path) -> None:
+    """A package the driver has and the workers lack: every line fails with the reason, no traceback."""
+    address, _ = head
+    flow = write_flow(tmp_path / "needs", {"flow.dag.yaml": SLOW["flow.dag.yaml"], "slow.py": """
+        import only_on_the_driver
+
+        from flowline import tool
+
+
+        @tool
+        def slow(x: int) -> int:
+            return x
+        """})
+    write_flow(tmp_path / "packages", {"only_on_the_driver.py": "VALUE = 1\n"})
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"x": 1}\n{"x": 2}\n')
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "packages")}
+    done = run_cli("run", "create", "--flow", str(flow), "--data", str(data), "--name", "cannot_load", "--engine",
+                   "ray", "--ray-address", address, env=env)
+    assert done.code == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (done.json()["lines_completed"], done.json()["lines_failed"]) == (0, 2)
+    error = _lines("cannot_load")[0]["error"]
+    assert error["type"] == "PythonLoadError"
+    assert error["message"].startswith("The flow could not load on a Ray worker: ")
+    assert "No module named 'only_on_the_driver'" in error["message"]
+
+
+def test_a_run_waiting_for_room_on_the_cluster_says_so_and_ctrl_c_ends_it(head: tuple[str, Path],
+                                                                         tmp_path: Path) -> None:
+    address, _ = head
+    flow = write_flow(tmp_path / "slow", SLOW)
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(10)))
+    child = subprocess.Popen([sys.executable, "-m", "flowline", "run", "create", "--flow", str(flow), "--data",
+                              str(data), "--name", "no_room", "--engine", "ray", "--ray-address", address,
+                              "--ray-workers", "3", "--lines-per-task", "1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None
+    said = ""
+    while "flowline: waiting for Ray" not in said:  # the head has 2 CPUs, each worker takes one
+        line = child.stderr.readline()
+        assert line, f"ended without the notice: {said}"
+        said += line
+    assert "waiting for Ray to start 1 of 3 worker process(es): each takes 1 CPU, and the cluster has 0 of 2 " \
+           "free" in said, said
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert json.loads(run_cli("run", "show", "--name", "no_room").stdout)["status"] == "Canceled"
+    assert _worker_pids() == []
 
 
 def test_a_connections_secret_reaches_the_workers_and_no_file(head: tuple[str, Path], tmp_path: Path) -> None:
@@ -230,3 +322,9 @@ def test_an_address_where_nothing_answers_fails_the_run_at_once_saying_so() -> N
     assert done.code == 1 and "Traceback" not in done.stderr
     assert f"Could not reach the Ray cluster at 127.0.0.1:{port}: Connection refused." in done.stderr
     assert json.loads(run_cli("run", "show", "--name", "unreachable").stdout)["status"] == "Failed"
+    dashboard = run_cli("run", "create", "--flow", str(BATCH / "classify"), "--data", str(BATCH / "data.jsonl"),
+                        "--column-mapping", "text=${data.text}", "--engine", "ray", "--ray-address",
+                        "http://127.0.0.1:8265")
+    assert dashboard.code == 1 and "Traceback" not in dashboard.stderr
+    assert "http://127.0.0.1:8265 is a Ray dashboard or job address; --ray-address takes the cluster's own " \
+           "address: host:6379" in dashboard.stderr

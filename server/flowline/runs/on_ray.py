@@ -41,7 +41,9 @@ from flowline.runs.sendable import aggregation_readers
 from flowline.runs.store import RunFolder
 
 RETRIES = 2
-"""How many times the lines of a task whose worker died run again before they fail."""
+"""How many times a line whose worker died running it alone runs again before it fails."""
+WAIT_NOTICE = 10.0
+"""Seconds to wait for the workers before saying that Ray has found no room for them yet."""
 LOAD_ERROR = "PythonLoadError"  # promptflow's error type for tools that cannot load
 
 
@@ -78,12 +80,14 @@ class LineWorker:
         self.workers, self.timeout, self.run_id = workers, timeout, run_id
         self.limit: asyncio.Semaphore | None = None
         self.clock: OwnClock | None = None
+        # Kept for the life of the process: a context left to the collector closes and stops the clock's ticks.
+        self.stack = contextlib.AsyncExitStack()
 
     async def _started(self) -> tuple[asyncio.Semaphore, OwnClock]:
         if self.limit is None or self.clock is None:
             asyncio.get_running_loop().set_default_executor(LeavableThreads())
             self.limit = asyncio.Semaphore(self.workers)
-            self.clock = await own_clock().__aenter__()  # ticks for the life of the process
+            self.clock = await self.stack.enter_async_context(own_clock())
         return self.limit, self.clock
 
     async def run_task(self, lines: list[Line]) -> tuple[MemoryRecords, BatchOutcome]:
@@ -122,10 +126,13 @@ class LineWorker:
 
 @dataclass
 class _Task:
-    """A task's lines, its place in line order and how many times its worker died under it."""
+    """A task's lines and its place in line order. A task whose worker died is run again as single lines, each
+    ``alone`` on a worker (so a line that ends its process is told from those that shared the process with it);
+    ``deaths`` counts the times a worker died running it alone."""
 
     index: int
     lines: list[Line]
+    alone: bool = False
     deaths: int = 0
 
 
@@ -137,10 +144,28 @@ class _InOrder:
     outcome: BatchOutcome
     next: int = 0
     waiting: dict[int, tuple[MemoryRecords, BatchOutcome]] = field(default_factory=dict)
+    missing: dict[int, int] = field(default_factory=dict)  # lines still to come of a task run as single lines
+
+    def split(self, index: int, lines: int) -> None:
+        """Task ``index`` comes back as ``lines`` single lines, to be written together."""
+        self.missing[index] = lines
 
     def add(self, index: int, records: MemoryRecords, part: BatchOutcome) -> None:
+        if index in self.missing:
+            self.missing[index] -= len(records.lines)
+            if index in self.waiting:
+                kept, so_far = self.waiting[index]
+                kept.lines += records.lines
+                kept.nodes += records.nodes
+                kept.logs += records.logs
+                so_far.add(part)
+                records, part = kept, so_far
+            if self.missing[index] > 0:
+                self.waiting[index] = (records, part)
+                return
+            del self.missing[index]
         self.waiting[index] = (records, part)
-        while self.next in self.waiting:
+        while self.next in self.waiting and self.next not in self.missing:
             self._write(*self.waiting.pop(self.next))
             self.next += 1
 
@@ -156,8 +181,9 @@ class _InOrder:
 
 
 def _failed_records(task: _Task, reason: str, kind: str = CRASH_ERROR) -> tuple[MemoryRecords, BatchOutcome]:
-    """The records of a task's lines that failed without running to their end (their worker died ``RETRIES`` +
-    1 times, the flow does not load on the workers), ``reason`` the error's message."""
+    """The records of a task's lines that failed without running to their end (a line whose worker died
+    ``RETRIES`` + 1 times running it alone, a flow that does not load on the workers), ``reason`` the error's
+    message."""
     records, part = MemoryRecords(), BatchOutcome()
     stamp = now_iso()
     for line in task.lines:
@@ -205,8 +231,11 @@ def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: st
                     ray.init(num_cpus=settings.workers, include_dashboard=False, **init)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = f"the Ray cluster at {settings.address}" if settings.address else "a Ray on this machine"
-                raise RayUnreachable(f"Could not reach {where}: {_last_line(exc)}. Check the address (`ray status "
-                                     "--address ...` on the cluster) or start one with `ray start --head`.") from None
+                why = _last_line(exc).rstrip(".")
+                hint = ("Install it where the run starts: pip install 'ray[client]'." if "ray[client]" in why else
+                        "Check the address (`ray status --address ...` on the cluster) or start one with "
+                        "`ray start --head`.")
+                raise RayUnreachable(f"Could not reach {where}: {why}. {hint}") from None
             driver = _Driver(ray, exe, folder, run_id, settings, workers, timeout, options, outcome, on_line, began)
             try:
                 driver.run(lines)
@@ -224,6 +253,9 @@ def _answers(address: str) -> None:
     or ``ray://host:port``; other forms are left to Ray)."""
     import socket
 
+    if address.startswith(("http://", "https://")):
+        raise RayUnreachable(f"{address} is a Ray dashboard or job address; --ray-address takes the cluster's own "
+                             "address: host:6379 (the head's GCS port) or ray://host:10001 (Ray Client).")
     host, sep, port = address.removeprefix("ray://").rpartition(":")
     if not sep or not port.isdigit():
         return
@@ -277,7 +309,12 @@ class _Driver:
                     task = pending.popleft()
                     self._arrived(task, *_failed_records(task, self.cannot_load, LOAD_ERROR))
                 for slot, actor in enumerate(self.actors):
-                    while pending and load[slot] < self.depth:
+                    # A line to run alone waits for a worker with nothing else; the others wait behind it.
+                    while pending and not pending[0].alone and load[slot] < self.depth:
+                        task = pending.popleft()
+                        running[actor.run_task.remote(task.lines)] = (slot, actor, task)
+                        load[slot] += 1
+                    if pending and pending[0].alone and load[slot] == 0:
                         task = pending.popleft()
                         running[actor.run_task.remote(task.lines)] = (slot, actor, task)
                         load[slot] += 1
@@ -310,9 +347,22 @@ class _Driver:
         """Log how long Ray took to give the run its workers, from the start of :func:`run_on_ray` (importing
         Ray, staging the flow, reaching the cluster, loading the flow in the workers; a worker that cannot load
         the flow says so when its first task fails)."""
+        waiting = [actor.pid.remote() for actor in self.actors]
         try:
-            self.ray.get([actor.pid.remote() for actor in self.actors])
+            ready, waiting = self.ray.wait(waiting, num_returns=len(waiting), timeout=WAIT_NOTICE)
+            if waiting:  # Ray waits without end for room to place them: say so, then wait on
+                free = self.ray.available_resources().get("CPU", 0)
+                total = self.ray.cluster_resources().get("CPU", 0)
+                sys.stderr.write(f"\nflowline: waiting for Ray to start {len(waiting)} of {len(self.actors)} worker "
+                                 f"process(es): each takes 1 CPU, and the cluster has {free:g} of {total:g} free "
+                                 "(`ray status`). Lower --ray-workers, or wait for the cluster to have room.\n")
+                sys.stderr.flush()
+            self.ray.get(ready + waiting)
         except self.ray.exceptions.RayActorError:
+            return
+        except self.ray.exceptions.RayError as exc:  # the flow's constructor failed: no worker will do better
+            self.cannot_load = (f"The flow could not load on a Ray worker: {_last_line(exc)} (the workers need the "
+                                "flow's Python packages and Flowline installed).")
             return
         took = time.perf_counter() - self.began
         self.writer.folder.add_log(f"ray: {len(self.actors)} worker process(es) ready in {took:.2f} s (Ray loaded, "
@@ -332,12 +382,18 @@ class _Driver:
             return
         if self.actors[slot] is actor:  # the first of its tasks to say so: a new worker takes its place
             self.actors[slot] = self.actor_class.remote(*self.args)
+            self.writer.folder.add_log(f"ray: a worker process died ({type(exc).__name__}); a new one takes its "
+                                       "place and its lines run again, one at a time")
+        if not task.alone:  # any of its lines, or of the tasks beside it, may have ended the process
+            self.writer.split(task.index, len(task.lines))
+            pending.extendleft(reversed([_Task(task.index, [line], alone=True) for line in task.lines]))
+            return
         task.deaths += 1
         if task.deaths <= RETRIES:
             pending.appendleft(task)
             return
-        reason = (f"Process crashed while executing lines {task.lines[0].number}-{task.lines[-1].number}: the Ray "
-                  f"worker running them died {task.deaths} times ({type(exc).__name__}).")
+        reason = (f"Process crashed while executing line {task.lines[0].number}: the Ray worker running it alone "
+                  f"died {task.deaths} times ({type(exc).__name__}).")
         self._arrived(task, *_failed_records(task, reason))
 
 
