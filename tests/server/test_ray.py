@@ -235,10 +235,7 @@ def test_a_run_waiting_for_room_on_the_cluster_says_so_and_ctrl_c_ends_it(head: 
     flow = write_flow(tmp_path / "slow", SLOW)
     data = tmp_path / "data.jsonl"
     data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(10)))
-    child = subprocess.Popen([sys.executable, "-m", "flowline", "run", "create", "--flow", str(flow), "--data",
-                              str(data), "--name", "no_room", "--engine", "ray", "--ray-address", address,
-                              "--ray-workers", "3", "--lines-per-task", "1"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = _started(address, flow, data, "no_room", "--ray-workers", "3", "--lines-per-task", "1")  # the last wins
     assert child.stderr is not None
     said = ""
     while "flowline: waiting for Ray" not in said:  # the head has 2 CPUs, each worker takes one
