@@ -23,20 +23,20 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from flowline.engine.capture import routed_output
-from flowline.engine.events import Emitter, now_iso, to_jsonable
+from flowline.engine.events import Emitter
 from flowline.engine.prepare import Executable, RunOptions, prepare
-from flowline.engine.scheduler import FAILED
 from flowline.engine.threads import LeavableThreads
 from flowline.flow.files import include_roots
 from flowline.flow.model import Flow
-from flowline.runs.lines import CRASH_ERROR, BatchOutcome, Flusher, FolderSink, MemoryRecords, run_one
+from flowline.runs.lines import BatchOutcome, Flusher, FolderSink, MemoryRecords, run_one
 from flowline.runs.mapping import Line
 from flowline.runs.own_time import OwnClock, own_clock
+from flowline.runs.ray_tasks import InOrder, Task, failed_records
 from flowline.runs.sendable import aggregation_readers
 from flowline.runs.store import RunFolder
 
@@ -122,76 +122,6 @@ class LineWorker:
         import os
 
         return os.getpid()
-
-
-@dataclass
-class _Task:
-    """A task's lines and its place in line order. A task whose worker died is run again as single lines, each
-    ``alone`` on a worker (so a line that ends its process is told from those that shared the process with it);
-    ``deaths`` counts the times a worker died running it alone."""
-
-    index: int
-    lines: list[Line]
-    alone: bool = False
-    deaths: int = 0
-
-
-@dataclass
-class _InOrder:
-    """Writes tasks' records to the run folder in line order, as earlier tasks finish."""
-
-    folder: RunFolder
-    outcome: BatchOutcome
-    next: int = 0
-    waiting: dict[int, tuple[MemoryRecords, BatchOutcome]] = field(default_factory=dict)
-    missing: dict[int, int] = field(default_factory=dict)  # lines still to come of a task run as single lines
-
-    def split(self, index: int, lines: int) -> None:
-        """Task ``index`` comes back as ``lines`` single lines, to be written together."""
-        self.missing[index] = lines
-
-    def add(self, index: int, records: MemoryRecords, part: BatchOutcome) -> None:
-        if index in self.missing:
-            self.missing[index] -= len(records.lines)
-            if index in self.waiting:
-                kept, so_far = self.waiting[index]
-                kept.lines += records.lines
-                kept.nodes += records.nodes
-                kept.logs += records.logs
-                so_far.add(part)
-                records, part = kept, so_far
-            if self.missing[index] > 0:
-                self.waiting[index] = (records, part)
-                return
-            del self.missing[index]
-        self.waiting[index] = (records, part)
-        while self.next in self.waiting and self.next not in self.missing:
-            self._write(*self.waiting.pop(self.next))
-            self.next += 1
-
-    def flush_all(self) -> None:
-        """Write what has come, whatever is missing before it (the run stops: a resumed run runs the rest)."""
-        for index in sorted(self.waiting):
-            self._write(*self.waiting.pop(index))
-
-    def _write(self, records: MemoryRecords, part: BatchOutcome) -> None:
-        records.lines.sort(key=lambda r: r["line_number"])
-        records.replay(self.folder)
-        self.outcome.add(part)
-
-
-def _failed_records(task: _Task, reason: str, kind: str = CRASH_ERROR) -> tuple[MemoryRecords, BatchOutcome]:
-    """The records of a task's lines that failed without running to their end (a line whose worker died
-    ``RETRIES`` + 1 times running it alone, a flow that does not load on the workers), ``reason`` the error's
-    message."""
-    records, part = MemoryRecords(), BatchOutcome()
-    stamp = now_iso()
-    for line in task.lines:
-        records.add_line({"line_number": line.number, "inputs": to_jsonable(line.inputs), "start": stamp,
-                          "status": FAILED, "error": {"type": kind, "message": reason}, "end": stamp,
-                          "duration_ms": 0.0})
-        part.failed += 1
-    return records, part
 
 
 def run_on_ray(exe: Executable, lines: list[Line], folder: RunFolder, run_id: str, settings: RaySettings,
@@ -289,7 +219,7 @@ class _Driver:
         self.actor_class = ray.remote(num_cpus=1, max_restarts=0)(LineWorker)
         self.args = (exe.flow, replace(options, home=None, data_folder=None), workers, timeout, run_id)
         self.settings = settings
-        self.writer = _InOrder(folder, outcome)
+        self.writer = InOrder(folder, outcome)
         self.on_line = on_line
         # Tasks queued per worker: enough that its `workers` lines in flight never wait for the next task.
         self.depth = math.ceil(workers / settings.lines_per_task) + 1
@@ -298,19 +228,20 @@ class _Driver:
 
     def run(self, lines: list[Line]) -> None:
         size = self.settings.lines_per_task
-        pending = deque(_Task(i, lines[start:start + size]) for i, start in enumerate(range(0, len(lines), size)))
+        pending = deque(Task(i, lines[start:start + size]) for i, start in enumerate(range(0, len(lines), size)))
         self.actors = [self.actor_class.remote(*self.args) for _ in range(min(self.settings.workers, len(pending)))]
         self._note_ready()
         load = [0] * len(self.actors)
-        running: dict[Any, tuple[int, Any, _Task]] = {}
+        alone = [False] * len(self.actors)  # the slot runs a line alone: nothing else goes there meanwhile
+        running: dict[Any, tuple[int, Any, Task]] = {}
         try:
             while pending or running:
                 while pending and self.cannot_load is not None:
                     task = pending.popleft()
-                    self._arrived(task, *_failed_records(task, self.cannot_load, LOAD_ERROR))
+                    self._arrived(task, *failed_records(task, self.cannot_load, LOAD_ERROR))
                 for slot, actor in enumerate(self.actors):
                     # A line to run alone waits for a worker with nothing else; the others wait behind it.
-                    while pending and not pending[0].alone and load[slot] < self.depth:
+                    while pending and not pending[0].alone and not alone[slot] and load[slot] < self.depth:
                         task = pending.popleft()
                         running[actor.run_task.remote(task.lines)] = (slot, actor, task)
                         load[slot] += 1
@@ -318,12 +249,14 @@ class _Driver:
                         task = pending.popleft()
                         running[actor.run_task.remote(task.lines)] = (slot, actor, task)
                         load[slot] += 1
+                        alone[slot] = True
                 if not running:
                     continue
                 ready, _ = self.ray.wait(list(running), num_returns=1)
                 for ref in ready:
                     slot, actor, task = running.pop(ref)
                     load[slot] -= 1
+                    alone[slot] = alone[slot] and not task.alone
                     try:
                         records, part = self.ray.get(ref)
                     except self.ray.exceptions.RayActorError as exc:
@@ -331,7 +264,7 @@ class _Driver:
                         continue
                     except self.ray.exceptions.RayError as exc:  # the task itself failed: its lines say why
                         reason = f"The Ray task failed: {_last_line(exc)}"
-                        self._arrived(task, *_failed_records(task, reason, type(exc).__name__))
+                        self._arrived(task, *failed_records(task, reason, type(exc).__name__))
                         continue
                     self._arrived(task, records, part)
         except KeyboardInterrupt:
@@ -345,8 +278,8 @@ class _Driver:
 
     def _note_ready(self) -> None:
         """Log how long Ray took to give the run its workers, from the start of :func:`run_on_ray` (importing
-        Ray, staging the flow, reaching the cluster, loading the flow in the workers; a worker that cannot load
-        the flow says so when its first task fails)."""
+        Ray, staging the flow, reaching the cluster, loading the flow in the workers); say on stderr when Ray
+        has no room for them yet; note why when the flow cannot load on them."""
         waiting = [actor.pid.remote() for actor in self.actors]
         try:
             ready, waiting = self.ray.wait(waiting, num_returns=len(waiting), timeout=WAIT_NOTICE)
@@ -361,24 +294,21 @@ class _Driver:
         except self.ray.exceptions.RayActorError:
             return
         except self.ray.exceptions.RayError as exc:  # the flow's constructor failed: no worker will do better
-            self.cannot_load = (f"The flow could not load on a Ray worker: {_last_line(exc)} (the workers need the "
-                                "flow's Python packages and Flowline installed).")
+            self.cannot_load = _cannot_load(exc)
             return
         took = time.perf_counter() - self.began
         self.writer.folder.add_log(f"ray: {len(self.actors)} worker process(es) ready in {took:.2f} s (Ray loaded, "
                                    "cluster reached, flow loaded)")
 
-    def _arrived(self, task: _Task, records: MemoryRecords, part: BatchOutcome) -> None:
+    def _arrived(self, task: Task, records: MemoryRecords, part: BatchOutcome) -> None:
         for record in records.lines:
             self.on_line(record["status"])
         self.writer.add(task.index, records, part)
 
-    def _died(self, slot: int, actor: Any, task: _Task, pending: deque[_Task], exc: Exception) -> None:
+    def _died(self, slot: int, actor: Any, task: Task, pending: deque[Task], exc: Exception) -> None:
         if getattr(exc, "actor_init_failed", False):  # the flow does not load there: no worker will do better
-            self.cannot_load = self.cannot_load or (
-                f"The flow could not load on a Ray worker: {_last_line(exc)} (the workers need the flow's Python "
-                "packages and Flowline installed).")
-            self._arrived(task, *_failed_records(task, self.cannot_load, LOAD_ERROR))
+            self.cannot_load = self.cannot_load or _cannot_load(exc)
+            self._arrived(task, *failed_records(task, self.cannot_load, LOAD_ERROR))
             return
         if self.actors[slot] is actor:  # the first of its tasks to say so: a new worker takes its place
             self.actors[slot] = self.actor_class.remote(*self.args)
@@ -386,7 +316,7 @@ class _Driver:
                                        "place and its lines run again, one at a time")
         if not task.alone:  # any of its lines, or of the tasks beside it, may have ended the process
             self.writer.split(task.index, len(task.lines))
-            pending.extendleft(reversed([_Task(task.index, [line], alone=True) for line in task.lines]))
+            pending.extendleft(reversed([Task(task.index, [line], alone=True) for line in task.lines]))
             return
         task.deaths += 1
         if task.deaths <= RETRIES:
@@ -394,7 +324,13 @@ class _Driver:
             return
         reason = (f"Process crashed while executing line {task.lines[0].number}: the Ray worker running it alone "
                   f"died {task.deaths} times ({type(exc).__name__}).")
-        self._arrived(task, *_failed_records(task, reason))
+        self._arrived(task, *failed_records(task, reason))
+
+
+def _cannot_load(exc: Exception) -> str:
+    """Why every line fails when the workers cannot load the flow (``exc``: Ray's error from a constructor)."""
+    return (f"The flow could not load on a Ray worker: {_last_line(exc)} (the workers need the flow's Python "
+            "packages and Flowline installed).")
 
 
 def _last_line(exc: Exception) -> str:
