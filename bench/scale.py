@@ -10,9 +10,8 @@ here on 127.0.0.1 (`ray start --head`, two CPUs), with the same total lines in f
 local engine's `--workers`; each Ray worker gets its share). Throughput is lines divided by the run's own
 duration (its record's duration_ms) less, for Ray, its fixed costs, printed apart: start-up (importing Ray,
 staging the flow, reaching the cluster, loading the flow in the workers: "ray: ... ready in X s" in the run's
-logs.txt) and shut-down ("ray: shut down in X s"). Each case runs
-`--repeat` times, in rounds (local, Ray on 1, Ray on 2, then again); the run of median throughput is shown,
-with all the throughputs measured.
+logs.txt) and shut-down ("ray: shut down in X s"). Each case runs `--repeat` times, in rounds (local, Ray
+on 1, Ray on 2, then again); the run of median throughput is shown, with all the throughputs measured.
 """
 
 from __future__ import annotations

@@ -137,6 +137,14 @@ def _wait_for_lines(child: subprocess.Popen[str], name: str, count: int) -> None
         time.sleep(0.05)
 
 
+def _flow_over(tmp_path: Path, name: str, files: dict[str, str], lines: int) -> tuple[Path, Path]:
+    """The flow ``files`` written as ``tmp_path/name``, and a data file of ``lines`` lines: ``{"x": 0}``,
+    ``{"x": 1}``..."""
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(lines)))
+    return write_flow(tmp_path / name, files), data
+
+
 def _worker_pids() -> list[int]:
     listed = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
     return [int(line.split()[0]) for line in listed.splitlines() if "ray::LineWorker" in line]
@@ -145,9 +153,7 @@ def _worker_pids() -> list[int]:
 def test_a_worker_killed_mid_run_has_its_lines_run_again_each_line_once(head: tuple[str, Path],
                                                                         tmp_path: Path) -> None:
     address, _ = head
-    flow = write_flow(tmp_path / "slow", SLOW)
-    data = tmp_path / "data.jsonl"
-    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(400)))
+    flow, data = _flow_over(tmp_path, "slow", SLOW, 400)
     child = _started(address, flow, data, "killed", "--workers", "4", "--lines-per-task", "20")
     _wait_for_lines(child, "killed", 40)  # some tasks done, most to come
     pids = _worker_pids()
@@ -186,9 +192,7 @@ def test_a_line_that_ends_its_worker_fails_alone_and_a_line_over_its_timeout_tim
     """As the local engine with --worker-processes does: only the line that ends its process fails (found by
     running the lines of the tasks that died one at a time, alone on a worker), and --line-timeout holds."""
     address, _ = head
-    flow = write_flow(tmp_path / "tricky", TRICKY)
-    data = tmp_path / "data.jsonl"
-    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(6)))
+    flow, data = _flow_over(tmp_path, "tricky", TRICKY, 6)
     record = _create(address, "--flow", str(flow), "--data", str(data), "--name", "tricky", "--lines-per-task", "2",
                      "--line-timeout", "3")
     assert (record["lines_completed"], record["lines_failed"]) == (4, 2)
@@ -232,9 +236,7 @@ def test_a_flow_that_cannot_load_on_the_workers_fails_its_lines_saying_why(head:
 def test_a_run_waiting_for_room_on_the_cluster_says_so_and_ctrl_c_ends_it(head: tuple[str, Path],
                                                                          tmp_path: Path) -> None:
     address, _ = head
-    flow = write_flow(tmp_path / "slow", SLOW)
-    data = tmp_path / "data.jsonl"
-    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(10)))
+    flow, data = _flow_over(tmp_path, "slow", SLOW, 10)
     child = _started(address, flow, data, "no_room", "--ray-workers", "3", "--lines-per-task", "1")  # the last wins
     assert child.stderr is not None
     said = ""
@@ -270,9 +272,7 @@ def test_a_connections_secret_reaches_the_workers_and_no_file(head: tuple[str, P
 def test_ctrl_c_cancels_the_tasks_and_the_run_resumes_on_the_local_engine(head: tuple[str, Path],
                                                                          tmp_path: Path) -> None:
     address, _ = head
-    flow = write_flow(tmp_path / "slow", SLOW)
-    data = tmp_path / "data.jsonl"
-    data.write_text("".join(json.dumps({"x": i}) + "\n" for i in range(300)))
+    flow, data = _flow_over(tmp_path, "slow", SLOW, 300)
     child = _started(address, flow, data, "stopped", "--workers", "2", "--lines-per-task", "10")
     _wait_for_lines(child, "stopped", 20)
     child.send_signal(signal.SIGINT)

@@ -241,22 +241,19 @@ class _Driver:
                     self._arrived(task, *failed_records(task, self.cannot_load, LOAD_ERROR))
                 for slot, actor in enumerate(self.actors):
                     # A line to run alone waits for a worker with nothing else; the others wait behind it.
-                    while pending and not pending[0].alone and not alone[slot] and load[slot] < self.depth:
+                    while (pending and not alone[slot] and load[slot] < self.depth
+                           and (not pending[0].alone or load[slot] == 0)):
                         task = pending.popleft()
                         running[actor.run_task.remote(task.lines)] = (slot, actor, task)
                         load[slot] += 1
-                    if pending and pending[0].alone and load[slot] == 0:
-                        task = pending.popleft()
-                        running[actor.run_task.remote(task.lines)] = (slot, actor, task)
-                        load[slot] += 1
-                        alone[slot] = True
+                        alone[slot] = task.alone
                 if not running:
                     continue
                 ready, _ = self.ray.wait(list(running), num_returns=1)
                 for ref in ready:
                     slot, actor, task = running.pop(ref)
                     load[slot] -= 1
-                    alone[slot] = alone[slot] and not task.alone
+                    alone[slot] = False  # a line run alone is back, or the slot had none
                     try:
                         records, part = self.ray.get(ref)
                     except self.ray.exceptions.RayActorError as exc:
